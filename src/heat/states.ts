@@ -1,0 +1,135 @@
+import { TierdError } from '../util/errors.js';
+
+/**
+ * The per-page state of the heat table, one byte (or two for large configs) per page:
+ *
+ *   s = (tierSlot × K + streak) × P + pair(seen, count)
+ *
+ * - seen, count: walks of this period in which the page was reported, and reported accessed
+ *   (count ≤ seen ≤ N). seen = 0 means unknown: never idle by default.
+ * - streak: previous consecutive periods in which the page was cold, capped at K − 1, so a
+ *   page is confirmed cold when it is cold now and streak = K − 1.
+ * - tierSlot: 0 = placement unknown, t + 1 = on a node of tier t (as last queried or moved).
+ *
+ * Transitions are table look-ups, so the per-page work of a walk is one load and one store.
+ */
+export interface StateSpaceParams {
+  walks: number; // N
+  coldPeriods: number; // K
+  tiers: number;
+}
+
+export class StateSpace {
+  readonly N: number;
+  readonly K: number;
+  readonly tiers: number;
+  readonly P: number;
+  readonly size: number;
+  /** transition when the page is reported accessed / idle in a walk */
+  readonly acc: Uint8Array | Uint16Array;
+  readonly idle: Uint8Array | Uint16Array;
+  readonly seen: Uint8Array;
+  readonly count: Uint8Array;
+  readonly streak: Uint8Array;
+  readonly tierSlot: Uint8Array;
+  /** pair index → (seen, count) */
+  private readonly pairSeen: Uint8Array;
+  private readonly pairCount: Uint8Array;
+
+  constructor(p: StateSpaceParams) {
+    const { walks: N, coldPeriods: K, tiers } = p;
+    if (!Number.isInteger(N) || N < 1 || N > 30) {
+      throw new TierdError('CONFIG', `scan.walks must be 1..30, got ${N}`, 'set scan.walks between 3 and 10');
+    }
+    if (!Number.isInteger(K) || K < 1) throw new TierdError('CONFIG', `policy.coldPeriods must be ≥ 1, got ${K}`, 'set policy.coldPeriods to 1..4');
+    this.N = N;
+    this.K = K;
+    this.tiers = tiers;
+    this.P = ((N + 1) * (N + 2)) / 2;
+    this.size = this.P * K * (tiers + 1);
+    if (this.size > 65536) {
+      throw new TierdError(
+        'CONFIG',
+        `scan.walks=${N} with policy.coldPeriods=${K} and ${tiers} tiers needs ${this.size} states per page`,
+        'lower scan.walks or policy.coldPeriods',
+      );
+    }
+    const Arr = this.size <= 256 ? Uint8Array : Uint16Array;
+    this.acc = new Arr(this.size);
+    this.idle = new Arr(this.size);
+    this.seen = new Uint8Array(this.size);
+    this.count = new Uint8Array(this.size);
+    this.streak = new Uint8Array(this.size);
+    this.tierSlot = new Uint8Array(this.size);
+    this.pairSeen = new Uint8Array(this.P);
+    this.pairCount = new Uint8Array(this.P);
+    for (let seen = 0; seen <= N; seen++) {
+      for (let c = 0; c <= seen; c++) {
+        const pi = this.pair(seen, c);
+        this.pairSeen[pi] = seen;
+        this.pairCount[pi] = c;
+      }
+    }
+    for (let s = 0; s < this.size; s++) {
+      const pi = s % this.P;
+      const rest = (s - pi) / this.P;
+      const seen = this.pairSeen[pi]!;
+      const c = this.pairCount[pi]!;
+      this.seen[s] = seen;
+      this.count[s] = c;
+      this.streak[s] = rest % K;
+      this.tierSlot[s] = Math.floor(rest / K);
+      const base = s - pi;
+      // a page reported twice in one walk cannot happen (non-overlapping reads); past N walks saturate
+      this.acc[s] = seen < N ? base + this.pair(seen + 1, c + 1) : s;
+      this.idle[s] = seen < N ? base + this.pair(seen + 1, c) : s;
+    }
+  }
+
+  /** Uint8Array when the states fit a byte (the default configs), else Uint16Array. */
+  alloc(n: number): Uint8Array | Uint16Array {
+    return this.size <= 256 ? new Uint8Array(n) : new Uint16Array(n);
+  }
+
+  get bytesPerPage(): number {
+    return this.size <= 256 ? 1 : 2;
+  }
+
+  pair(seen: number, count: number): number {
+    return (seen * (seen + 1)) / 2 + count;
+  }
+
+  make(seen: number, count: number, streak: number, tierSlot: number): number {
+    return (tierSlot * this.K + streak) * this.P + this.pair(seen, count);
+  }
+
+  /** The same page with a known tier (after a query or a move). */
+  withTier(s: number, tierSlot: number): number {
+    return this.make(this.seen[s]!, this.count[s]!, this.streak[s]!, tierSlot);
+  }
+
+  /**
+   * Period-end table: counts reset, streak advanced for pages cold this period.
+   * `cold(seen, count)` decides coldness; a page not seen at all keeps no streak.
+   */
+  periodEndTable(isCold: (seen: number, count: number) => boolean): Uint8Array | Uint16Array {
+    const t = this.alloc(this.size);
+    for (let s = 0; s < this.size; s++) {
+      const seen = this.seen[s]!;
+      const c = this.count[s]!;
+      const st = seen > 0 && isCold(seen, c) ? Math.min(this.streak[s]! + 1, this.K - 1) : 0;
+      t[s] = this.make(0, 0, st, this.tierSlot[s]!);
+    }
+    return t;
+  }
+
+  /** Map states of another space (before a reload) into this one: counts reset, streak and tier kept. */
+  remapFrom(old: StateSpace): Uint8Array | Uint16Array {
+    const t = this.alloc(old.size);
+    for (let s = 0; s < old.size; s++) {
+      const tier = old.tierSlot[s]! <= this.tiers ? old.tierSlot[s]! : 0;
+      t[s] = this.make(0, 0, Math.min(old.streak[s]!, this.K - 1), tier);
+    }
+    return t;
+  }
+}

@@ -1,0 +1,155 @@
+import { TierdError } from '../../util/errors.js';
+import { PAGE_SIZE_OF, PAGE_TYPE_NAMES, SET_HVA } from './types.js';
+
+/**
+ * Decoded records of one or more reads, as parallel typed arrays (never an object per record).
+ * Record i covers pages [start[i], start[i] + count[i] × size(type[i])).
+ */
+export class RunBatch {
+  start: Float64Array;
+  count: Uint16Array;
+  type: Uint8Array;
+  length = 0;
+  constructor(capacity = 4096) {
+    this.start = new Float64Array(capacity);
+    this.count = new Uint16Array(capacity);
+    this.type = new Uint8Array(capacity);
+  }
+  clear(): void {
+    this.length = 0;
+  }
+  /** Make room for `more` records beyond the current length. */
+  reserve(more: number): void {
+    const need = this.length + more;
+    if (need <= this.start.length) return;
+    let cap = this.start.length * 2;
+    while (cap < need) cap *= 2;
+    const s = new Float64Array(cap);
+    s.set(this.start.subarray(0, this.length));
+    const c = new Uint16Array(cap);
+    c.set(this.count.subarray(0, this.length));
+    const t = new Uint8Array(cap);
+    t.set(this.type.subarray(0, this.length));
+    this.start = s;
+    this.count = c;
+    this.type = t;
+  }
+}
+
+export class DecodeError extends TierdError {
+  readonly offset: number;
+  readonly byte: number;
+  constructor(offset: number, byte: number, what: string) {
+    super(
+      'DECODE',
+      `decode error at byte ${offset}: ${what} (byte 0x${byte.toString(16).padStart(2, '0')})`,
+      'the stream is not an idle_pages stream, or it was cut; read it again from the start of a walk',
+    );
+    this.offset = offset;
+    this.byte = byte;
+  }
+}
+
+const NO_CURSOR = -1;
+
+/**
+ * Incremental decoder of the idle_pages byte stream (spec §1.2–§1.5). The cursor carries over
+ * between buffers, so a stream of many reads decodes as one. Addresses are JS numbers: every
+ * record address is a multiple of 4096, so values up to 2^65 are exact.
+ *
+ * With `merge`, a record that continues the previous one (same type, contiguous) extends it:
+ * the kernel starts a new byte every 15 pages and after every 8000-byte chunk, and the
+ * accumulator does not care about either.
+ */
+export class IdlePagesDecoder {
+  /** Cursor: the address the next record starts at, or -1 before the first SET_HVA. */
+  cursor = NO_CURSOR;
+  /** Bytes consumed over all buffers, for error offsets. */
+  consumed = 0;
+  readonly merge: boolean;
+
+  constructor(opts: { merge?: boolean } = {}) {
+    this.merge = opts.merge ?? true;
+  }
+
+  reset(): void {
+    this.cursor = NO_CURSOR;
+    this.consumed = 0;
+  }
+
+  /**
+   * Decode buf[0, len) and append its records to `out`. Throws DecodeError on invalid input,
+   * leaving `out` with the records before the bad byte.
+   */
+  decode(buf: Uint8Array, len: number, out: RunBatch): void {
+    out.reserve(len);
+    const start = out.start;
+    const count = out.count;
+    const type = out.type;
+    const merge = this.merge;
+    let n = out.length;
+    let va = this.cursor;
+    // lastEnd: the address right after the last record of `out` (merge target), -1 = none
+    let lastEnd = n > 0 && merge ? start[n - 1]! + count[n - 1]! * PAGE_SIZE_OF[type[n - 1]!]! : -1;
+    let lastType = n > 0 ? type[n - 1]! : 255;
+    let i = 0;
+    try {
+      while (i < len) {
+        const b = buf[i]!;
+        if (b === SET_HVA) {
+          if (i + 9 > len) throw new DecodeError(this.consumed + i, b, 'truncated SET_HVA');
+          const hi = ((buf[i + 1]! << 24) | (buf[i + 2]! << 16) | (buf[i + 3]! << 8) | buf[i + 4]!) >>> 0;
+          const lo = ((buf[i + 5]! << 24) | (buf[i + 6]! << 16) | (buf[i + 7]! << 8) | buf[i + 8]!) >>> 0;
+          if ((lo & 0xfff) !== 0) throw new DecodeError(this.consumed + i, b, 'SET_HVA address not aligned to 4 KiB');
+          va = hi * 4294967296 + lo;
+          i += 9;
+          continue;
+        }
+        const t = b >>> 4;
+        const nr = b & 15;
+        if (t >= 10) throw new DecodeError(this.consumed + i, b, t === 10 ? 'unknown command' : `invalid page type ${t}`);
+        if (nr === 0) throw new DecodeError(this.consumed + i, b, 'record with zero pages');
+        if (va === NO_CURSOR) throw new DecodeError(this.consumed + i, b, 'record before any SET_HVA');
+        const size = PAGE_SIZE_OF[t]!;
+        // 4 KiB records stay aligned once SET_HVA was; larger ones must start on their own size
+        if (size !== 4096 && va % size !== 0) throw new DecodeError(this.consumed + i, b, `record not aligned to its ${size >>> 10} KiB page`);
+        if (t === lastType && va === lastEnd && count[n - 1]! < 65000) {
+          count[n - 1] = count[n - 1]! + nr;
+        } else {
+          start[n] = va;
+          count[n] = nr;
+          type[n] = t;
+          n++;
+          lastType = merge ? t : 255;
+        }
+        va += nr * size;
+        lastEnd = merge ? va : -1;
+        i++;
+      }
+    } finally {
+      out.length = n;
+      this.cursor = va;
+      this.consumed += i;
+    }
+  }
+}
+
+export interface DecodedRecord {
+  addr: number;
+  type: string;
+  count: number;
+  pageSize: number;
+}
+
+/** Decode a whole dump record by record (no merging), for `tierd decode` and tests. */
+export function decodeAll(buf: Uint8Array): { records: DecodedRecord[]; end: number } {
+  const dec = new IdlePagesDecoder({ merge: false });
+  const batch = new RunBatch(Math.max(16, buf.length));
+  dec.decode(buf, buf.length, batch);
+  const records: DecodedRecord[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const t = batch.type[i]!;
+    records.push({ addr: batch.start[i]!, type: PAGE_TYPE_NAMES[t]!, count: batch.count[i]!, pageSize: PAGE_SIZE_OF[t]! });
+  }
+  return { records, end: dec.cursor };
+}

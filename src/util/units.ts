@@ -1,0 +1,61 @@
+/**
+ * Units as operators write them: sizes "256MiB", durations "500ms", rates "256MiB/s".
+ * Binary prefixes only for sizes (KiB..TiB; K/M/G/T and KB/MB/GB/TB are read as binary too,
+ * because memory is sized in powers of two and a silent factor of 1.024^4 on a TiB host
+ * would be a bug).
+ */
+const SIZE: Record<string, number> = {
+  '': 1, b: 1,
+  k: 2 ** 10, kb: 2 ** 10, kib: 2 ** 10,
+  m: 2 ** 20, mb: 2 ** 20, mib: 2 ** 20,
+  g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30,
+  t: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40,
+};
+
+const DURATION: Record<string, number> = {
+  us: 0.001, ms: 1, s: 1000, '': 1000, m: 60_000, min: 60_000, h: 3_600_000,
+};
+
+const NUM = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*$/;
+
+/** Bytes, or undefined when the text is not a size. */
+export function parseSize(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : undefined;
+  const m = NUM.exec(text);
+  if (!m) return undefined;
+  const mult = SIZE[m[2]!.toLowerCase()];
+  if (mult === undefined) return undefined;
+  return Math.round(Number(m[1]) * mult);
+}
+
+/** Milliseconds; a bare number means seconds. */
+export function parseDuration(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text * 1000 : undefined;
+  const m = NUM.exec(text);
+  if (!m) return undefined;
+  const mult = DURATION[m[2]!.toLowerCase()];
+  if (mult === undefined) return undefined;
+  return Number(m[1]) * mult;
+}
+
+/** Bytes per second from "256MiB/s" (a bare size means per second). */
+export function parseRate(text: string | number): number | undefined {
+  if (typeof text === 'number') return parseSize(text);
+  const s = text.trim();
+  return parseSize(s.endsWith('/s') ? s.slice(0, -2) : s);
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v}B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)}${units[i]}`;
+}
+
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
