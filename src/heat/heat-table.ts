@@ -132,11 +132,12 @@ export class HeatTable {
     this.cursor = ci;
     const seg = ci < segs.length ? segs[ci]! : null;
     if (seg !== null && seg.start <= a) {
-      const stop = Math.min(end, seg.end);
       if (seg.shift !== shift) {
+        // the page size changed under us: this period's counts here are unknown
         seg.stale = true;
-        return stop;
+        return Math.min(end, a + Math.ceil((seg.end - a) / size) * size);
       }
+      const stop = Math.min(end, seg.end);
       const st = seg.states;
       const from = (a - seg.start) / size;
       const to = (stop - seg.start) / size;
