@@ -1,0 +1,117 @@
+import { closeSync, existsSync, openSync, readSync, constants } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import type { AccessFile, IdlePagesVariant, TrackerSupport } from '../types.js';
+import { SyscallError, TierdError, fsErrorCode } from '../../util/errors.js';
+import { listDir, readText } from './files.js';
+import { loadNative } from './ffi.js';
+
+const IDLE_PAGE_SET_PID = 0x40040101;
+const IDLE_SCAN_ADD_FLAGS = 0x40046600;
+
+function errnoOf(e: unknown): number {
+  if (e && typeof e === 'object' && 'errno' in e) {
+    const n = (e as { errno: unknown }).errno;
+    if (typeof n === 'number') return Math.abs(n);
+  }
+  const code = fsErrorCode(e);
+  const n = code ? (constants as unknown as Record<string, number>)[code] : undefined;
+  return typeof n === 'number' ? n : 5;
+}
+
+class FdAccessFile implements AccessFile {
+  constructor(private fd: number) {}
+  pread(buf: Uint8Array, count: number, pos: number): number {
+    try {
+      return readSync(this.fd, buf, 0, count, pos);
+    } catch (e) {
+      throw new SyscallError('read', errnoOf(e), 'idle_pages');
+    }
+  }
+  close(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd); // the kernel flushes the target's TLB here
+    this.fd = -1;
+  }
+}
+
+/** Open the access file of pid for one walk, in the variant this kernel offers. */
+export function openIdlePages(procRoot: string, variant: IdlePagesVariant, pid: number, flags: number): AccessFile {
+  const path = variant === 'mod' ? `${procRoot}/idle_pages` : `${procRoot}/${pid}/idle_pages`;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | flags);
+  } catch (e) {
+    const code = fsErrorCode(e);
+    if (code === 'ESRCH' || (code === 'ENOENT' && !existsSync(`${procRoot}/${pid}`))) {
+      throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new TierdError('PERMISSION', `cannot open ${path}: ${code}`, 'tierd needs ptrace-read access to its targets: run as root or with CAP_SYS_PTRACE');
+    }
+    if (code === 'ENOENT' || code === 'ENODEV') {
+      throw new TierdError('NO_FEATURE', `${path} is missing (${code})`, 'this kernel has no idle_pages support; use scan.tracker: auto');
+    }
+    throw e;
+  }
+  if (variant === 'mod') {
+    // the module takes the pid by value as the ioctl argument
+    const n = loadNative();
+    if (n.ioctl(fd, IDLE_PAGE_SET_PID, pid) < 0) {
+      const errno = n.errno();
+      closeSync(fd);
+      if (errno === 3) throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
+      throw new SyscallError('ioctl(IDLE_PAGE_SET_PID)', errno);
+    }
+  }
+  return new FdAccessFile(fd);
+}
+
+/** Which access-bit sources this kernel offers, and why the others are missing. */
+export function detectTrackers(procRoot: string, sysRoot: string): TrackerSupport {
+  const missing: Record<string, string> = {};
+  let idlePages: IdlePagesVariant | null = null;
+  if (existsSync(`${procRoot}/idle_pages`)) idlePages = 'mod';
+  else if (existsSync(`${procRoot}/self/idle_pages`)) idlePages = isEtmem(`${procRoot}/self/idle_pages`) ? 'etk' : 'rfc';
+  else missing.idle_pages = 'no /proc/PID/idle_pages: the kernel lacks the 2018 "PMEM NUMA node and hotness accounting" patches (or etmem_scan / kvm_ept_idle)';
+  const pageIdle = existsSync(`${sysRoot}/kernel/mm/page_idle/bitmap`);
+  if (!pageIdle) missing.page_idle = 'no /sys/kernel/mm/page_idle/bitmap: the kernel was built without CONFIG_IDLE_PAGE_TRACKING';
+  const damon = damonVaddr(procRoot, sysRoot);
+  if (!damon.ok) missing.damon = damon.why;
+  return { idlePages, pageIdle, damon: damon.ok, missing };
+}
+
+function isEtmem(path: string): boolean {
+  let fd = -1;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+    return loadNative().ioctlPtr(fd, IDLE_SCAN_ADD_FLAGS, new Uint32Array(1)) === 0;
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/** DAMON vaddr, read without writing anything under the DAMON sysfs tree. */
+function damonVaddr(procRoot: string, sysRoot: string): { ok: boolean; why: string } {
+  const admin = `${sysRoot}/kernel/mm/damon/admin`;
+  if (!existsSync(admin)) return { ok: false, why: 'no /sys/kernel/mm/damon/admin: the kernel was built without CONFIG_DAMON_SYSFS' };
+  for (const k of listDir(`${admin}/kdamonds`)) {
+    for (const c of listDir(`${admin}/kdamonds/${k}/contexts`)) {
+      const ops = readText(`${admin}/kdamonds/${k}/contexts/${c}/avail_operations`);
+      if (ops !== undefined) {
+        return ops.split(/\s+/).includes('vaddr')
+          ? { ok: true, why: '' }
+          : { ok: false, why: `DAMON offers only "${ops.trim()}": the kernel was built without CONFIG_DAMON_VADDR` };
+      }
+    }
+  }
+  try {
+    const cfg = gunzipSync(readFileSync(`${procRoot}/config.gz`)).toString('utf8');
+    if (/^CONFIG_DAMON_VADDR=y/m.test(cfg)) return { ok: true, why: '' };
+    return { ok: false, why: 'the kernel was built without CONFIG_DAMON_VADDR' };
+  } catch {
+    return { ok: false, why: 'cannot tell whether DAMON offers vaddr (no context to read and no /proc/config.gz)' };
+  }
+}

@@ -1,0 +1,103 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LinuxKernel } from '../src/kernel/linux/linux-kernel.js';
+import { MPOL_MF_MOVE } from '../src/kernel/types.js';
+import { SyscallError, ERRNO } from '../src/util/errors.js';
+import { startTouchChild, type TouchChild } from './helpers/child.js';
+
+const kernel = new LinuxKernel();
+const ENOENT = -2;
+const EFAULT = -14;
+let child: TouchChild | null = null;
+async function target(): Promise<TouchChild> {
+  child ??= await startTouchChild(64);
+  return child;
+}
+after(async () => {
+  await child?.stop();
+});
+
+test('move_pages query: touched pages are on node 0; unmapped -EFAULT; untouched -ENOENT', async () => {
+  const c = await target();
+  const addrs = Float64Array.from([...c.pages, c.untouched, 0x1000]);
+  const status = new Int32Array(addrs.length).fill(-999);
+  const rc = kernel.movePages(c.pid, addrs.length, addrs, null, status, 0);
+  assert.equal(rc, 0);
+  for (let i = 0; i < c.pages.length; i++) assert.equal(status[i], 0, `page ${i}`);
+  assert.equal(status[c.pages.length], ENOENT, 'untouched page');
+  assert.equal(status[c.pages.length + 1], EFAULT, 'unmapped address');
+});
+
+test('move_pages to node 0: status 0 for every page (and for the THP, one address)', async () => {
+  const c = await target();
+  const list = c.thp !== null ? [...c.pages, c.thp] : c.pages;
+  const addrs = Float64Array.from(list);
+  const status = new Int32Array(addrs.length).fill(-999);
+  const nodes = new Int32Array(addrs.length);
+  assert.equal(kernel.movePages(c.pid, addrs.length, addrs, nodes, status, MPOL_MF_MOVE), 0);
+  assert.deepEqual([...status], new Array<number>(addrs.length).fill(0));
+  if (c.thp === null) {
+    process.stdout.write('# THP unavailable (madvise refused): huge page case skipped\n');
+  }
+});
+
+test('move_pages errors: node 1 ENODEV, dead pid ESRCH', async () => {
+  const c = await target();
+  const addrs = Float64Array.from(c.pages.slice(0, 4));
+  const status = new Int32Array(4);
+  assert.throws(() => kernel.movePages(c.pid, 4, addrs, new Int32Array(4).fill(1), status, MPOL_MF_MOVE), (e: unknown) => e instanceof SyscallError && e.errno === ERRNO.ENODEV);
+  const dead = await startTouchChild(1);
+  const deadPid = dead.pid;
+  await dead.stop();
+  assert.throws(() => kernel.movePages(deadPid, 4, addrs, null, status, 0), (e: unknown) => e instanceof SyscallError && e.errno === ERRNO.ESRCH);
+});
+
+test('move_pages from a worker thread', async () => {
+  const c = await target();
+  const url = new URL('./helpers/move-worker.js', import.meta.url);
+  const w = new Worker(fileURLToPath(url), { workerData: { pid: c.pid, pages: c.pages } });
+  const exited = new Promise<number>((resolve) => w.once('exit', resolve));
+  const msg = await new Promise<{ rc: number; status: number[] }>((resolve, reject) => {
+    w.once('message', (m: { rc: number; status: number[] }) => resolve(m));
+    w.once('error', reject);
+  });
+  assert.equal(msg.rc, 0);
+  assert.ok(msg.status.every((s) => s === 0));
+  assert.equal(await exited, 0, 'the worker exits cleanly after using koffi');
+});
+
+test('topology of this machine: node 0, MemTotal from sysfs, one tier', () => {
+  const t = kernel.topology();
+  const n0 = t.nodes.find((n) => n.id === 0)!;
+  assert.ok(n0, 'node 0 exists');
+  const memTotal = /MemTotal:\s+(\d+) kB/.exec(readFileSync('/sys/devices/system/node/node0/meminfo', 'utf8'))!;
+  assert.equal(n0.memTotalBytes, Number(memTotal[1]) * 1024);
+  assert.ok(n0.hasCpu && n0.cpus.length >= 1);
+  assert.equal(n0.distance[0], 10);
+});
+
+test('SW_YOUNG probe answers without moving anything', () => {
+  assert.equal(typeof kernel.swYoungSupported(), 'boolean');
+});
+
+test('an unprivileged user gets EPERM that names the missing capability', async (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) {
+    t.skip('needs root and setpriv to drop to an unprivileged user');
+    return;
+  }
+  const c = await target();
+  const script = fileURLToPath(new URL('./helpers/move-as-other.js', import.meta.url));
+  let out: string;
+  try {
+    out = execFileSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script, String(c.pid), String(c.pages[0])], { encoding: 'utf8' });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    assert.fail(`child failed: ${err.stdout ?? ''} ${err.stderr ?? ''}`);
+  }
+  assert.match(out, /EPERM/);
+  assert.match(out, /CAP_SYS_PTRACE/);
+});
