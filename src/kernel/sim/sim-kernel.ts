@@ -1,0 +1,430 @@
+import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, NodeInfo } from '../types.js';
+import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_SW_YOUNG } from '../types.js';
+import type { Vma } from '../../targets/maps.js';
+import { ERRNO, SyscallError, TierdError } from '../../util/errors.js';
+import { IdlePagesEncoder } from './idle-encoder.js';
+import type { Scenario, ScenarioProcess } from './scenario.js';
+import { ABSENT, SimProcess } from './sim-process.js';
+import { Prng } from './prng.js';
+import { oracleTopFraction } from './oracle.js';
+
+/** move_pages stopped after a batch with failures: status of that batch and after is unwritten */
+class StopEarly {
+  constructor(readonly notDone: number) {}
+}
+
+interface SimNode {
+  id: number;
+  tier: number;
+  capacity: number;
+  used: number;
+  online: boolean;
+  distance: Record<number, number>;
+}
+
+export interface SimOptions {
+  /** virtual seconds per wall second for sleep(); Infinity (the default) = no waiting */
+  pace?: number;
+  /** the simulated caller may use MOVE_ALL (CAP_SYS_NICE) */
+  privileged?: boolean;
+}
+
+export interface HitSample {
+  t: number; // seconds
+  top: number; // cumulative accesses served from the top tier
+  total: number;
+  oracleTop: number;
+}
+
+/** Pages migrated, per (from, to), for reports and tests. */
+export interface MigrationCounter {
+  from: number;
+  to: number;
+  pages: number;
+  bytes: number;
+}
+
+/**
+ * The simulated host: NUMA nodes, processes with workloads, a virtual clock, idle_pages files
+ * encoded exactly as the kernel encodes them, and move_pages with the kernel's semantics.
+ */
+export class SimKernel implements Kernel {
+  readonly kind = 'sim' as const;
+  readonly scenario: Scenario;
+  private clockMs = 0;
+  private readonly nodes: SimNode[];
+  private readonly procs = new Map<number, SimProcess>();
+  private readonly dead: SimProcess[] = [];
+  private nextPid = 1000;
+  private readonly rng: Prng;
+  private readonly pace: number;
+  private readonly privileged: boolean;
+  private oracleFraction = 1;
+  private oracleDirty = true;
+  /** cumulative accesses and an access-weighted log, for hit ratios over any window */
+  readonly hits: HitSample[] = [{ t: 0, top: 0, total: 0, oracleTop: 0 }];
+  readonly migrations = new Map<string, MigrationCounter>();
+  moveCalls = 0;
+  /** run before each page of a move is applied (tests inject faults here) */
+  onMove: ((pid: number) => void) | null = null;
+
+  constructor(scenario: Scenario, opts: SimOptions = {}) {
+    this.scenario = scenario;
+    this.pace = opts.pace ?? Infinity;
+    this.privileged = opts.privileged ?? true;
+    this.rng = new Prng(scenario.seed * 7919 + 1);
+    this.nodes = scenario.nodes.map((n) => ({
+      id: n.id,
+      tier: n.tier,
+      capacity: n.capacity,
+      used: 0,
+      online: true,
+      distance: Object.fromEntries(
+        scenario.nodes.map((o) => [o.id, n.distance?.[String(o.id)] ?? (o.id === n.id ? 10 : 10 + 10 * Math.abs(o.tier - n.tier) + 1)]),
+      ),
+    }));
+    for (const p of scenario.processes) this.spawn(p);
+    this.advancePhases();
+  }
+
+  // ---- simulation control (not part of the Kernel interface) ----
+
+  spawn(spec: ScenarioProcess, pid?: number): SimProcess {
+    const id = pid ?? spec.pid ?? this.nextPid++;
+    const p = new SimProcess(spec, id, Math.floor(this.clockMs / 10) + this.procs.size + this.dead.length + 1, this.scenario.seed * 1000003 + id);
+    p.nowSec = this.clockMs / 1000;
+    p.lastClear.fill(p.nowSec);
+    for (let i = 0; i < p.pages; i++) {
+      const node = this.nodeById(p.node[i]!);
+      if (node.used + p.units[i]! * 4096 > node.capacity) {
+        throw new TierdError('SCENARIO', `node ${node.id} is too small for the memory placed on it (${spec.name})`, 'give the node more capacity or place less memory on it');
+      }
+      node.used += p.units[i]! * 4096;
+    }
+    p.updatePhase(p.nowSec);
+    this.procs.set(id, p);
+    this.oracleDirty = true;
+    return p;
+  }
+
+  /** End a process: its memory is freed. */
+  exit(pid: number): void {
+    const p = this.procs.get(pid);
+    if (!p) return;
+    p.alive = false;
+    for (let i = 0; i < p.pages; i++) if (p.node[i] !== ABSENT) this.nodeById(p.node[i]!).used -= p.units[i]! * 4096;
+    this.procs.delete(pid);
+    this.dead.push(p);
+    this.oracleDirty = true;
+  }
+
+  /** The pid is reused by a new process (new starttime) with the same memory layout. */
+  respawn(pid: number): SimProcess {
+    const old = this.procs.get(pid);
+    const spec = this.scenario.processes.find((s) => s.name === old?.comm) ?? this.scenario.processes[0]!;
+    this.exit(pid);
+    this.clockMs += 10; // a later starttime
+    return this.spawn(spec, pid);
+  }
+
+  setNodeOnline(id: number, online: boolean): void {
+    this.nodeById(id).online = online;
+    this.oracleDirty = true;
+  }
+
+  simProcess(pid: number): SimProcess | undefined {
+    return this.procs.get(pid);
+  }
+
+  allProcesses(): SimProcess[] {
+    return [...this.procs.values()];
+  }
+
+  nodeUsed(id: number): number {
+    return this.nodeById(id).used;
+  }
+
+  topTier(): number {
+    return Math.min(...this.nodes.filter((n) => n.online).map((n) => n.tier));
+  }
+
+  /** Fraction of accesses served from the top tier over [fromSec, toSec] (and the oracle's). */
+  hitRatio(fromSec: number, toSec = this.clockMs / 1000): { actual: number; oracle: number } {
+    const at = (t: number): HitSample => {
+      const h = this.hits;
+      let lo = 0;
+      let hi = h.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (h[mid]!.t <= t) lo = mid;
+        else hi = mid - 1;
+      }
+      return h[lo]!;
+    };
+    const a = at(fromSec);
+    const b = at(toSec);
+    const total = b.total - a.total;
+    if (total <= 0) return { actual: 1, oracle: 1 };
+    return { actual: (b.top - a.top) / total, oracle: (b.oracleTop - a.oracleTop) / total };
+  }
+
+  /** Fraction of the current access rate served from the top tier, now. */
+  instantHitRatio(): number {
+    const top = this.topTier();
+    let t = 0;
+    let all = 0;
+    for (const p of this.procs.values()) {
+      for (let i = 0; i < p.pages; i++) {
+        const r = p.rate[i]!;
+        all += r;
+        if (p.node[i] !== ABSENT && this.nodeById(p.node[i]!).tier === top) t += r;
+      }
+    }
+    return all > 0 ? t / all : 1;
+  }
+
+  oracleHitRatio(): number {
+    if (this.oracleDirty) {
+      const top = this.topTier();
+      const cap = this.nodes.filter((n) => n.online && n.tier === top).reduce((s, n) => s + n.capacity, 0);
+      this.oracleFraction = oracleTopFraction([...this.procs.values()], cap);
+      this.oracleDirty = false;
+    }
+    return this.oracleFraction;
+  }
+
+  private nodeById(id: number): SimNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no sim node ${id}`);
+    return n;
+  }
+
+  /** Advance virtual time, integrating accesses per tier and switching workload phases. */
+  private advance(ms: number): void {
+    let remaining = Math.max(0, ms);
+    while (remaining > 0) {
+      const nowSec = this.clockMs / 1000;
+      let step = remaining;
+      for (const p of this.procs.values()) {
+        const next = Math.min(p.nextPhaseAt(nowSec), p.exitAt !== undefined ? p.exitAt / 1000 : Infinity);
+        if (next !== Infinity) step = Math.min(step, Math.max(0, (next - nowSec) * 1000));
+      }
+      step = Math.max(step, Math.min(remaining, 0.001));
+      this.integrate(step / 1000);
+      this.clockMs += step;
+      remaining -= step;
+      this.advancePhases();
+    }
+  }
+
+  private integrate(dtSec: number): void {
+    if (dtSec <= 0) return;
+    const top = this.topTier();
+    let t = 0;
+    let all = 0;
+    for (const p of this.procs.values()) {
+      for (const n of this.nodes) {
+        const r = p.rateOnNode[n.id]!;
+        all += r;
+        if (n.online && n.tier === top) t += r;
+      }
+    }
+    const last = this.hits[this.hits.length - 1]!;
+    const o = this.oracleHitRatio();
+    this.hits.push({ t: this.clockMs / 1000 + dtSec, top: last.top + t * dtSec, total: last.total + all * dtSec, oracleTop: last.oracleTop + o * all * dtSec });
+  }
+
+  private advancePhases(): void {
+    const nowSec = this.clockMs / 1000;
+    for (const p of [...this.procs.values()]) {
+      if (p.exitAt !== undefined && p.exitAt / 1000 <= nowSec) {
+        this.exit(p.pid);
+        continue;
+      }
+      if (p.updatePhase(nowSec)) this.oracleDirty = true;
+      p.nowSec = nowSec;
+    }
+  }
+
+  // ---- Kernel ----
+
+  now(): number {
+    return this.clockMs;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.advance(ms);
+    if (Number.isFinite(this.pace)) await new Promise((r) => setTimeout(r, ms / this.pace));
+    else await new Promise<void>((r) => setImmediate(r));
+  }
+
+  /** Charge virtual time for work done inside a call (move_pages cost). */
+  private charge(ms: number): void {
+    this.advance(ms);
+  }
+
+  topology(): RawTopology {
+    const topTier = Math.min(...this.nodes.map((n) => n.tier));
+    const nodes: NodeInfo[] = this.nodes.map((n) => ({
+      id: n.id,
+      online: n.online,
+      hasCpu: n.tier === topTier,
+      hasMemory: true,
+      cpus: n.tier === topTier ? [n.id * 2, n.id * 2 + 1] : [],
+      memTotalBytes: n.capacity,
+      memFreeBytes: Math.max(0, n.capacity - n.used),
+      distance: n.distance,
+      simTier: n.tier,
+    }));
+    return { nodes, numaBalancing: 0, demotionEnabled: false };
+  }
+
+  private info(p: SimProcess): ProcessInfo {
+    let rss = 0;
+    for (let i = 0; i < p.pages; i++) if (p.node[i] !== ABSENT) rss += p.units[i]! * 4096;
+    return { pid: p.pid, starttime: p.starttime, comm: p.comm, cmdline: p.comm, cgroup: `/sim/${p.comm}`, rssAnonBytes: rss, kernelThread: false };
+  }
+
+  processes(): ProcessInfo[] {
+    return [...this.procs.values()].map((p) => this.info(p));
+  }
+
+  process(pid: number): ProcessInfo | null {
+    const p = this.procs.get(pid);
+    return p ? this.info(p) : null;
+  }
+
+  maps(pid: number): Vma[] | null {
+    const p = this.procs.get(pid);
+    if (!p) return null;
+    const out: Vma[] = [];
+    for (let v = 0; v < p.vmaCount; v++) {
+      out.push({ start: p.vStart[v]!, end: p.vEnd[v]!, read: true, write: true, exec: false, shared: false, offset: 0, dev: '00:00', inode: 0, path: '', deleted: false });
+    }
+    return out;
+  }
+
+  trackers(): TrackerSupport {
+    return {
+      idlePages: this.scenario.kernel.variant,
+      pageIdle: false,
+      damon: false,
+      missing: { page_idle: 'the simulated host offers idle_pages only', damon: 'the simulated host offers idle_pages only' },
+    };
+  }
+
+  openIdlePages(pid: number, flags: number): AccessFile {
+    const p = this.procs.get(pid);
+    if (!p) throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
+    const k = this.scenario.kernel;
+    const enc = new IdlePagesEncoder({ variant: k.variant, boundaryLoss: k.boundaryLoss, dupPmdSkip: k.dupPmdSkip, flags });
+    return {
+      pread: (buf: Uint8Array, count: number, pos: number): number => {
+        if (!p.alive) throw new SyscallError('read', ERRNO.ESRCH);
+        p.nowSec = this.clockMs / 1000;
+        return enc.read(p, pos, count, buf).ret;
+      },
+      close: (): void => {},
+    };
+  }
+
+  swYoungSupported(): boolean {
+    return this.scenario.kernel.swYoung;
+  }
+
+  movePages(pid: number, count: number, addrs: Float64Array, nodes: Int32Array | null, status: Int32Array, flags: number): number {
+    this.moveCalls++;
+    const allowed = MPOL_MF_MOVE | MPOL_MF_MOVE_ALL | (this.scenario.kernel.swYoung ? MPOL_MF_SW_YOUNG : 0);
+    if ((flags & ~allowed) !== 0) throw new SyscallError('move_pages', ERRNO.EINVAL);
+    if ((flags & MPOL_MF_MOVE_ALL) !== 0 && !this.privileged) throw new SyscallError('move_pages', ERRNO.EPERM);
+    const p = this.procs.get(pid);
+    if (!p || !p.alive) throw new SyscallError('move_pages', ERRNO.ESRCH);
+    const k = this.scenario.kernel;
+    if (nodes === null) {
+      for (let i = 0; i < count; i++) {
+        const idx = p.pageIndex(addrs[i]!);
+        status[i] = idx < 0 ? -ERRNO.EFAULT : p.node[idx] === ABSENT ? -ERRNO.ENOENT : p.node[idx]!;
+      }
+      this.charge((k.movePageCost4k / 8) * count);
+      return 0;
+    }
+    let cost = k.moveCallCost;
+    const batch: number[] = []; // entry indices queued for the current target
+    let target = -1;
+    let lastQueued = -1;
+    const flush = (): void => {
+      // migrate the queued batch; a non-fatal failure stops the call with a positive return
+      let failed = 0;
+      const moved: number[] = [];
+      for (const e of batch) {
+        const idx = p.pageIndex(addrs[e]!);
+        const bytes = p.units[idx]! * 4096;
+        const to = this.nodeById(target);
+        this.onMove?.(pid);
+        if (!p.alive) throw new SyscallError('move_pages', ERRNO.ESRCH);
+        if (to.used + bytes > to.capacity) {
+          this.charge(cost);
+          throw new SyscallError('move_pages', ERRNO.ENOMEM);
+        }
+        cost += bytes === 4096 ? k.movePageCost4k : k.movePageCost2m;
+        if (k.migrateFail > 0 && this.rng.next() < k.migrateFail) {
+          failed++;
+          continue;
+        }
+        const from = p.node[idx]!;
+        this.nodeById(from).used -= bytes;
+        to.used += bytes;
+        p.place(idx, target);
+        this.count(from, target, bytes);
+        moved.push(e);
+      }
+      if (failed > 0) throw new StopEarly(failed + (count - (lastQueued + 1)));
+      for (const e of moved) status[e] = target;
+      batch.length = 0;
+    };
+    try {
+      for (let i = 0; i < count; i++) {
+        const want = nodes[i]!;
+        const wn = this.nodes.find((n) => n.id === want);
+        if (!wn || !wn.online) {
+          flush();
+          throw new SyscallError('move_pages', ERRNO.ENODEV);
+        }
+        if (want !== target) {
+          flush();
+          target = want;
+        }
+        const idx = p.pageIndex(addrs[i]!);
+        let st: number | null = null;
+        if (idx < 0) st = -ERRNO.EFAULT;
+        else if (p.node[idx] === ABSENT) st = -ERRNO.ENOENT;
+        else if (p.node[idx] === want) st = want;
+        else if (p.shared[idx] === 1 && (flags & MPOL_MF_MOVE_ALL) === 0) st = -ERRNO.EACCES;
+        else if (k.busy > 0 && this.rng.next() < k.busy) st = -ERRNO.EBUSY;
+        if (st !== null) {
+          // an entry that is not queued flushes the batch (kernel-facts §1.1)
+          flush();
+          status[i] = st;
+        } else {
+          batch.push(i);
+          lastQueued = i;
+        }
+      }
+      flush();
+    } catch (e) {
+      if (e instanceof StopEarly) return e.notDone;
+      throw e;
+    } finally {
+      this.charge(cost);
+    }
+    return 0;
+  }
+
+  private count(from: number, to: number, bytes: number): void {
+    const key = `${from}>${to}`;
+    const c = this.migrations.get(key) ?? { from, to, pages: 0, bytes: 0 };
+    c.pages++;
+    c.bytes += bytes;
+    this.migrations.set(key, c);
+  }
+}
