@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { TierdError, fsErrorCode } from '../util/errors.js';
+import { parseYaml, schemaError } from './yaml-errors.js';
+import { zConfig, type Config } from './schema.js';
+import type { NodeMapEntry } from '../topology/topology.js';
+import { StateSpace } from '../heat/states.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/tierd/tierd.yaml';
+
+export function defaultConfig(): Config {
+  return zConfig.parse({});
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = fsErrorCode(e) ?? String(e);
+    throw new TierdError('CONFIG', `cannot read config ${file}: ${code}`, code === 'ENOENT' ? `create it (see config/tierd.yaml) or pass --config FILE` : 'check the file permissions');
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file = 'config'): Config {
+  const parsed = parseYaml(text, file, 'CONFIG');
+  const r = zConfig.safeParse(parsed.value ?? {});
+  if (!r.success) throw schemaError(r.error.issues, parsed, file, 'CONFIG', 'see config/tierd.yaml for every key');
+  const c = r.data;
+  // rules that span keys
+  const where = (key: string): string => {
+    const node = parsed.doc.getIn(key.split('.'), true) as { range?: [number, number] } | undefined;
+    return node?.range ? `${file}:${parsed.lines.linePos(node.range[0]).line}` : file;
+  };
+  if (c.policy.hotThreshold !== undefined && c.policy.hotThreshold > c.scan.walks) {
+    throw new TierdError('CONFIG', `${where('policy.hotThreshold')}: policy.hotThreshold: ${c.policy.hotThreshold} is more than scan.walks (${c.scan.walks})`, 'a page cannot be accessed in more walks than there are');
+  }
+  if (c.policy.coldThreshold >= (c.policy.hotThreshold ?? c.scan.walks)) {
+    throw new TierdError('CONFIG', `${where('policy.coldThreshold')}: policy.coldThreshold: ${c.policy.coldThreshold} must be below the hot threshold`, 'lower policy.coldThreshold');
+  }
+  if (c.scan.intervalMin > c.scan.intervalMax) {
+    throw new TierdError('CONFIG', `${where('scan.intervalMin')}: scan.intervalMin is above scan.intervalMax`, 'swap them');
+  }
+  if (c.scan.bufferSize < 20) throw new TierdError('CONFIG', `${where('scan.bufferSize')}: scan.bufferSize: ${c.scan.bufferSize} bytes is below the kernel's minimum read`, 'use 64KiB to 1MiB');
+  try {
+    new StateSpace({ walks: c.scan.walks, coldPeriods: c.policy.coldPeriods, tiers: 4 });
+  } catch (e) {
+    if (e instanceof TierdError) throw new TierdError('CONFIG', `${where('scan.walks')}: ${e.message}`, e.hint);
+    throw e;
+  }
+  return c;
+}
+
+export function nodeMap(c: Config): Record<number, NodeMapEntry> | undefined {
+  if (c.nodes === 'auto') return undefined;
+  const out: Record<number, NodeMapEntry> = {};
+  for (const [k, v] of Object.entries(c.nodes.map)) {
+    const e: NodeMapEntry = { tier: v.tier };
+    if (v.promoteTo !== undefined) e.promoteTo = v.promoteTo;
+    if (v.demoteTo !== undefined) e.demoteTo = v.demoteTo;
+    out[Number(k)] = e;
+  }
+  return out;
+}
+
+export function hotThreshold(c: Config): number {
+  return c.policy.hotThreshold ?? c.scan.walks;
+}
+
+/** The effective config as plain YAML-able data (regexes as source, units in base units). */
+export function effective(c: Config): unknown {
+  return JSON.parse(
+    JSON.stringify(c, (_k, v: unknown) => (v instanceof RegExp ? v.source : v)),
+  ) as unknown;
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { zDuration, zRate, zSize } from './zod-units.js';
+
+const zFraction = z.number().min(0).max(1);
+const zPercent = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = typeof v === 'number' ? v : /^\s*([0-9.]+)\s*%\s*$/.exec(v) ? Number(/^\s*([0-9.]+)/.exec(v)![1]) / 100 : NaN;
+  if (!(m >= 0 && m < 1)) {
+    ctx.addIssue({ code: 'custom', message: `expected a fraction like 0.02 or "2%", found ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return m;
+});
+
+const zRegex = z.string().transform((v, ctx) => {
+  try {
+    return new RegExp(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+export const zTargets = z
+  .strictObject({
+    /** explicit pids */
+    pids: z.array(z.number().int().min(1)).default([]),
+    /** comm (process name, 15 chars) must match this regex */
+    comm: zRegex.optional(),
+    /** cgroup v2 path prefix, e.g. /system.slice/postgresql.service */
+    cgroup: z.string().startsWith('/').optional(),
+    /** processes with less anonymous RSS are left alone */
+    minRss: zSize.prefault('64MiB'),
+    vmas: z
+      .strictObject({
+        includeFilePrivate: z.boolean().default(false),
+        minSize: zSize.prefault('2MiB'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const zScan = z
+  .strictObject({
+    tracker: z.enum(['auto', 'idle_pages', 'page_idle', 'damon']).default('auto'),
+    /** N: walks per period */
+    walks: z.number().int().min(2).max(15).default(5),
+    /** time between walks: "auto" tunes it so the hot set stays under policy.hotTarget of the fast tier */
+    interval: z.union([z.literal('auto'), zDuration]).default('auto'),
+    intervalMin: zDuration.prefault('50ms'),
+    intervalMax: zDuration.prefault('10s'),
+    initialInterval: zDuration.prefault('500ms'),
+    /** pause between periods, after migration */
+    periodPause: zDuration.prefault('0s'),
+    /** largest idle_pages read (64KiB–1MiB) */
+    bufferSize: zSize.prefault('256KiB'),
+    /** open flags: SCAN_HUGE_PAGE, SCAN_SKIM_IDLE, SCAN_DIRTY_PAGE */
+    hugePagesOnly: z.boolean().default(false),
+    skimIdle: z.boolean().default(false),
+    dirty: z.boolean().default(false),
+  })
+  .prefault({});
+
+export const zPolicy = z
+  .strictObject({
+    /** hot = accessed in at least this many of the N walks (default N) */
+    hotThreshold: z.number().int().min(1).max(15).optional(),
+    /** cold = accessed in at most this many walks ... */
+    coldThreshold: z.number().int().min(0).max(14).default(0),
+    /** ... in this many consecutive periods */
+    coldPeriods: z.number().int().min(1).max(8).default(2),
+    /** free memory kept on every node, as a fraction of the node */
+    headroom: zPercent.default(0.02),
+    /** a moved page stays put for this many periods */
+    minResidency: z.number().int().min(0).max(1000).default(3),
+    /** a page moved back within this many periods is a ping-pong */
+    pingPongWindow: z.number().int().min(1).max(1000).default(10),
+    /** widen the hot/cold gap when ping-pongs exceed this fraction of moved pages */
+    pingPongLimit: zFraction.default(0.01),
+    /** the hot set is kept below this fraction of the fast tier (auto interval) */
+    hotTarget: zFraction.default(0.5),
+    /** demote straight to the lowest tier instead of one tier down */
+    demoteToLowest: z.boolean().default(false),
+    /** placement look-ups (move_pages query) per period, in pages */
+    placementQueries: z.number().int().min(0).default(4_194_304),
+  })
+  .prefault({});
+
+export const zMigrate = z
+  .strictObject({
+    promoteRate: zRate.prefault('256MiB/s'),
+    demoteRate: zRate.prefault('256MiB/s'),
+    /** most bytes moved per period, both directions */
+    periodCap: zSize.prefault('1GiB'),
+    batchPages: z.number().int().min(1).max(16384).default(1024),
+    /** shrink batches when a move_pages call takes longer than this */
+    callTarget: zDuration.prefault('20ms'),
+    /** MPOL_MF_SW_YOUNG: auto = when the kernel accepts it */
+    swYoung: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    /** MPOL_MF_MOVE_ALL also moves shared pages; needs CAP_SYS_NICE */
+    moveAll: z.boolean().default(false),
+  })
+  .prefault({});
+
+const zNodeEntry = z.strictObject({
+  tier: z.number().int().min(0).max(7),
+  promoteTo: z.number().int().min(0).optional(),
+  demoteTo: z.number().int().min(0).optional(),
+});
+
+export const zNodes = z.union([
+  z.literal('auto'),
+  z.strictObject({
+    map: z.record(z.string().regex(/^\d+$/, 'node ids are numbers'), zNodeEntry),
+  }),
+]);
+
+export const zConfig = z.strictObject({
+  targets: zTargets,
+  scan: zScan,
+  policy: zPolicy,
+  migrate: zMigrate,
+  nodes: zNodes.default('auto'),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT').default('127.0.0.1:9477'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof zConfig>;

@@ -1,0 +1,303 @@
+import type { Kernel } from '../kernel/types.js';
+import { explainMoveError } from '../kernel/move-errors.js';
+import type { Topology } from '../topology/topology.js';
+import type { Plan, PlanList, Target } from '../planner/plan.js';
+import { Dir } from '../planner/history.js';
+import { ERRNO, SyscallError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { O, emptyTotals, type MoveTotals } from './outcomes.js';
+import { RateWindow } from './rate-window.js';
+import type { MoveLog } from './dry-run.js';
+
+export interface MoverParams {
+  promoteRate: number;
+  demoteRate: number;
+  periodCap: number;
+  batchPages: number;
+  callTargetMs: number;
+  flags: number;
+  headroom: number;
+  pingPongWindow: number;
+  dryRun: boolean;
+}
+
+export interface MoverHooks {
+  onCall?(seconds: number): void;
+  onMoved?(dir: number, from: number, to: number, pages: number, bytes: number): void;
+  onFailure?(reason: string, pages: number): void;
+  onRateLimited?(dir: number, seconds: number): void;
+  onPingPong?(pages: number): void;
+}
+
+const SENTINEL = -0x7fffffff;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Executes a plan with move_pages: batches of at most batchPages addresses (and 4 MiB), sorted
+ * by target node, demotion and promotion batches interleaved so the fast tier never overflows,
+ * under per-direction rate windows and the per-period cap. Dry-run takes the same path up to
+ * the move itself.
+ */
+export class Mover {
+  stopRequested = false;
+  /** (start time ms, bytes) of every move call, per direction, for rate checks */
+  readonly callLog: [{ t: number; bytes: number }[], { t: number; bytes: number }[]] = [[], []];
+  private readonly windows: [RateWindow, RateWindow];
+  private batch: number;
+  private addrs = new Float64Array(1024);
+  private nodes = new Int32Array(1024);
+  private status = new Int32Array(1024);
+  private idx = new Int32Array(1024);
+  private from = new Int32Array(1024);
+
+  constructor(private readonly kernel: Kernel, private params: MoverParams, private readonly log: Logger, private readonly hooks: MoverHooks = {}) {
+    this.windows = [new RateWindow(params.promoteRate), new RateWindow(params.demoteRate)];
+    this.batch = params.batchPages;
+  }
+
+  setParams(p: MoverParams): void {
+    this.params = p;
+    this.windows[0] = new RateWindow(p.promoteRate);
+    this.windows[1] = new RateWindow(p.demoteRate);
+    this.batch = Math.min(this.batch, p.batchPages);
+  }
+
+  async execute(plan: Plan, topo: Topology, moveLog: MoveLog | null): Promise<MoveTotals> {
+    const totals = emptyTotals();
+    const free = new Map(topo.nodes.map((n) => [n.id, n.memFreeBytes - this.params.headroom * n.memTotalBytes]));
+    const blocked = new Set<number>(); // target nodes closed for this period (ENOMEM, ENODEV, no room)
+    let budget = this.params.periodCap;
+    for (const list of plan.lists) {
+      if (this.stopRequested) break;
+      const groups = groupsOf(list);
+      // interleave: a demotion batch, then a promotion batch, so room is made before it is used
+      const queues = [groups.filter((g) => g.dir === Dir.DEMOTE), groups.filter((g) => g.dir === Dir.PROMOTE)];
+      let turn = 0;
+      while (!this.stopRequested && !list.target.gone && (queues[0]!.length > 0 || queues[1]!.length > 0)) {
+        const q = queues[turn]!.length > 0 ? queues[turn]! : queues[1 - turn]!;
+        turn = 1 - turn;
+        const g = q[0]!;
+        const n = Math.min(this.batch, g.end - g.pos, Math.max(1, Math.floor(BATCH_BYTES / 2 ** list.shift[g.order[g.pos]!]!)));
+        const take = g.order.subarray(g.pos, g.pos + n);
+        g.pos += n;
+        if (g.pos >= g.end) q.shift();
+        if (blocked.has(g.to) || budget <= 0) {
+          totals.outcomes[O.no_room]! += n;
+          continue;
+        }
+        budget -= await this.runBatch(list, take, g.to, g.dir, plan, totals, free, blocked, moveLog, topo);
+      }
+      if (list.target.gone) this.log.info({ pid: list.target.id.pid }, 'target gone during migration; its remaining moves are dropped');
+    }
+    return totals;
+  }
+
+  /** One batch: identity check, placement query, room and rate checks, the move. Returns bytes moved. */
+  private async runBatch(list: PlanList, take: Int32Array, to: number, dir: number, plan: Plan, totals: MoveTotals, free: Map<number, number>, blocked: Set<number>, moveLog: MoveLog | null, topo: Topology): Promise<number> {
+    const t = list.target;
+    const pid = t.id.pid;
+    const now = this.kernel.process(pid);
+    if (now === null || now.starttime !== t.id.starttime) {
+      t.gone = true;
+      totals.outcomes[now === null ? O.gone : O.pid_reused]! += take.length;
+      if (now !== null) this.log.warn({ pid, was: t.id.starttime, now: now.starttime }, 'pid reused by another process; nothing moved');
+      return 0;
+    }
+    this.ensure(take.length);
+    const addrs = this.addrs;
+    const status = this.status;
+    let n = 0;
+    for (let k = 0; k < take.length; k++) addrs[n++] = list.addrs[take[k]!]!;
+    // where are they now? drop what is already placed or gone before the move (it would split the kernel's batch)
+    status.fill(SENTINEL, 0, n);
+    if (!this.call(pid, n, null, totals, t)) return 0;
+    let m = 0;
+    let bytes = 0;
+    for (let k = 0; k < n; k++) {
+      const st = status[k]!;
+      const e = take[k]!;
+      if (st === to) totals.outcomes[O.already]!++;
+      else if (st === -ERRNO.ENOENT || st === -ERRNO.EFAULT) totals.outcomes[O.gone]!++;
+      else if (st < 0) totals.outcomes[O.failed]!++;
+      else {
+        this.idx[m] = e;
+        this.from[m] = st;
+        addrs[m] = list.addrs[e]!;
+        bytes += 2 ** list.shift[e]!;
+        m++;
+      }
+    }
+    if (m === 0) return 0;
+    // room on the target, kept from the topology read and what this period moved
+    if (dir === Dir.PROMOTE) {
+      const room = free.get(to) ?? 0;
+      while (m > 0 && bytes > room) {
+        m--;
+        bytes -= 2 ** list.shift[this.idx[m]!]!;
+        totals.outcomes[O.no_room]!++;
+      }
+      if (m === 0) {
+        blocked.add(to);
+        return 0;
+      }
+    }
+    // rate window: wait in the kernel's clock until this batch fits the last second's budget
+    const w = this.windows[dir]!;
+    for (let wait = w.waitFor(this.kernel.now(), bytes); wait > 0; wait = w.waitFor(this.kernel.now(), bytes)) {
+      totals.rateLimitedMs[dir]! += wait;
+      this.hooks.onRateLimited?.(dir, wait / 1000);
+      await this.kernel.sleep(wait);
+      if (this.stopRequested) return 0;
+    }
+    for (let k = 0; k < m; k++) {
+      const e = this.idx[k]!;
+      moveLog?.add(pid, t.comm, list.addrs[e]!, 2 ** list.shift[e]!, this.from[k]!, to, dir, list.reason[e]!, list.count[e]!, plan.walks);
+    }
+    if (this.params.dryRun) return 0;
+    this.nodes.fill(to, 0, m);
+    status.fill(SENTINEL, 0, m);
+    const t0 = this.kernel.now();
+    w.record(t0, bytes);
+    let rc = 0;
+    let errno = 0;
+    try {
+      rc = this.kernel.movePages(pid, m, addrs, this.nodes, status, this.params.flags);
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
+      errno = e.errno;
+    }
+    const dt = this.kernel.now() - t0;
+    totals.calls++;
+    this.hooks.onCall?.(dt / 1000);
+    this.adapt(dt);
+    if (errno !== 0) {
+      if (errno === ERRNO.ESRCH) {
+        t.gone = true;
+        totals.outcomes[O.gone]! += m;
+        return 0;
+      }
+      if (errno === ERRNO.ENOMEM || errno === ERRNO.ENODEV) {
+        blocked.add(to);
+        this.log.warn({ pid, node: to, errno: errno === ERRNO.ENOMEM ? 'ENOMEM' : 'ENODEV' }, errno === ERRNO.ENOMEM ? 'target node full: no more moves to it this period' : 'target node offline: topology will be re-read');
+        this.refreshFree(free, topo);
+      } else if (errno === ERRNO.EACCES) {
+        t.gone = true;
+        this.log.warn({ pid, node: to }, explainMoveError(errno, pid, this.params.flags).line());
+      } else {
+        throw explainMoveError(errno, pid, this.params.flags);
+      }
+    }
+    // statuses left unwritten (stopped early, or a whole-call error): ask where those pages are
+    let unwritten = 0;
+    for (let k = 0; k < m; k++) if (status[k] === SENTINEL) addrs[unwritten++] = addrs[k]!;
+    if (rc > 0 || unwritten > 0) {
+      const moved = addrs.slice(0, unwritten);
+      const q = new Int32Array(unwritten).fill(SENTINEL);
+      try {
+        this.kernel.movePages(pid, unwritten, moved, null, q, 0);
+      } catch (e) {
+        if (!(e instanceof SyscallError)) throw e;
+      }
+      let u = 0;
+      for (let k = 0; k < m; k++) if (status[k] === SENTINEL) status[k] = q[u++] === to ? to : -1000;
+    }
+    let movedBytes = 0;
+    const bySource = new Map<number, [number, number]>();
+    for (let k = 0; k < m; k++) {
+      const e = this.idx[k]!;
+      const st = status[k]!;
+      const size = 2 ** list.shift[e]!;
+      if (st === to) {
+        movedBytes += size;
+        const key = `${dir}:${this.from[k]}:${to}`;
+        const agg = totals.moved.get(key) ?? { dir, from: this.from[k]!, to, pages: 0, bytes: 0 };
+        agg.pages++;
+        agg.bytes += size;
+        totals.moved.set(key, agg);
+        totals.outcomes[O.moved]!++;
+        const src = bySource.get(this.from[k]!) ?? [0, 0];
+        src[0]++;
+        src[1] += size;
+        bySource.set(this.from[k]!, src);
+        free.set(to, (free.get(to) ?? 0) - size);
+        free.set(this.from[k]!, (free.get(this.from[k]!) ?? 0) + size);
+        if (t.history.record(list.addrs[e]!, plan.period, dir, this.params.pingPongWindow)) totals.pingPongs++;
+      } else if (st === -1000) totals.outcomes[O.not_attempted]!++;
+      else if (st === -ERRNO.EACCES) totals.outcomes[O.shared]!++;
+      else if (st === -ERRNO.EBUSY) totals.outcomes[O.busy]!++;
+      else if (st === -ERRNO.ENOENT || st === -ERRNO.EFAULT) totals.outcomes[O.gone]!++;
+      else totals.outcomes[O.failed]!++;
+    }
+    if (dir === Dir.PROMOTE) totals.promotedBytes += movedBytes;
+    else totals.demotedBytes += movedBytes;
+    this.callLog[dir]!.push({ t: t0, bytes: movedBytes });
+    for (const [src, [pages, b]] of bySource) this.hooks.onMoved?.(dir, src, to, pages, b);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return movedBytes;
+  }
+
+  /** Query mode (or a failed query): false when the process is gone. */
+  private call(pid: number, n: number, nodes: Int32Array | null, totals: MoveTotals, t: Target): boolean {
+    try {
+      this.kernel.movePages(pid, n, this.addrs, nodes, this.status, 0);
+      return true;
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === ERRNO.ESRCH) {
+        t.gone = true;
+        totals.outcomes[O.gone]! += n;
+        return false;
+      }
+      if (e instanceof SyscallError) throw explainMoveError(e.errno, pid, 0);
+      throw e;
+    }
+  }
+
+  private refreshFree(free: Map<number, number>, topo: Topology): void {
+    const raw = this.kernel.topology();
+    for (const n of raw.nodes) {
+      const known = topo.nodes.find((x) => x.id === n.id);
+      if (known) free.set(n.id, n.online ? n.memFreeBytes - this.params.headroom * n.memTotalBytes : 0);
+    }
+  }
+
+  /** Keep each call near the time target: halve the batch when calls run long, grow it back when short. */
+  private adapt(ms: number): void {
+    if (ms > this.params.callTargetMs) this.batch = Math.max(16, this.batch >> 1);
+    else if (ms < this.params.callTargetMs / 4) this.batch = Math.min(this.params.batchPages, this.batch * 2);
+  }
+
+  private ensure(n: number): void {
+    if (this.addrs.length >= n) return;
+    this.addrs = new Float64Array(n);
+    this.nodes = new Int32Array(n);
+    this.status = new Int32Array(n);
+    this.idx = new Int32Array(n);
+    this.from = new Int32Array(n);
+  }
+}
+
+interface Group {
+  dir: number;
+  to: number;
+  order: Int32Array;
+  pos: number;
+  end: number;
+}
+
+/** Entries grouped by (direction, target node), each in address order. */
+function groupsOf(list: PlanList): Group[] {
+  const keys = new Map<string, number[]>();
+  for (let i = 0; i < list.length; i++) {
+    const k = `${list.dir[i]}:${list.toNode[i]}`;
+    let a = keys.get(k);
+    if (!a) keys.set(k, (a = []));
+    a.push(i);
+  }
+  const out: Group[] = [];
+  for (const [k, idx] of keys) {
+    const [dir, to] = k.split(':').map(Number) as [number, number];
+    idx.sort((a, b) => list.addrs[a]! - list.addrs[b]!);
+    out.push({ dir, to, order: Int32Array.from(idx), pos: 0, end: idx.length });
+  }
+  return out.sort((a, b) => a.dir - b.dir || a.to - b.to);
+}

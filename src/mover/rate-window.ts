@@ -1,0 +1,56 @@
+/**
+ * A sliding one-second window per direction: a batch may start only when the bytes started in
+ * the last second plus its own stay within the rate, so the limit holds over every 1 s window,
+ * not only on average (a token bucket would allow twice the rate across a refill boundary).
+ */
+export class RateWindow {
+  private readonly t: number[] = [];
+  private readonly b: number[] = [];
+  private head = 0;
+  private inWindow = 0;
+
+  constructor(readonly bytesPerSec: number) {}
+
+  private expire(nowMs: number): void {
+    while (this.head < this.t.length && this.t[this.head]! <= nowMs - 1000) {
+      this.inWindow -= this.b[this.head]!;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.t.length) {
+      this.t.splice(0, this.head);
+      this.b.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Milliseconds to wait before `bytes` may start at nowMs (0 = now). */
+  waitFor(nowMs: number, bytes: number): number {
+    this.expire(nowMs);
+    if (this.inWindow + bytes <= this.bytesPerSec) return 0;
+    let need = this.inWindow + bytes - this.bytesPerSec;
+    for (let i = this.head; i < this.t.length; i++) {
+      need -= this.b[i]!;
+      if (need <= 0) return Math.max(0, this.t[i]! + 1000 - nowMs) + 1e-6;
+    }
+    return 1000;
+  }
+
+  record(nowMs: number, bytes: number): void {
+    this.t.push(nowMs);
+    this.b.push(bytes);
+    this.inWindow += bytes;
+  }
+}
+
+/** Largest bytes moved in any 1 s window of a (time ms, bytes) log: what the limits promise. */
+export function maxOverWindows(log: readonly { t: number; bytes: number }[]): number {
+  let best = 0;
+  let sum = 0;
+  let j = 0;
+  for (let i = 0; i < log.length; i++) {
+    sum += log[i]!.bytes;
+    while (log[j]!.t <= log[i]!.t - 1000) sum -= log[j++]!.bytes;
+    best = Math.max(best, sum);
+  }
+  return best;
+}

@@ -1,0 +1,82 @@
+import type { HeatTable } from '../heat/heat-table.js';
+import type { ProcessIdentity } from '../targets/identity.js';
+import type { MoveHistory } from './history.js';
+
+export const Reason = { HOT: 0, COLD: 1 } as const;
+export const REASON_NAMES = ['hot', 'cold'] as const;
+
+/** A process the daemon tracks: its identity, its heat and its recent moves. */
+export interface Target {
+  id: ProcessIdentity;
+  comm: string;
+  heat: HeatTable;
+  history: MoveHistory;
+  /** trackable ranges as of the last walk, [start, end) pairs */
+  ranges: Float64Array;
+  gone: boolean;
+}
+
+/** The planned moves of one process, as parallel typed arrays. */
+export class PlanList {
+  addrs: Float64Array;
+  shift: Uint8Array;
+  toNode: Int32Array;
+  dir: Uint8Array;
+  reason: Uint8Array;
+  count: Uint8Array;
+  length = 0;
+  constructor(readonly target: Target, capacity = 256) {
+    this.addrs = new Float64Array(capacity);
+    this.shift = new Uint8Array(capacity);
+    this.toNode = new Int32Array(capacity);
+    this.dir = new Uint8Array(capacity);
+    this.reason = new Uint8Array(capacity);
+    this.count = new Uint8Array(capacity);
+  }
+  push(addr: number, shift: number, toNode: number, dir: number, reason: number, count: number): void {
+    if (this.length === this.addrs.length) this.grow();
+    const i = this.length++;
+    this.addrs[i] = addr;
+    this.shift[i] = shift;
+    this.toNode[i] = toNode;
+    this.dir[i] = dir;
+    this.reason[i] = reason;
+    this.count[i] = count;
+  }
+  private grow(): void {
+    const cap = this.addrs.length * 2;
+    const g = <T extends Float64Array | Uint8Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.addrs = g(this.addrs, (n) => new Float64Array(n));
+    this.shift = g(this.shift, (n) => new Uint8Array(n));
+    this.toNode = g(this.toNode, (n) => new Int32Array(n));
+    this.dir = g(this.dir, (n) => new Uint8Array(n));
+    this.reason = g(this.reason, (n) => new Uint8Array(n));
+    this.count = g(this.count, (n) => new Uint8Array(n));
+  }
+  bytes(dir: number): number {
+    let b = 0;
+    for (let i = 0; i < this.length; i++) if (this.dir[i] === dir) b += 2 ** this.shift[i]!;
+    return b;
+  }
+}
+
+export interface Plan {
+  period: number;
+  walks: number;
+  lists: PlanList[];
+  promoteBytes: number;
+  demoteBytes: number;
+  /** per tier index (last entry: placement unknown) */
+  hotBytes: number[];
+  coldBytes: number[];
+  trackedBytes: number[];
+  /** bytes of pages hot in every walk (what the auto interval steers) */
+  hotSetBytes: number;
+  /** pages whose placement was looked up this period */
+  placementQueries: number;
+  notes: string[];
+}

@@ -1,0 +1,267 @@
+import type { Kernel } from '../kernel/types.js';
+import type { Topology } from '../topology/topology.js';
+import type { StateSpace } from '../heat/states.js';
+import { SyscallError, ERRNO } from '../util/errors.js';
+import { Dir } from './history.js';
+import { PlanList, Reason, type Plan, type Target } from './plan.js';
+
+export interface PlannerParams {
+  hotThreshold: number;
+  coldThreshold: number;
+  headroom: number;
+  minResidency: number;
+  periodCap: number;
+  placementQueries: number;
+  demoteToLowest: boolean;
+}
+
+const NONE = 255;
+
+/**
+ * Per-state look-ups for one period: a page's promotion rank (walks accessed, scaled to N when
+ * it was seen in fewer walks) if hot, its coldness if confirmed cold, and its tier slot.
+ */
+function stateTables(space: StateSpace, p: PlannerParams): { hot: Uint8Array; cold: Uint8Array } {
+  const hot = new Uint8Array(space.size).fill(NONE);
+  const cold = new Uint8Array(space.size).fill(NONE);
+  const N = space.N;
+  const minSeen = Math.ceil(N / 2);
+  for (let s = 0; s < space.size; s++) {
+    const seen = space.seen[s]!;
+    const c = space.count[s]!;
+    if (seen >= minSeen) {
+      const rank = Math.floor((c * N) / seen);
+      if (rank >= p.hotThreshold) hot[s] = rank;
+    }
+    if (seen === N && c <= p.coldThreshold && space.streak[s]! >= space.K - 1) cold[s] = c;
+  }
+  return { hot, cold };
+}
+
+/**
+ * Turns heat + placement + capacity into a plan: promote the highest-ranked hot pages of slower
+ * tiers into the fast tier's free room (minus headroom), demote confirmed-cold pages of faster
+ * tiers (first as many as the promotions need room for), all within the per-period cap and
+ * never a page moved in the last minResidency periods.
+ */
+export class Planner {
+  private qAddrs = new Float64Array(1024);
+  private qStatus = new Int32Array(1024);
+  private qSeg = new Int32Array(1024);
+  private qSlot = new Int32Array(1024);
+
+  constructor(private readonly kernel: Kernel) {}
+
+  plan(targets: Target[], topo: Topology, space: StateSpace, period: number, p: PlannerParams): Plan {
+    const tiers = topo.tiers.length;
+    const tierOfNode = new Map(topo.nodes.map((n) => [n.id, n.tier]));
+    const { hot, cold } = stateTables(space, p);
+    const N = space.N;
+    const plan: Plan = {
+      period, walks: N, lists: [], promoteBytes: 0, demoteBytes: 0,
+      hotBytes: new Array<number>(tiers + 1).fill(0), coldBytes: new Array<number>(tiers + 1).fill(0),
+      trackedBytes: new Array<number>(tiers + 1).fill(0), hotSetBytes: 0, placementQueries: 0, notes: [],
+    };
+
+    // 1. look up the placement of candidates whose tier is unknown (bounded per period)
+    let budget = p.placementQueries;
+    for (const t of targets) {
+      if (t.gone || budget <= 0) continue;
+      budget -= this.discover(t, space, hot, cold, tierOfNode, budget);
+    }
+    plan.placementQueries = p.placementQueries - budget;
+
+    // 2. histograms: promotion bytes by rank, demotion bytes by source tier and coldness
+    const promo = new Float64Array(N + 1);
+    const demo: Float64Array[] = Array.from({ length: tiers }, () => new Float64Array(N + 1));
+    const ts = space.tierSlot;
+    for (const t of targets) {
+      if (t.gone) continue;
+      for (const seg of t.heat.segments) {
+        const st = seg.states;
+        const size = seg.pageSize;
+        for (let i = 0; i < seg.length; i++) {
+          const s = st[i]!;
+          const slot = ts[s]!;
+          const tier = slot === 0 ? tiers : slot - 1;
+          plan.trackedBytes[tier]! += size;
+          const h = hot[s]!;
+          if (h !== NONE) {
+            plan.hotBytes[tier]! += size;
+            if (h === N) plan.hotSetBytes += size;
+            if (slot > 1 && !t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) promo[h]! += size;
+            continue;
+          }
+          const c = cold[s]!;
+          if (c !== NONE) {
+            plan.coldBytes[tier]! += size;
+            if (slot !== 0 && slot < tiers && !t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) demo[slot - 1]![c]! += size;
+          }
+        }
+      }
+    }
+
+    // 3. budgets: room per node, promotions into the top tier, demotions one tier down
+    const room = new Map<number, number>();
+    for (const n of topo.nodes) room.set(n.id, Math.max(0, n.memFreeBytes - p.headroom * n.memTotalBytes));
+    const tierRoom = (t: number): number => (topo.tiers[t] ?? []).reduce((s, id) => s + room.get(id)!, 0);
+    const destTier = (t: number): number => (p.demoteToLowest ? tiers - 1 : t + 1);
+    let cap = p.periodCap;
+    const sum = (a: Float64Array): number => a.reduce((x, y) => x + y, 0);
+    const hotWant = Math.min(sum(promo), cap);
+    const coldTop = tiers > 1 ? sum(demo[0]!) : 0;
+    let promoteBudget = Math.min(hotWant, tierRoom(0));
+    let demoteBudget = new Array<number>(tiers).fill(0);
+    if (tiers > 1) {
+      // the fast tier is short: demote its coldest pages first, promote into the room they free
+      const short = hotWant - promoteBudget;
+      const forRoom = Math.min(short, coldTop, tierRoom(destTier(0)), cap - promoteBudget);
+      demoteBudget[0] = forRoom;
+      promoteBudget += Math.max(0, Math.min(forRoom, cap - promoteBudget - forRoom));
+      cap -= promoteBudget + forRoom;
+      // then the remaining confirmed-cold pages of every tier above the lowest, within the cap
+      for (let t = 0; t < tiers - 1; t++) {
+        const extra = Math.max(0, Math.min(sum(demo[t]!) - demoteBudget[t]!, tierRoom(destTier(t)) - demoteBudget[t]!, cap));
+        demoteBudget[t]! += extra;
+        cap -= extra;
+      }
+    } else {
+      demoteBudget = [0];
+      promoteBudget = 0;
+    }
+
+    // 4. thresholds by rank (promotion) and by coldness (demotion)
+    const promoCut = cut(promo, promoteBudget, true);
+    const demoCut = demo.map((h, t) => cut(h, demoteBudget[t] ?? 0, false));
+
+    // 5. collect addresses, assigning each move to the node with the most room in its tier
+    const pick = (tier: number, bytes: number): number => {
+      let best = -1;
+      let bestRoom = -1;
+      for (const id of topo.tiers[tier] ?? []) {
+        const r = room.get(id)!;
+        if (r > bestRoom) {
+          best = id;
+          bestRoom = r;
+        }
+      }
+      if (best >= 0) room.set(best, bestRoom - bytes);
+      return best;
+    };
+    let promLeft = promoteBudget;
+    const demLeft = [...demoteBudget];
+    const partialP = { left: promoCut.partial };
+    const partialD = demoCut.map((c) => ({ left: c.partial }));
+    for (const t of targets) {
+      if (t.gone) continue;
+      const list = new PlanList(t);
+      for (const seg of t.heat.segments) {
+        const st = seg.states;
+        const size = seg.pageSize;
+        const shift = seg.shift;
+        for (let i = 0; i < seg.length; i++) {
+          const s = st[i]!;
+          const slot = ts[s]!;
+          if (slot === 0) continue;
+          const h = hot[s]!;
+          if (h !== NONE) {
+            if (slot === 1 || promLeft < size || h < promoCut.rank) continue;
+            if (h === promoCut.rank) {
+              if (partialP.left < size) continue;
+              partialP.left -= size;
+            }
+            const addr = seg.start + i * size;
+            if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
+            promLeft -= size;
+            list.push(addr, shift, pick(0, size), Dir.PROMOTE, Reason.HOT, space.count[s]!);
+            continue;
+          }
+          const c = cold[s]!;
+          const tier = slot - 1;
+          if (c === NONE || tier >= tiers - 1 || demLeft[tier]! < size || c > demoCut[tier]!.rank) continue;
+          if (c === demoCut[tier]!.rank) {
+            if (partialD[tier]!.left < size) continue;
+            partialD[tier]!.left -= size;
+          }
+          const addr = seg.start + i * size;
+          if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
+          demLeft[tier]! -= size;
+          list.push(addr, shift, pick(destTier(tier), size), Dir.DEMOTE, Reason.COLD, space.count[s]!);
+        }
+      }
+      if (list.length > 0) {
+        plan.lists.push(list);
+        plan.promoteBytes += list.bytes(Dir.PROMOTE);
+        plan.demoteBytes += list.bytes(Dir.DEMOTE);
+      }
+    }
+    if (hotWant > promoteBudget) plan.notes.push(`fast tier short: ${hotWant - promoteBudget} hot bytes stay on slower tiers this period`);
+    return plan;
+  }
+
+  /** Query the node of unknown-tier candidates; returns the number of pages queried. */
+  private discover(t: Target, space: StateSpace, hot: Uint8Array, cold: Uint8Array, tierOfNode: Map<number, number>, budget: number): number {
+    const addrs = this.qAddrs;
+    const status = this.qStatus;
+    const qSeg = this.qSeg;
+    const qSlot = this.qSlot;
+    let pending = 0;
+    let queried = 0;
+    const flush = (): void => {
+      const n = pending;
+      if (n === 0) return;
+      status.fill(-1, 0, n);
+      try {
+        this.kernel.movePages(t.id.pid, n, addrs, null, status, 0);
+      } catch (e) {
+        if (e instanceof SyscallError && e.errno === ERRNO.ESRCH) t.gone = true;
+        else throw e;
+      }
+      for (let k = 0; k < n; k++) {
+        const node = status[k]!;
+        if (node < 0) continue;
+        const tier = tierOfNode.get(node);
+        if (tier === undefined) continue;
+        const seg = t.heat.segments[qSeg[k]!]!;
+        seg.states[qSlot[k]!] = space.withTier(seg.states[qSlot[k]!]!, tier + 1);
+      }
+      queried += n;
+      pending = 0;
+    };
+    const segs = t.heat.segments;
+    for (let g = 0; g < segs.length && !t.gone; g++) {
+      const seg = segs[g]!;
+      const st = seg.states;
+      for (let i = 0; i < seg.length; i++) {
+        const s = st[i]!;
+        if (space.tierSlot[s] !== 0 || (hot[s] === NONE && cold[s] === NONE)) continue;
+        addrs[pending] = seg.start + i * seg.pageSize;
+        qSeg[pending] = g;
+        qSlot[pending] = i;
+        pending++;
+        if (pending === addrs.length) flush();
+        if (queried + pending >= budget) break;
+      }
+      if (queried + pending >= budget) break;
+    }
+    if (!t.gone) flush();
+    return queried;
+  }
+}
+
+/**
+ * Where a budget cuts a histogram: every bucket beyond `rank` is taken whole, bucket `rank`
+ * takes `partial` bytes. Descending (promotion: highest rank first) or ascending (coldest first).
+ */
+function cut(hist: Float64Array, budget: number, descending: boolean): { rank: number; partial: number } {
+  let left = budget;
+  const n = hist.length;
+  for (let k = 0; k < n; k++) {
+    const r = descending ? n - 1 - k : k;
+    const b = hist[r]!;
+    if (b === 0) continue;
+    if (b >= left) return { rank: r, partial: left };
+    left -= b;
+  }
+  return descending ? { rank: 0, partial: Infinity } : { rank: n - 1, partial: Infinity };
+}
