@@ -41,7 +41,7 @@ export const zTargets = z
 
 export const zScan = z
   .strictObject({
-    tracker: z.enum(['auto', 'idle_pages', 'page_idle', 'damon']).default('auto'),
+    tracker: z.enum(['auto', 'idle_pages']).default('auto'),
     /** N: walks per period */
     walks: z.number().int().min(2).max(15).default(5),
     /** time between walks: "auto" tunes it so the hot set stays under policy.hotTarget of the fast tier */
@@ -78,6 +78,8 @@ export const zPolicy = z
     pingPongLimit: zFraction.default(0.01),
     /** the hot set is kept below this fraction of the fast tier (auto interval) */
     hotTarget: zFraction.default(0.5),
+    /** when the fast tier is full, a page there may make room for one whose count is at least this much higher (0 = never) */
+    exchangeGap: z.number().int().min(0).max(15).default(2),
     /** demote straight to the lowest tier instead of one tier down */
     demoteToLowest: z.boolean().default(false),
     /** placement look-ups (move_pages query) per period, in pages */

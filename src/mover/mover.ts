@@ -8,6 +8,7 @@ import type { Logger } from '../util/log.js';
 import { O, emptyTotals, type MoveTotals } from './outcomes.js';
 import { RateWindow } from './rate-window.js';
 import type { MoveLog } from './dry-run.js';
+import type { StateSpace } from '../heat/states.js';
 
 export interface MoverParams {
   promoteRate: number;
@@ -40,6 +41,7 @@ const BATCH_BYTES = 4 * 1024 * 1024;
  */
 export class Mover {
   stopRequested = false;
+  private learn: (t: Target, addr: number, node: number) => void = () => {};
   /** (start time ms, bytes) of every move call, per direction, for rate checks */
   readonly callLog: [{ t: number; bytes: number }[], { t: number; bytes: number }[]] = [[], []];
   private readonly windows: [RateWindow, RateWindow];
@@ -62,8 +64,16 @@ export class Mover {
     this.batch = Math.min(this.batch, p.batchPages);
   }
 
-  async execute(plan: Plan, topo: Topology, moveLog: MoveLog | null): Promise<MoveTotals> {
+  async execute(plan: Plan, topo: Topology, space: StateSpace, moveLog: MoveLog | null): Promise<MoveTotals> {
     const totals = emptyTotals();
+    const tierOf = new Map(topo.nodes.map((n) => [n.id, n.tier]));
+    // what the mover learns of a page's placement goes back into its heat state
+    this.learn = (t: Target, addr: number, node: number): void => {
+      const tier = tierOf.get(node);
+      const loc = t.heat.locate(addr);
+      if (tier === undefined || loc === null) return;
+      loc.seg.states[loc.slot] = space.withTier(loc.seg.states[loc.slot]!, tier + 1);
+    };
     const free = new Map(topo.nodes.map((n) => [n.id, n.memFreeBytes - this.params.headroom * n.memTotalBytes]));
     const blocked = new Set<number>(); // target nodes closed for this period (ENOMEM, ENODEV, no room)
     let budget = this.params.periodCap;
@@ -116,6 +126,7 @@ export class Mover {
     for (let k = 0; k < n; k++) {
       const st = status[k]!;
       const e = take[k]!;
+      if (st >= 0) this.learn(t, list.addrs[e]!, st);
       if (st === to) totals.outcomes[O.already]!++;
       else if (st === -ERRNO.ENOENT || st === -ERRNO.EFAULT) totals.outcomes[O.gone]!++;
       else if (st < 0) totals.outcomes[O.failed]!++;
@@ -154,6 +165,13 @@ export class Mover {
       moveLog?.add(pid, t.comm, list.addrs[e]!, 2 ** list.shift[e]!, this.from[k]!, to, dir, list.reason[e]!, list.count[e]!, plan.walks);
     }
     if (this.params.dryRun) return 0;
+    // the pid may have been reused since the query: check again right before the move
+    const again = this.kernel.process(pid);
+    if (again === null || again.starttime !== t.id.starttime) {
+      t.gone = true;
+      totals.outcomes[again === null ? O.gone : O.pid_reused]! += m;
+      return 0;
+    }
     this.nodes.fill(to, 0, m);
     status.fill(SENTINEL, 0, m);
     const t0 = this.kernel.now();
@@ -208,6 +226,7 @@ export class Mover {
       const st = status[k]!;
       const size = 2 ** list.shift[e]!;
       if (st === to) {
+        if (!this.params.dryRun) this.learn(t, list.addrs[e]!, to);
         movedBytes += size;
         const key = `${dir}:${this.from[k]}:${to}`;
         const agg = totals.moved.get(key) ?? { dir, from: this.from[k]!, to, pages: 0, bytes: 0 };

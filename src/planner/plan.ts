@@ -2,8 +2,9 @@ import type { HeatTable } from '../heat/heat-table.js';
 import type { ProcessIdentity } from '../targets/identity.js';
 import type { MoveHistory } from './history.js';
 
-export const Reason = { HOT: 0, COLD: 1 } as const;
-export const REASON_NAMES = ['hot', 'cold'] as const;
+export const Reason = { HOT: 0, COLD: 1, EXCHANGE: 2 } as const;
+/** exchange: a warm fast-tier page demoted to make room for a clearly hotter one */
+export const REASON_NAMES = ['hot', 'cold', 'exchange'] as const;
 
 /** A process the daemon tracks: its identity, its heat and its recent moves. */
 export interface Target {

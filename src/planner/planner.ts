@@ -13,6 +13,8 @@ export interface PlannerParams {
   periodCap: number;
   placementQueries: number;
   demoteToLowest: boolean;
+  /** a fast-tier page may make room for a slower page only when their counts differ by this much */
+  exchangeGap: number;
 }
 
 const NONE = 255;
@@ -21,9 +23,10 @@ const NONE = 255;
  * Per-state look-ups for one period: a page's promotion rank (walks accessed, scaled to N when
  * it was seen in fewer walks) if hot, its coldness if confirmed cold, and its tier slot.
  */
-function stateTables(space: StateSpace, p: PlannerParams): { hot: Uint8Array; cold: Uint8Array } {
+function stateTables(space: StateSpace, p: PlannerParams): { hot: Uint8Array; cold: Uint8Array; warm: Uint8Array } {
   const hot = new Uint8Array(space.size).fill(NONE);
   const cold = new Uint8Array(space.size).fill(NONE);
+  const warm = new Uint8Array(space.size).fill(NONE);
   const N = space.N;
   const minSeen = Math.ceil(N / 2);
   for (let s = 0; s < space.size; s++) {
@@ -34,8 +37,9 @@ function stateTables(space: StateSpace, p: PlannerParams): { hot: Uint8Array; co
       if (rank >= p.hotThreshold) hot[s] = rank;
     }
     if (seen === N && c <= p.coldThreshold && space.streak[s]! >= space.K - 1) cold[s] = c;
+    else if (seen === N) warm[s] = c;
   }
-  return { hot, cold };
+  return { hot, cold, warm };
 }
 
 /**
@@ -55,7 +59,7 @@ export class Planner {
   plan(targets: Target[], topo: Topology, space: StateSpace, period: number, p: PlannerParams): Plan {
     const tiers = topo.tiers.length;
     const tierOfNode = new Map(topo.nodes.map((n) => [n.id, n.tier]));
-    const { hot, cold } = stateTables(space, p);
+    const { hot, cold, warm } = stateTables(space, p);
     const N = space.N;
     const plan: Plan = {
       period, walks: N, lists: [], promoteBytes: 0, demoteBytes: 0,
@@ -74,6 +78,7 @@ export class Planner {
     // 2. histograms: promotion bytes by rank, demotion bytes by source tier and coldness
     const promo = new Float64Array(N + 1);
     const demo: Float64Array[] = Array.from({ length: tiers }, () => new Float64Array(N + 1));
+    const warm0 = new Float64Array(N + 1); // fast-tier pages by count, full evidence, not confirmed cold
     const ts = space.tierSlot;
     for (const t of targets) {
       if (t.gone) continue;
@@ -89,13 +94,17 @@ export class Planner {
           if (h !== NONE) {
             plan.hotBytes[tier]! += size;
             if (h === N) plan.hotSetBytes += size;
-            if (slot > 1 && !t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) promo[h]! += size;
-            continue;
+            if (slot > 1) {
+              if (!t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) promo[h]! += size;
+              continue;
+            }
           }
           const c = cold[s]!;
           if (c !== NONE) {
             plan.coldBytes[tier]! += size;
             if (slot !== 0 && slot < tiers && !t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) demo[slot - 1]![c]! += size;
+          } else if (slot === 1 && tiers > 1 && warm[s] !== NONE && !t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) {
+            warm0[warm[s]!]! += size;
           }
         }
       }
@@ -112,6 +121,7 @@ export class Planner {
     const coldTop = tiers > 1 ? sum(demo[0]!) : 0;
     let promoteBudget = Math.min(hotWant, tierRoom(0));
     let demoteBudget = new Array<number>(tiers).fill(0);
+    let exchange = 0;
     if (tiers > 1) {
       // the fast tier is short: demote its coldest pages first, promote into the room they free
       const short = hotWant - promoteBudget;
@@ -119,6 +129,16 @@ export class Planner {
       demoteBudget[0] = forRoom;
       promoteBudget += Math.max(0, Math.min(forRoom, cap - promoteBudget - forRoom));
       cap -= promoteBudget + forRoom;
+      // still short: exchange warm fast-tier pages for clearly hotter ones (counts apart by exchangeGap)
+      const stillShort = hotWant - promoteBudget;
+      if (stillShort > 0 && p.exchangeGap > 0) {
+        const lowestWanted = cut(promo, hotWant, true).rank;
+        let avail = 0;
+        for (let c = 0; c <= lowestWanted - p.exchangeGap; c++) avail += warm0[c]!;
+        exchange = Math.max(0, Math.min(stillShort, avail, tierRoom(destTier(0)) - forRoom, cap / 2));
+        promoteBudget += exchange;
+        cap -= 2 * exchange;
+      }
       // then the remaining confirmed-cold pages of every tier above the lowest, within the cap
       for (let t = 0; t < tiers - 1; t++) {
         const extra = Math.max(0, Math.min(sum(demo[t]!) - demoteBudget[t]!, tierRoom(destTier(t)) - demoteBudget[t]!, cap));
@@ -133,6 +153,9 @@ export class Planner {
     // 4. thresholds by rank (promotion) and by coldness (demotion)
     const promoCut = cut(promo, promoteBudget, true);
     const demoCut = demo.map((h, t) => cut(h, demoteBudget[t] ?? 0, false));
+    const warmCut = cut(warm0, exchange, false);
+    let warmLeft = exchange;
+    const partialW = { left: warmCut.partial };
 
     // 5. collect addresses, assigning each move to the node with the most room in its tier
     const pick = (tier: number, bytes: number): number => {
@@ -164,8 +187,8 @@ export class Planner {
           const slot = ts[s]!;
           if (slot === 0) continue;
           const h = hot[s]!;
-          if (h !== NONE) {
-            if (slot === 1 || promLeft < size || h < promoCut.rank) continue;
+          if (h !== NONE && slot > 1) {
+            if (promLeft < size || h < promoCut.rank) continue;
             if (h === promoCut.rank) {
               if (partialP.left < size) continue;
               partialP.left -= size;
@@ -178,6 +201,17 @@ export class Planner {
           }
           const c = cold[s]!;
           const tier = slot - 1;
+          if (c === NONE && tier === 0 && warmLeft >= size && warm[s]! <= warmCut.rank && warm[s] !== NONE) {
+            if (warm[s] === warmCut.rank) {
+              if (partialW.left < size) continue;
+              partialW.left -= size;
+            }
+            const addr = seg.start + i * size;
+            if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
+            warmLeft -= size;
+            list.push(addr, shift, pick(destTier(0), size), Dir.DEMOTE, Reason.EXCHANGE, space.count[s]!);
+            continue;
+          }
           if (c === NONE || tier >= tiers - 1 || demLeft[tier]! < size || c > demoCut[tier]!.rank) continue;
           if (c === demoCut[tier]!.rank) {
             if (partialD[tier]!.left < size) continue;

@@ -36,7 +36,8 @@ export class IdlePagesReader {
     this.buf = new Uint8Array(size);
   }
 
-  async walk(pid: number, ranges: Float64Array, heat: HeatTable): Promise<WalkResult> {
+  /** One walk; with heat = null the bits are read and cleared but not counted (a priming walk). */
+  async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
     const res: WalkResult = { status: 'ok', reads: 0, bytes: 0, stalls: 0 };
     let file;
     try {
@@ -50,7 +51,7 @@ export class IdlePagesReader {
     const dec = this.decoder;
     const yieldEvery = this.opts.yieldEvery ?? 16;
     dec.reset();
-    heat.beginWalk((this.opts.flags & 0x800) !== 0);
+    heat?.beginWalk((this.opts.flags & 0x800) !== 0);
     let done = 0; // everything below this address has been read in this walk
     try {
       for (let r = 0; r < ranges.length; r += 2) {
@@ -71,7 +72,7 @@ export class IdlePagesReader {
           res.bytes += n;
           batch.clear();
           dec.decode(buf, n, batch);
-          heat.accumulate(batch);
+          heat?.accumulate(batch);
           if (dec.cursor <= va) {
             res.stalls++;
             break;
@@ -89,7 +90,7 @@ export class IdlePagesReader {
       }
     } finally {
       file.close();
-      heat.endWalk();
+      heat?.endWalk();
     }
     return res;
   }

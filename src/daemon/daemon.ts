@@ -1,0 +1,341 @@
+import type { Kernel } from '../kernel/types.js';
+import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_SW_YOUNG } from '../kernel/types.js';
+import type { Config } from '../config/schema.js';
+import { hotThreshold, nodeMap } from '../config/load.js';
+import { classify, type Topology } from '../topology/topology.js';
+import { StateSpace } from '../heat/states.js';
+import { HeatTable } from '../heat/heat-table.js';
+import { IdlePagesReader } from '../trackers/idle-pages/reader.js';
+import { ScanFlag } from '../trackers/idle-pages/types.js';
+import { selectTargets } from '../targets/select.js';
+import { trackableRanges } from '../targets/maps.js';
+import { identityKey } from '../targets/identity.js';
+import { Planner, type PlannerParams } from '../planner/planner.js';
+import { MoveHistory } from '../planner/history.js';
+import type { Plan, Target } from '../planner/plan.js';
+import { Mover, type MoverParams } from '../mover/mover.js';
+import { OUTCOMES, type MoveTotals } from '../mover/outcomes.js';
+import type { MoveLog } from '../mover/dry-run.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { TierdError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+
+export interface PeriodReport {
+  period: number;
+  startedMs: number;
+  durationMs: number;
+  walks: number;
+  intervalMs: number;
+  targets: number;
+  hotBytes: Record<string, number>;
+  coldBytes: Record<string, number>;
+  trackedBytes: Record<string, number>;
+  hotSetBytes: number;
+  plannedPromoteBytes: number;
+  plannedDemoteBytes: number;
+  promotedBytes: number;
+  demotedBytes: number;
+  failures: Record<string, number>;
+  pingPongPages: number;
+  movedPages: number;
+  notes: string[];
+}
+
+export interface DaemonOptions {
+  dryRun: boolean;
+  moveLog?: MoveLog | null;
+  metrics?: Metrics | null;
+  /** stop after this many periods */
+  maxPeriods?: number;
+  /** stop when the kernel clock passes this (ms) */
+  untilMs?: number;
+  onPeriod?: (r: PeriodReport, plan: Plan) => void;
+  /** runs between planning and migration (fault injection in tests) */
+  beforeMove?: (plan: Plan) => void;
+}
+
+/**
+ * The period loop: N walks of every target spaced by the interval, one plan, one rate-limited
+ * migration, one report. Clock and sleep come from the Kernel, so the same loop runs on the
+ * simulated host in virtual time.
+ */
+export class Daemon {
+  private config: Config;
+  private pending: Config | null = null;
+  private space: StateSpace;
+  private topo: Topology;
+  private readonly targets = new Map<string, Target>();
+  private readonly planner: Planner;
+  private readonly mover: Mover;
+  private reader: IdlePagesReader;
+  private intervalMs: number;
+  private extraColdPeriods = 0;
+  private readonly ppWindow: { moved: number; pp: number }[] = [];
+  private stopping = false;
+  period = 0;
+  lastPeriodEndMs: number | null = null;
+  private lastWalkEndMs: number | null = null;
+  /** max time a period may take before /healthz reports it late */
+  expectedPeriodMs = 0;
+
+  constructor(private readonly kernel: Kernel, config: Config, private readonly log: Logger, private readonly opts: DaemonOptions) {
+    this.config = config;
+    this.topo = this.readTopology();
+    this.space = this.makeSpace();
+    this.planner = new Planner(kernel);
+    this.mover = new Mover(kernel, this.moverParams(), log, this.moverHooks());
+    this.reader = this.makeReader();
+    this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
+    for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
+  }
+
+  get moverLog(): Mover['callLog'] {
+    return this.mover.callLog;
+  }
+
+  get currentTopology(): Topology {
+    return this.topo;
+  }
+
+  /** Stop after the current move_pages call; the period's record is kept. */
+  stop(): void {
+    this.stopping = true;
+    this.mover.stopRequested = true;
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  /** A new config applies at the next period boundary. */
+  reload(c: Config): void {
+    this.pending = c;
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      if (this.opts.maxPeriods !== undefined && this.period >= this.opts.maxPeriods) break;
+      if (this.opts.untilMs !== undefined && this.kernel.now() >= this.opts.untilMs) break;
+      await this.runPeriod();
+      if (this.stopping) break;
+      if (this.config.scan.periodPause > 0) await this.kernel.sleep(this.config.scan.periodPause);
+    }
+  }
+
+  async runPeriod(): Promise<PeriodReport> {
+    this.applyPending();
+    const started = this.kernel.now();
+    this.topo = this.readTopology();
+    this.refreshTargets();
+    const N = this.config.scan.walks;
+    // every counted walk sees the bits of exactly one interval: bits older than that (process
+    // start, migration, pause) are cleared by an uncounted priming walk
+    if (this.lastWalkEndMs === null || started - this.lastWalkEndMs > 2 * this.intervalMs) {
+      await this.walkAll(null);
+      this.lastWalkEndMs = this.kernel.now();
+    }
+    let lastWalk = this.kernel.now() - this.lastWalkEndMs;
+    for (let w = 0; w < N && !this.stopping; w++) {
+      await this.kernel.sleep(Math.max(0, this.intervalMs - lastWalk));
+      const t0 = this.kernel.now();
+      await this.walkAll(this.space);
+      lastWalk = this.kernel.now() - t0;
+    }
+    this.lastWalkEndMs = this.kernel.now();
+    const live = [...this.targets.values()].filter((t) => !t.gone);
+    const plan = this.planner.plan(live, this.topo, this.space, this.period, this.plannerParams());
+    this.opts.beforeMove?.(plan);
+    const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);
+    const report = this.report(started, plan, totals, live.length);
+    this.endPeriod(plan, totals);
+    this.opts.onPeriod?.(report, plan);
+    return report;
+  }
+
+  private async walkAll(space: StateSpace | null): Promise<void> {
+    const t0 = this.kernel.now();
+    let scanned = 0;
+    for (const t of this.targets.values()) {
+      if (t.gone) continue;
+      const maps = this.kernel.maps(t.id.pid);
+      const now = this.kernel.process(t.id.pid);
+      if (maps === null || now === null || now.starttime !== t.id.starttime) {
+        t.gone = true;
+        continue;
+      }
+      t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
+      const r = await this.reader.walk(t.id.pid, t.ranges, space ? t.heat : null);
+      if (r.status === 'gone') {
+        t.gone = true;
+        this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');
+      }
+      if (r.stalls > 0) this.log.warn({ pid: t.id.pid, stalls: r.stalls }, 'idle_pages cursor did not advance; range skipped');
+      if (space) scanned += t.heat.walk.scannedBytes;
+    }
+    if (space && this.opts.metrics) {
+      this.opts.metrics.walks.inc();
+      this.opts.metrics.scannedBytes.inc(scanned);
+      this.opts.metrics.walkDuration.observe((this.kernel.now() - t0) / 1000);
+    }
+  }
+
+  private refreshTargets(): void {
+    const procs = selectTargets(this.kernel, this.config.targets);
+    const keep = new Set<string>();
+    for (const p of procs) {
+      const key = identityKey(p);
+      keep.add(key);
+      if (!this.targets.has(key)) {
+        this.targets.set(key, { id: { pid: p.pid, starttime: p.starttime }, comm: p.comm, heat: new HeatTable(this.space), history: new MoveHistory(), ranges: new Float64Array(0), gone: false });
+        this.log.info({ pid: p.pid, comm: p.comm }, 'new target');
+      }
+    }
+    for (const [key, t] of this.targets) if (!keep.has(key) || t.gone) this.targets.delete(key);
+    this.opts.metrics?.targets.set(this.targets.size);
+  }
+
+  private endPeriod(plan: Plan, totals: MoveTotals): void {
+    const cold = this.config.policy.coldThreshold;
+    const N = this.space.N;
+    const table = this.space.periodEndTable((seen, count) => seen === N && count <= cold);
+    const keep = Math.max(this.config.policy.pingPongWindow, this.config.policy.minResidency);
+    for (const t of this.targets.values()) {
+      t.heat.endPeriod(table);
+      t.history.prune(this.period, keep);
+    }
+    this.tuneInterval(plan);
+    this.watchPingPong(totals);
+    this.period++;
+    this.lastPeriodEndMs = this.kernel.now();
+  }
+
+  /** Keep the hot set under hotTarget of the fast tier: a longer interval sees more pages in every walk. */
+  private tuneInterval(plan: Plan): void {
+    if (this.config.scan.interval !== 'auto') return;
+    const top = this.topo.tiers[0] ?? [];
+    const fastFree = this.topo.nodes.filter((n) => top.includes(n.id)).reduce((s, n) => s + n.memFreeBytes, 0);
+    const available = (plan.trackedBytes[0] ?? 0) + fastFree;
+    const target = this.config.policy.hotTarget * available;
+    const hot = plan.hotSetBytes;
+    let f = 1;
+    if (hot > target) f = Math.max(0.5, target / Math.max(hot, 1));
+    else if (hot < target / 2) f = Math.min(2, target / 2 / Math.max(hot, 1));
+    const next = Math.min(this.config.scan.intervalMax, Math.max(this.config.scan.intervalMin * 2 ** this.extraColdPeriods, this.intervalMs * f));
+    if (Math.abs(next - this.intervalMs) > 1e-9) this.log.debug({ from: this.intervalMs, to: next, hotBytes: hot, targetBytes: target }, 'scan interval tuned');
+    this.intervalMs = next;
+  }
+
+  /** When pages come back too soon, ask for one more cold period before demoting (and a longer interval floor). */
+  private watchPingPong(totals: MoveTotals): void {
+    const moved = totals.outcomes[0]!;
+    this.ppWindow.push({ moved, pp: totals.pingPongs });
+    if (this.ppWindow.length > this.config.policy.pingPongWindow) this.ppWindow.shift();
+    const m = this.ppWindow.reduce((s, x) => s + x.moved, 0);
+    const pp = this.ppWindow.reduce((s, x) => s + x.pp, 0);
+    if (m >= 64 && pp / m > this.config.policy.pingPongLimit && this.extraColdPeriods < 4) {
+      this.extraColdPeriods++;
+      this.ppWindow.length = 0;
+      this.log.warn({ pingPongPages: pp, movedPages: m, coldPeriods: this.config.policy.coldPeriods + this.extraColdPeriods }, 'ping-pong above its limit: widening the hot/cold gap');
+      this.opts.metrics?.extraColdPeriods.set(this.extraColdPeriods);
+      this.rebuildSpace();
+    }
+  }
+
+  private applyPending(): void {
+    const c = this.pending;
+    if (!c) return;
+    this.pending = null;
+    this.config = c;
+    this.mover.setParams(this.moverParams());
+    this.reader = this.makeReader();
+    if (c.scan.interval !== 'auto') this.intervalMs = c.scan.interval;
+    this.topo = this.readTopology();
+    this.rebuildSpace();
+    this.log.info('configuration reloaded');
+  }
+
+  private rebuildSpace(): void {
+    const next = this.makeSpace();
+    if (next.N === this.space.N && next.K === this.space.K && next.tiers === this.space.tiers) return;
+    for (const t of this.targets.values()) t.heat.remap(next);
+    this.space = next;
+  }
+
+  private makeSpace(): StateSpace {
+    return new StateSpace({ walks: this.config.scan.walks, coldPeriods: this.config.policy.coldPeriods + this.extraColdPeriods, tiers: this.topo.tiers.length });
+  }
+
+  private readTopology(): Topology {
+    return classify(this.kernel.topology(), nodeMap(this.config), this.config.policy.demoteToLowest);
+  }
+
+  private makeReader(): IdlePagesReader {
+    const s = this.config.scan;
+    const tr = this.kernel.trackers();
+    if (tr.idlePages === null) {
+      const why = Object.entries(tr.missing).map(([k, v]) => `${k}: ${v}`).join('; ');
+      throw new TierdError('NO_TRACKER', `no access-bit tracker on this kernel (${why})`, 'boot a kernel with /proc/PID/idle_pages (see README, "Installing")');
+    }
+    const flags = (s.hugePagesOnly ? ScanFlag.SCAN_HUGE_PAGE : 0) | (s.skimIdle ? ScanFlag.SCAN_SKIM_IDLE : 0) | (s.dirty ? ScanFlag.SCAN_DIRTY_PAGE : 0);
+    return new IdlePagesReader(this.kernel, { bufferBytes: s.bufferSize, flags, variant: tr.idlePages });
+  }
+
+  private plannerParams(): PlannerParams {
+    const p = this.config.policy;
+    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, placementQueries: p.placementQueries, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods };
+  }
+
+  private moverParams(): MoverParams {
+    const m = this.config.migrate;
+    const young = m.swYoung === true || (m.swYoung === 'auto' && this.kernel.swYoungSupported());
+    return {
+      promoteRate: m.promoteRate, demoteRate: m.demoteRate, periodCap: m.periodCap, batchPages: m.batchPages, callTargetMs: m.callTarget,
+      flags: MPOL_MF_MOVE | (m.moveAll ? MPOL_MF_MOVE_ALL : 0) | (young ? MPOL_MF_SW_YOUNG : 0),
+      headroom: this.config.policy.headroom, pingPongWindow: this.config.policy.pingPongWindow, dryRun: this.opts.dryRun,
+    };
+  }
+
+  private moverHooks(): ConstructorParameters<typeof Mover>[3] {
+    const m = this.opts.metrics;
+    if (!m) return {};
+    return {
+      onCall: (s) => m.callDuration.observe(s),
+      onMoved: (dir, from, to, pages, bytes) => {
+        const labels = { direction: m.direction(dir), from_node: String(from), to_node: String(to) };
+        m.migratedBytes.inc(labels, bytes);
+        m.migratedPages.inc(labels, pages);
+      },
+      onRateLimited: (dir, s) => m.rateLimited.inc({ direction: m.direction(dir) }, s),
+    };
+  }
+
+  private report(started: number, plan: Plan, totals: MoveTotals, targets: number): PeriodReport {
+    const tierName = (i: number): string => (i < this.topo.tiers.length ? String(i) : 'unknown');
+    const byTier = (a: number[]): Record<string, number> => Object.fromEntries(a.map((v, i) => [tierName(i), v]));
+    const failures: Record<string, number> = {};
+    OUTCOMES.forEach((name, i) => {
+      if (name !== 'moved' && name !== 'already' && totals.outcomes[i]! > 0) failures[name] = totals.outcomes[i]!;
+    });
+    const r: PeriodReport = {
+      period: this.period, startedMs: started, durationMs: this.kernel.now() - started, walks: this.space.N, intervalMs: this.intervalMs, targets,
+      hotBytes: byTier(plan.hotBytes), coldBytes: byTier(plan.coldBytes), trackedBytes: byTier(plan.trackedBytes), hotSetBytes: plan.hotSetBytes,
+      plannedPromoteBytes: plan.promoteBytes, plannedDemoteBytes: plan.demoteBytes, promotedBytes: totals.promotedBytes, demotedBytes: totals.demotedBytes,
+      failures, pingPongPages: totals.pingPongs, movedPages: totals.outcomes[0]!, notes: plan.notes,
+    };
+    const m = this.opts.metrics;
+    if (m) {
+      m.periods.inc();
+      m.periodDuration.observe(r.durationMs / 1000);
+      m.interval.set(this.intervalMs / 1000);
+      for (const [k, v] of Object.entries(r.hotBytes)) m.hotBytes.set({ tier: k }, v);
+      for (const [k, v] of Object.entries(r.coldBytes)) m.coldBytes.set({ tier: k }, v);
+      for (const [k, v] of Object.entries(r.trackedBytes)) m.trackedBytes.set({ tier: k }, v);
+      for (const [k, v] of Object.entries(failures)) m.failures.inc({ reason: k }, v);
+      m.pingPong.inc(totals.pingPongs);
+      for (const n of this.kernel.topology().nodes) m.nodeFree.set({ node: String(n.id), tier: String(this.topo.nodes.find((x) => x.id === n.id)?.tier ?? 'offline') }, n.memFreeBytes);
+    }
+    this.log.info({ ...r, notes: undefined }, 'period');
+    for (const note of plan.notes) this.log.info({ period: r.period }, note);
+    return r;
+  }
+}

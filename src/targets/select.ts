@@ -1,0 +1,33 @@
+import type { Kernel, ProcessInfo } from '../kernel/types.js';
+import type { Config } from '../config/schema.js';
+import { TierdError } from '../util/errors.js';
+
+/**
+ * The processes tierd manages: explicit pids, plus processes whose comm and cgroup match the
+ * selectors and whose anonymous RSS reaches minRss. Never kernel threads, never tierd itself.
+ * On Linux an empty selection in the config is refused; the simulated host takes every process.
+ */
+export function selectTargets(kernel: Kernel, t: Config['targets']): ProcessInfo[] {
+  const bySelector = t.comm !== undefined || t.cgroup !== undefined;
+  if (t.pids.length === 0 && !bySelector) {
+    if (kernel.kind === 'linux') {
+      throw new TierdError('CONFIG', 'no targets configured', 'set targets.pids, targets.comm or targets.cgroup in the config (tierd never manages every process by default)');
+    }
+    return kernel.processes().filter((p) => !p.kernelThread);
+  }
+  const out = new Map<number, ProcessInfo>();
+  for (const pid of t.pids) {
+    const p = kernel.process(pid);
+    if (p && !p.kernelThread && p.pid !== process.pid) out.set(pid, p);
+  }
+  if (bySelector) {
+    for (const p of kernel.processes()) {
+      if (p.kernelThread || (kernel.kind === 'linux' && p.pid === process.pid)) continue;
+      if (t.comm !== undefined && !t.comm.test(p.comm)) continue;
+      if (t.cgroup !== undefined && p.cgroup !== t.cgroup && !p.cgroup.startsWith(t.cgroup.replace(/\/$/, '') + '/')) continue;
+      if (p.rssAnonBytes < t.minRss) continue;
+      out.set(p.pid, p);
+    }
+  }
+  return [...out.values()].sort((a, b) => a.pid - b.pid);
+}

@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runSim, fractionOn } from './helpers/sim-run.js';
+import { MoveLog } from '../src/mover/dry-run.js';
+import { SimKernel } from '../src/kernel/sim/sim-kernel.js';
+import { parseScenario } from '../src/kernel/sim/scenario.js';
+
+const hotset = (o: { dram?: string; size?: string; hot?: number; duration?: string; phases?: string; seed?: number } = {}): string => `
+seed: ${o.seed ?? 11}
+duration: ${o.duration ?? '40s'}
+nodes:
+  - { id: 0, tier: dram, capacity: ${o.dram ?? '256MiB'} }
+  - { id: 1, tier: pmem, capacity: 2GiB }
+processes:
+  - name: kvstore
+    memory:
+      - { size: ${o.size ?? '512MiB'}, pageSize: 4KiB, node: 1 }
+    phases:
+${o.phases ?? `      - { at: 0s, pattern: hotset, hotFraction: ${o.hot ?? 0.1}, hotOffset: 0.3, hotRate: 50, coldRate: 0.001 }`}
+`;
+const isHot = (p: { rate: Float32Array }, i: number): boolean => p.rate[i]! >= 10;
+const FAST = 'scan: { walks: 5, interval: 500ms }\n';
+
+test('static hot set on PMEM: ≥ 99% in DRAM within 3 periods, efficiency ≥ 0.97, nothing cold promoted', async () => {
+  const seen: number[] = [];
+  const { summary, kernel } = await runSim(hotset(), FAST, { onPeriod: (_r, k) => seen.push(fractionOn(k, 0, isHot)) });
+  process.stdout.write(`# static hot set: hot fraction in DRAM per period ${seen.slice(0, 4).map((x) => x.toFixed(4)).join(' ')}; efficiency ${summary.efficiency.toFixed(4)}; ping-pong ${summary.pingPongPages}\n`);
+  assert.ok(seen[2]! >= 0.99, `after 3 periods: ${seen[2]}`);
+  assert.ok(summary.efficiency >= 0.97, `efficiency ${summary.efficiency}`);
+  assert.ok(fractionOn(kernel, 0, (p, i) => !isHot(p, i)) < 0.001, 'cold pages stay on PMEM');
+});
+
+test('a hot set that moves mid-run re-converges within 5 periods; old hot pages are demoted', async () => {
+  const phases = `      - { at: 0s, pattern: hotset, hotFraction: 0.2, hotOffset: 0.1, hotRate: 50, coldRate: 0.001 }
+      - { at: 30s, pattern: hotset, hotFraction: 0.2, hotOffset: 0.6, hotRate: 50, coldRate: 0.001 }`;
+  const byPeriod: { t: number; hot: number }[] = [];
+  let shiftPeriod = -1;
+  const { summary, kernel } = await runSim(hotset({ dram: '160MiB', duration: '80s', phases }), FAST, {
+    onPeriod: (r, k) => {
+      byPeriod.push({ t: k.now() / 1000, hot: fractionOn(k, 0, isHot) });
+      if (shiftPeriod < 0 && k.now() >= 30000) shiftPeriod = r.period;
+    },
+  });
+  const after = byPeriod.slice(shiftPeriod, shiftPeriod + 6).map((x) => x.hot);
+  const conv = after.findIndex((x) => x >= 0.99);
+  process.stdout.write(`# moving hot set: converged ${conv} periods after the shift (${after.map((x) => x.toFixed(3)).join(' ')}); efficiency ${summary.efficiency.toFixed(4)}\n`);
+  assert.ok(conv >= 0 && conv <= 5, `hot fraction after the shift: ${after.join(', ')}`);
+  const p = kernel.allProcesses()[0]!;
+  const oldHot = (_p: unknown, i: number): boolean => i >= 0.1 * p.pages && i < 0.3 * p.pages && !isHot(p, i);
+  assert.ok(fractionOn(kernel, 1, oldHot) > 0.9, 'the old hot set went back to PMEM once cold was confirmed');
+});
+
+test('a hot set larger than DRAM: DRAM fills to capacity minus headroom, no ENOMEM, ping-pong < 1%', async () => {
+  const { summary, kernel } = await runSim(hotset({ dram: '64MiB', hot: 0.3 }), FAST);
+  const used = kernel.nodeUsed(0);
+  const cap = 64 * 2 ** 20;
+  process.stdout.write(`# hot set > DRAM: DRAM ${(used / cap).toFixed(4)} full; moved ${summary.movedPages} pages, ping-pong ${summary.pingPongPages}\n`);
+  assert.ok(used <= cap * 0.98 + 4096, 'headroom kept');
+  assert.ok(used >= cap * 0.97, `DRAM filled: ${used / cap}`);
+  assert.equal(summary.failedPages, 0);
+  assert.ok(summary.pingPongPages <= 0.01 * summary.movedPages, `ping-pong ${summary.pingPongPages} of ${summary.movedPages}`);
+});
+
+test('rate limits hold over every 1 s window of virtual time', async () => {
+  const cfg = `${FAST}migrate: { promoteRate: 16MiB/s, demoteRate: 8MiB/s }\n`;
+  const phases = `      - { at: 0s, pattern: hotset, hotFraction: 0.2, hotOffset: 0.1, hotRate: 50, coldRate: 0.001 }
+      - { at: 20s, pattern: hotset, hotFraction: 0.2, hotOffset: 0.6, hotRate: 50, coldRate: 0.001 }`;
+  const { summary } = await runSim(hotset({ dram: '128MiB', phases, duration: '60s' }), cfg);
+  process.stdout.write(`# rate limits: max promote ${(summary.maxPromoteBytesPerSec / 2 ** 20).toFixed(2)} MiB/s (limit 16), max demote ${(summary.maxDemoteBytesPerSec / 2 ** 20).toFixed(2)} MiB/s (limit 8)\n`);
+  assert.ok(summary.maxPromoteBytesPerSec > 0 && summary.maxPromoteBytesPerSec <= 16 * 2 ** 20);
+  assert.ok(summary.maxDemoteBytesPerSec > 0 && summary.maxDemoteBytesPerSec <= 8 * 2 ** 20);
+});
+
+test('zipf workload: efficiency ≥ 0.9 by the end', async () => {
+  const phases = `      - { at: 0s, pattern: zipf, theta: 0.99, totalRate: 2e6 }`;
+  const { summary } = await runSim(hotset({ dram: '96MiB', phases, duration: '90s' }), 'scan: { walks: 5 }\n');
+  process.stdout.write(`# zipf: efficiency ${summary.efficiency.toFixed(4)} (hit ${summary.dramHitRatio.toFixed(4)}, oracle ${summary.oracleHitRatio.toFixed(4)}), ping-pong ${summary.pingPongPages}/${summary.movedPages}\n`);
+  assert.ok(summary.efficiency >= 0.9, `efficiency ${summary.efficiency}`);
+});
+
+test('pid reuse between walk and move: the new process is never touched', async () => {
+  let reused = -1;
+  const { kernel, reports } = await runSim(hotset(), FAST, {
+    maxPeriods: 1,
+    beforeMove: (k) => {
+      const p = k.allProcesses()[0]!;
+      reused = k.respawn(p.pid).pid;
+    },
+  });
+  const p = kernel.simProcess(reused)!;
+  assert.equal(fractionOn(kernel, 0, (q) => q === p), 0, 'nothing of the new process moved');
+  assert.ok((reports[0]!.failures.pid_reused ?? 0) > 0);
+});
+
+test('a process exiting mid-period is dropped quietly', async () => {
+  const sc = hotset().replace('    phases:', '    exitAt: 1200ms\n    phases:');
+  const { reports } = await runSim(sc, FAST, { maxPeriods: 2 });
+  assert.equal(reports.length, 2);
+  assert.equal(reports[1]!.targets, 0);
+  assert.equal(reports[0]!.promotedBytes, 0);
+});
+
+test('ENOMEM: promotions to a node that filled up stop for the period, nothing fails hard', async () => {
+  const { reports, kernel } = await runSim(hotset(), FAST, {
+    maxPeriods: 2,
+    beforeMove: (k, plan) => {
+      if (plan.period === 0) k.spawn({ name: 'hog', memory: [{ size: 240 * 2 ** 20, pageSize: 4096, node: 0, shared: 0 }], phases: [{ at: 0, pattern: 'idle' }] });
+    },
+  });
+  assert.ok(kernel.nodeUsed(0) <= 256 * 2 ** 20);
+  assert.ok((reports[0]!.failures.no_room ?? 0) > 0 || reports[0]!.promotedBytes < reports[0]!.plannedPromoteBytes);
+});
+
+test('a node going offline: moves to it stop, the topology is re-read, work resumes when it returns', async () => {
+  const k = new SimKernel(parseScenario(hotset()));
+  const { reports } = await runSim(hotset(), FAST, {
+    kernel: k,
+    maxPeriods: 4,
+    beforeMove: (kk, plan) => {
+      if (plan.period === 0) kk.setNodeOnline(0, false);
+      if (plan.period === 2) kk.setNodeOnline(0, true);
+    },
+  });
+  assert.equal(reports[0]!.promotedBytes, 0);
+  assert.equal(reports[1]!.plannedPromoteBytes, 0, 'one tier left: nothing to promote into');
+  assert.ok(reports[2]!.promotedBytes + reports[3]!.promotedBytes > 0, 'resumed');
+});
+
+test('SIGTERM during a batch: the call finishes, is recorded, and the daemon stops', async () => {
+  const k = new SimKernel(parseScenario(hotset()));
+  let stopped = false;
+  let sigterm = (): void => {};
+  const stop = new Promise<void>((resolve) => (sigterm = resolve));
+  k.onMove = () => {
+    if (!stopped) {
+      stopped = true;
+      sigterm(); // delivered while the move_pages call is in progress
+    }
+  };
+  const { reports } = await runSim(hotset(), FAST, { kernel: k, stop });
+  assert.ok(stopped, 'a move call happened');
+  const last = reports[reports.length - 1]!;
+  assert.ok(last.promotedBytes > 0 && last.promotedBytes <= 4 * 2 ** 20, `one batch recorded: ${last.promotedBytes}`);
+});
+
+test('dry-run moves nothing and prints exactly the plan a real run then executes', async () => {
+  const dry = new MoveLog();
+  const a = await runSim(hotset(), FAST, { maxPeriods: 1, dryRun: true, moveLog: dry });
+  const before = a.kernel.allProcesses()[0]!.node.slice();
+  assert.equal(fractionOn(a.kernel, 0, () => true), 0, 'placement unchanged');
+  const real = new MoveLog();
+  await runSim(hotset(), FAST, { maxPeriods: 1, moveLog: real });
+  assert.ok(dry.lines.length > 0);
+  assert.deepEqual(real.json(), dry.json());
+  assert.deepEqual(a.kernel.allProcesses()[0]!.node, before);
+  const line = JSON.parse(dry.json()[0]!) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(line), ['pid', 'comm', 'start', 'pages', 'bytes', 'pageSize', 'from', 'to', 'direction', 'reason', 'count', 'walks']);
+  assert.match(dry.table(), /^PID\s+COMM\s+RANGE\s+SIZE\s+FROM→TO\s+REASON/);
+});
