@@ -1,0 +1,106 @@
+import type { Argv } from 'yargs';
+import type { Server } from 'node:http';
+import { Daemon } from '../daemon/daemon.js';
+import { MoveLog } from '../mover/dry-run.js';
+import { Metrics } from '../metrics/metrics.js';
+import { serveMetrics } from '../metrics/server.js';
+import { loadConfig } from '../config/load.js';
+import { SimKernel } from '../kernel/sim/sim-kernel.js';
+import { summarize } from '../daemon/simulate.js';
+import { TierdError } from '../util/errors.js';
+import { formatBytes } from '../util/units.js';
+import { makeKernel, makeLogger, resolveConfig } from './common.js';
+import { periodLine } from './period-line.js';
+
+export function runCommand(y: Argv): Argv {
+  return y.command(
+    'run',
+    'the daemon: walk, plan, migrate, period after period',
+    (a) =>
+      a
+        .option('config', { type: 'string', describe: 'config file (default /etc/tierd/tierd.yaml)' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print the planned migrations instead of moving' })
+        .option('sim', { type: 'string', describe: 'run on a simulated host from this scenario' })
+        .option('pace', { type: 'number', describe: 'with --sim: simulated seconds per wall second (default: as fast as possible)' })
+        .option('periods', { type: 'number', describe: 'stop after this many periods' })
+        .option('metrics-listen', { type: 'string', describe: 'HOST:PORT for /metrics and /healthz' })
+        .option('log-format', { choices: ['json', 'pretty', 'auto'] as const })
+        .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const }),
+    async (argv) => {
+      const sim = argv.sim !== undefined;
+      const { config, file } = resolveConfig(argv, !sim);
+      if (argv['metrics-listen'] !== undefined) config.metrics.listen = argv['metrics-listen'];
+      const log = makeLogger(argv, config);
+      const kernel = makeKernel(argv, argv.pace);
+      const metrics = new Metrics();
+      const moveLog = argv['dry-run'] ? new MoveLog() : null;
+      const simKernel = kernel instanceof SimKernel ? kernel : null;
+      let lastWall = Date.now();
+      let lastDuration = 0;
+      const daemon = new Daemon(kernel, config, log, {
+        dryRun: argv['dry-run'],
+        moveLog,
+        metrics,
+        ...(argv.periods !== undefined ? { maxPeriods: argv.periods } : {}),
+        ...(simKernel ? { untilMs: simKernel.scenario.duration } : {}),
+        onPeriod: (r) => {
+          const now = Date.now();
+          lastDuration = now - lastWall;
+          lastWall = now;
+          if (simKernel) {
+            metrics.hitRatio.set({ placement: 'actual' }, simKernel.instantHitRatio());
+            metrics.hitRatio.set({ placement: 'oracle' }, simKernel.oracleHitRatio());
+            process.stdout.write(periodLine(r, simKernel) + '\n');
+          }
+          if (moveLog) {
+            process.stdout.write(moveLog.lines.length > 0 ? moveLog.table() : `period ${r.period}: nothing to move\n`);
+            moveLog.clear();
+          }
+        },
+      });
+      let server: Server | null = null;
+      if (config.metrics.enabled) {
+        server = await serveMetrics(metrics, config.metrics.listen, {
+          problem: () => {
+            const late = Date.now() - lastWall;
+            const limit = Math.max(120_000, 3 * lastDuration);
+            if (daemon.stopped) return 'stopping';
+            return late > limit ? `no period completed for ${(late / 1000).toFixed(0)} s (limit ${(limit / 1000).toFixed(0)} s)` : null;
+          },
+        });
+        log.info({ listen: config.metrics.listen }, 'metrics on /metrics and /healthz');
+      }
+      const onStop = (sig: string): void => {
+        log.info({ signal: sig }, 'stopping after the current move_pages call');
+        daemon.stop();
+      };
+      process.on('SIGTERM', () => onStop('SIGTERM'));
+      process.on('SIGINT', () => onStop('SIGINT'));
+      process.on('SIGHUP', () => {
+        if (file === null) {
+          log.warn('SIGHUP: no config file to reload (running on defaults)');
+          return;
+        }
+        try {
+          const next = loadConfig(file);
+          daemon.reload(next);
+          metrics.reloads.inc({ result: 'success' });
+          log.info({ file }, 'config reloaded: applies at the next period boundary');
+        } catch (e) {
+          metrics.reloads.inc({ result: 'failure' });
+          log.error({ file, error: e instanceof TierdError ? e.line() : String(e) }, 'config reload failed; the running config stays');
+        }
+      });
+      try {
+        await daemon.run();
+      } finally {
+        server?.close();
+      }
+      if (simKernel) {
+        const s = summarize(simKernel, daemon, []);
+        process.stdout.write(`done: ${s.simulatedSeconds.toFixed(0)} s simulated; DRAM hit ratio ${s.dramHitRatio.toFixed(3)} (oracle ${s.oracleHitRatio.toFixed(3)}); promote peak ${formatBytes(s.maxPromoteBytesPerSec)}/s\n`);
+      }
+      log.info('stopped');
+    },
+  );
+}

@@ -1,0 +1,46 @@
+import type { Argv } from 'yargs';
+import { classify } from '../topology/topology.js';
+import { nodeMap } from '../config/load.js';
+import { makeKernel, resolveConfig } from './common.js';
+import { formatBytes } from '../util/units.js';
+
+export function topologyCommand(y: Argv): Argv {
+  return y.command(
+    'topology',
+    'show the NUMA nodes, their tiers and why, promotion/demotion paths, conflicts and trackers',
+    (a) => a.option('json', { type: 'boolean', default: false }).option('config', { type: 'string' }).option('sim', { type: 'string', describe: 'a scenario file: show the simulated host' }),
+    (argv) => {
+      const { config } = resolveConfig(argv, false);
+      const kernel = makeKernel(argv);
+      const topo = classify(kernel.topology(), nodeMap(config), config.policy.demoteToLowest);
+      const tr = kernel.trackers();
+      const trackers = tr.idlePages !== null ? ['idle_pages'] : [];
+      const swYoung = kernel.swYoungSupported();
+      if (argv.json) {
+        process.stdout.write(
+          JSON.stringify({
+            nodes: topo.nodes.map((n) => ({ id: n.id, tier: n.tier, cpus: n.cpus, memTotalBytes: n.memTotalBytes, memFreeBytes: n.memFreeBytes, distance: n.distance, promoteTo: n.promoteTo, demoteTo: n.demoteTo, evidence: n.evidence })),
+            tiers: topo.tiers,
+            conflicts: topo.conflicts,
+            swYoung,
+            trackers,
+            idlePagesVariant: tr.idlePages,
+            trackersMissing: tr.missing,
+          }) + '\n',
+        );
+        return;
+      }
+      const lines = [`${'NODE'.padEnd(5)}${'TIER'.padEnd(6)}${'CPUS'.padEnd(10)}${'MEMORY'.padEnd(11)}${'FREE'.padEnd(11)}${'PROMOTE→'.padEnd(10)}${'DEMOTE→'.padEnd(9)}EVIDENCE`];
+      for (const n of topo.nodes) {
+        lines.push(`${String(n.id).padEnd(5)}${String(n.tier).padEnd(6)}${(n.cpus.length > 0 ? `${n.cpus[0]}-${n.cpus[n.cpus.length - 1]}` : '-').padEnd(10)}${formatBytes(n.memTotalBytes).padEnd(11)}${formatBytes(n.memFreeBytes).padEnd(11)}${String(n.promoteTo ?? '-').padEnd(10)}${String(n.demoteTo ?? '-').padEnd(9)}${n.evidence}`);
+      }
+      lines.push('', `tiers: ${topo.tiers.map((t, i) => `${i}=[${t.join(',')}]`).join(' ')}`);
+      lines.push(`trackers: ${trackers.length > 0 ? `idle_pages (${tr.idlePages})` : 'none'}`);
+      for (const [k, v] of Object.entries(tr.missing)) lines.push(`  ${k}: ${v}`);
+      lines.push(`move_pages MPOL_MF_SW_YOUNG: ${swYoung ? 'accepted' : 'not accepted (unpatched kernel)'}`);
+      lines.push(topo.conflicts.length > 0 ? 'conflicts:' : 'conflicts: none');
+      for (const c of topo.conflicts) lines.push(`  ${c}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    },
+  );
+}
