@@ -52,7 +52,7 @@ export function parseConfig(text: string, file = 'config'): Config {
 }
 
 export function nodeMap(c: Config): Record<number, NodeMapEntry> | undefined {
-  if (c.nodes === 'auto') return undefined;
+  if (c.nodes.map === undefined) return undefined;
   const out: Record<number, NodeMapEntry> = {};
   for (const [k, v] of Object.entries(c.nodes.map)) {
     const e: NodeMapEntry = { tier: v.tier };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { zDuration, zRate, zSize } from './zod-units.js';
+import { parseDuration } from '../util/units.js';
 
 const zFraction = z.number().min(0).max(1);
 const zPercent = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -45,7 +46,18 @@ export const zScan = z
     /** N: walks per period */
     walks: z.number().int().min(2).max(15).default(5),
     /** time between walks: "auto" tunes it so the hot set stays under policy.hotTarget of the fast tier */
-    interval: z.union([z.literal('auto'), zDuration]).default('auto'),
+    interval: z
+      .union([z.string(), z.number()])
+      .default('auto')
+      .transform((v, ctx): 'auto' | number => {
+        if (v === 'auto') return 'auto';
+        const ms = parseDuration(v);
+        if (ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: `expected "auto" or a duration like "500ms", found ${JSON.stringify(v)}` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
     intervalMin: zDuration.prefault('50ms'),
     intervalMax: zDuration.prefault('10s'),
     initialInterval: zDuration.prefault('500ms'),
@@ -109,19 +121,20 @@ const zNodeEntry = z.strictObject({
   demoteTo: z.number().int().min(0).optional(),
 });
 
-export const zNodes = z.union([
-  z.literal('auto'),
+/** "auto" (tiers from the kernel's evidence) or { map: { id: { tier, promoteTo?, demoteTo? } } } */
+export const zNodes = z.preprocess(
+  (v) => (v === 'auto' || v === undefined ? {} : v),
   z.strictObject({
-    map: z.record(z.string().regex(/^\d+$/, 'node ids are numbers'), zNodeEntry),
+    map: z.record(z.string().regex(/^\d+$/, 'node ids are numbers'), zNodeEntry).optional(),
   }),
-]);
+);
 
 export const zConfig = z.strictObject({
   targets: zTargets,
   scan: zScan,
   policy: zPolicy,
   migrate: zMigrate,
-  nodes: zNodes.default('auto'),
+  nodes: zNodes,
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),

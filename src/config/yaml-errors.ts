@@ -32,10 +32,12 @@ export function schemaError(issues: z.core.$ZodIssue[], parsed: ParsedYaml, file
   }
   const found = foundText(parsed.doc.getIn(path));
   let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
+  if (issue.code === 'invalid_key' && issue.issues[0]) {
+    message = issue.issues[0].message;
+  } else if (issue.code === 'unrecognized_keys') {
     message = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   } else if (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'too_small' || issue.code === 'too_big') {
-    message = `${issue.message.replace(/^Invalid input: /, '')}${found !== undefined ? `, found ${found}` : ''}`;
+    message = `${issue.message.replace(/^Invalid (input|option): /, '')}${found !== undefined ? `, found ${found}` : ''}`;
   }
   return new TierdError(code, `${file}${line !== undefined ? `:${line}` : ''}: ${keyPath}: ${message}`, hint);
 }
