@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { Metrics } from '../src/metrics/metrics.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const UNIT = join(ROOT, 'systemd/tierd.service');
+
+test('systemd unit passes systemd-analyze verify and keeps move_pages', (t) => {
+  if (!existsSync('/usr/bin/systemd-analyze')) {
+    t.skip('systemd-analyze is missing: apt-get install systemd');
+    return;
+  }
+  // verify checks that ExecStart is executable: point it at a stand-in for /usr/bin/tierd
+  const dir = mkdtempSync(join(tmpdir(), 'tierd-unit-'));
+  const bin = join(dir, 'tierd');
+  writeFileSync(bin, '#!/bin/sh\nexit 0\n');
+  chmodSync(bin, 0o755);
+  writeFileSync(join(dir, 'tierd.service'), readFileSync(UNIT, 'utf8').replace('/usr/bin/tierd', bin));
+  const r = spawnSync('/usr/bin/systemd-analyze', ['verify', join(dir, 'tierd.service')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr.trim(), '', r.stderr);
+  const unit = readFileSync(UNIT, 'utf8');
+  const filters = unit.split('\n').filter((l) => l.startsWith('SystemCallFilter='));
+  assert.equal(filters[filters.length - 1], 'SystemCallFilter=move_pages', 'move_pages is allowed last, after the deny list');
+  assert.ok(!filters.some((l) => l.includes('@resources') && l.includes('~')), '@resources holds move_pages: never denied');
+});
+
+test('systemd unit exposure score (systemd-analyze security --offline)', (t) => {
+  if (!existsSync('/usr/bin/systemd-analyze')) {
+    t.skip('systemd-analyze is missing');
+    return;
+  }
+  const out = execFileSync('/usr/bin/systemd-analyze', ['security', '--offline=yes', UNIT], { encoding: 'utf8' });
+  const m = /Overall exposure level for tierd\.service: ([0-9.]+)/.exec(out);
+  assert.ok(m, out.slice(-500));
+  process.stdout.write(`# systemd exposure level: ${m[1]}\n`);
+  assert.ok(Number(m[1]) <= 3.0, `exposure ${m[1]}`);
+});
+
+test('the Dockerfile lints clean (dockerfilelint)', () => {
+  const bin = join(ROOT, 'node_modules/.bin/dockerfilelint');
+  const r = spawnSync(bin, [join(ROOT, 'Dockerfile')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout);
+  const df = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  for (const want of ['FROM node:20-bookworm-slim AS build', 'npm ci', 'npm prune --omit=dev', 'HEALTHCHECK', 'ENTRYPOINT ["tierd"]', 'CMD ["run"]']) assert.ok(df.includes(want), want);
+});
+
+test('the DaemonSet has hostPID, only the needed capabilities, the config map and scrape annotations', () => {
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/kubernetes/daemonset.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+  const ds = docs.find((d) => d.kind === 'DaemonSet') as { spec: { template: { metadata: { annotations: Record<string, string> }; spec: { hostPID: boolean; containers: { securityContext: { capabilities: { add: string[]; drop: string[] } } }[] } } } };
+  assert.equal(ds.spec.template.spec.hostPID, true);
+  assert.deepEqual(ds.spec.template.spec.containers[0]!.securityContext.capabilities, { drop: ['ALL'], add: ['SYS_PTRACE', 'SYS_NICE', 'DAC_READ_SEARCH'] });
+  assert.equal(ds.spec.template.metadata.annotations['prometheus.io/scrape'], 'true');
+  assert.ok(docs.some((d) => d.kind === 'ConfigMap'));
+});
+
+test('every metric the Grafana dashboard queries exists', async () => {
+  const dash = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/tierd.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+  const names = new Set((await new Metrics().registry.getMetricsAsJSON()).map((m) => m.name));
+  const used = new Set<string>();
+  for (const p of dash.panels) for (const t of p.targets) for (const m of t.expr.matchAll(/\b(tierd_[a-z_]+|process_[a-z_]+)/g)) used.add(m[1]!.replace(/_(bucket|sum|count)$/, ''));
+  assert.ok(used.size >= 10);
+  for (const u of used) assert.ok(names.has(u), `dashboard uses unknown metric ${u}`);
+});
