@@ -142,3 +142,55 @@ function walkAllDefault(space: ArraySpace, first: number, count: number): RunBat
   }
   return batch;
 }
+
+test('property: the fused decode+count path equals the standalone decoder, page by page', async () => {
+  const { HeatTable } = await import('../src/heat/heat-table.js');
+  const { StateSpace } = await import('../src/heat/states.js');
+  fc.assert(
+    fc.property(spaceArb, fc.integer({ min: 20, max: 3000 }), fc.boolean(), (vmas, count, withPtes) => {
+      // one walk's reads, kept as buffers
+      const enc = new IdlePagesEncoder({ flags: withPtes ? 0x800 : 0 });
+      const space = new ArraySpace(structuredClone(vmas));
+      const reads: Uint8Array[] = [];
+      const dec0 = new IdlePagesDecoder({ merge: false });
+      const batch = new RunBatch();
+      let pos = vmas[0]!.start;
+      for (let g = 0; g < 100000 && pos < TASK_SIZE; g++) {
+        const buf = new Uint8Array(count);
+        const r = enc.read(space, pos, count, buf);
+        if (r.ret === 0) break;
+        reads.push(buf.subarray(0, r.ret));
+        dec0.decode(buf, r.ret, batch);
+        pos = dec0.cursor;
+      }
+      // what the standalone decoder says each page is (PMD_IDLE_PTES: 512 idle 4 KiB pages)
+      const want = new Map<number, number>();
+      for (let i = 0; i < batch.length; i++) {
+        const t = batch.type[i]!;
+        if (t === PageType.PTE_HOLE || t === PageType.PMD_HOLE) continue;
+        const ptes = t === PageType.PMD_IDLE_PTES;
+        const n = ptes ? batch.count[i]! * 512 : batch.count[i]!;
+        const size = ptes ? 4096 : PAGE_SIZE_OF[t]!;
+        for (let k = 0; k < n; k++) want.set(batch.start[i]! + k * size, t === PageType.PTE_ACCESSED || t === PageType.PMD_ACCESSED ? 1 : 0);
+      }
+      const st = new StateSpace({ walks: 1, coldPeriods: 1, tiers: 2 });
+      const heat = new HeatTable(st);
+      const dec = new IdlePagesDecoder();
+      heat.beginWalk(false);
+      for (const r of reads) heat.ingest(dec, r, r.length);
+      heat.endWalk();
+      assert.equal(dec.cursor, dec0.cursor);
+      const got = new Map<number, number>();
+      for (const seg of heat.segments) {
+        for (let i = 0; i < seg.length; i++) {
+          const s = seg.states[i]!;
+          if (st.seen[s] === 0) continue;
+          assert.equal(st.seen[s], 1);
+          got.set(seg.start + i * seg.pageSize, st.count[s]!);
+        }
+      }
+      assert.deepEqual(got, want);
+    }),
+    { numRuns: 150 },
+  );
+});

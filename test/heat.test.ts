@@ -2,18 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateSpace } from '../src/heat/states.js';
 import { HeatTable } from '../src/heat/heat-table.js';
-import { IdlePagesDecoder, RunBatch } from '../src/trackers/idle-pages/decode.js';
+import { IdlePagesDecoder } from '../src/trackers/idle-pages/decode.js';
 import { IdlePagesReader } from '../src/trackers/idle-pages/reader.js';
 import { hexBytes } from './helpers/array-space.js';
 import { traceKernel } from './helpers/fake-access-file.js';
 
 function walk(heat: HeatTable, hex: string): void {
   const dec = new IdlePagesDecoder();
-  const batch = new RunBatch();
   const b = hexBytes(hex);
   heat.beginWalk();
-  dec.decode(b, b.length, batch);
-  heat.accumulate(batch);
+  heat.ingest(dec, b, b.length);
   heat.endWalk();
 }
 
@@ -64,7 +62,8 @@ test('heat: period end resets counts and carries the cold streak', () => {
   const cold = heat.locate(A + 0x1000)!;
   assert.equal(space.streak[hot.seg.states[hot.slot]!], 0);
   assert.equal(space.streak[cold.seg.states[cold.slot]!], 1, 'capped at K-1');
-  assert.equal(space.seen[cold.seg.states[cold.slot]!], 0, 'counts reset');
+  assert.equal(space.count[cold.seg.states[cold.slot]!], 0, 'counts reset');
+  assert.equal(space.missed[cold.seg.states[cold.slot]!], 0, 'misses reset');
 });
 
 test('heat: a THP collapse marks the segment stale, dropped at period end', () => {

@@ -1,5 +1,5 @@
-import { PageType } from '../trackers/idle-pages/types.js';
-import type { RunBatch } from '../trackers/idle-pages/decode.js';
+import { PAGE_SIZE_OF, PageType, SET_HVA } from '../trackers/idle-pages/types.js';
+import { NO_CURSOR, readSetHva, recordError, type IdlePagesDecoder } from '../trackers/idle-pages/decode.js';
 import type { StateSpace } from './states.js';
 
 export type States = Uint8Array | Uint16Array;
@@ -54,6 +54,17 @@ export class HeatTable {
   private open: Segment | null = null;
   private openLimit = 0;
   private cursor = 0;
+  /** the segment applyRun last wrote to, for accumulate's fast path */
+  private current: Segment | null = null;
+  /** records per type in the current walk */
+  private readonly perType = new Float64Array(16);
+  /** walks of this period folded in so far */
+  walksDone = 0;
+  /** [start, end) pairs the current walk reported pages in, ascending */
+  private cov = new Float64Array(256);
+  private covLen = 0;
+  private covStart = 0;
+  private covEnd = -1;
   /** With SCAN_HUGE_PAGE, PMD_IDLE_PTES means "not scanned", not "idle". */
   hugeScan = false;
   readonly walk: WalkCounts = { accessedPages: 0, idlePages: 0, accessedBytes: 0, scannedBytes: 0, dirtyPages: 0, unknownPages: 0 };
@@ -65,14 +76,33 @@ export class HeatTable {
   beginWalk(hugeScan = false): void {
     this.hugeScan = hugeScan;
     this.cursor = 0;
+    this.current = null;
     this.pending = [];
     this.open = null;
-    const w = this.walk;
-    w.accessedPages = w.idlePages = w.accessedBytes = w.scannedBytes = w.dirtyPages = w.unknownPages = 0;
+    this.perType.fill(0);
+    this.covLen = 0;
+    this.covStart = 0;
+    this.covEnd = -1;
   }
 
   endWalk(): void {
+    const p = this.perType;
+    const w = this.walk;
+    const unscanned = this.hugeScan ? p[PageType.PMD_IDLE_PTES]! * 512 : 0;
+    w.accessedPages = p[0]! + p[3]! + (p[1]! + p[4]!) * 512;
+    w.dirtyPages = p[3]! + p[4]! * 512;
+    w.idlePages = p[5]! + p[6]! * 512 + (this.hugeScan ? 0 : p[7]! * 512);
+    w.unknownPages = unscanned + p[2]! * 262144;
+    w.accessedBytes = w.accessedPages * 4096;
+    w.scannedBytes = (w.accessedPages + w.idlePages) * 4096;
+    this.pushCoverage();
     this.sealOpen();
+    this.mergePending();
+    this.sweepMisses();
+    this.walksDone++;
+  }
+
+  private mergePending(): void {
     if (this.pending.length === 0) return;
     const a = this.segments;
     const b = this.pending;
@@ -87,44 +117,184 @@ export class HeatTable {
     this.pending = [];
   }
 
-  /** Fold one batch of decoded records into the counts. Records come in address order within a walk. */
-  accumulate(batch: RunBatch): void {
-    const n = batch.length;
-    const starts = batch.start;
-    const counts = batch.count;
-    const types = batch.type;
-    const acc = this.space.acc;
-    const idle = this.space.idle;
-    const w = this.walk;
-    for (let r = 0; r < n; r++) {
-      const t = types[r]!;
-      let a = starts[r]!;
-      let shift: number;
-      let pages: number;
-      let table: States;
-      switch (t) {
-        case PageType.PTE_ACCESSED: shift = 12; pages = counts[r]!; table = acc; w.accessedPages += pages; break;
-        case PageType.PTE_DIRTY: shift = 12; pages = counts[r]!; table = acc; w.accessedPages += pages; w.dirtyPages += pages; break;
-        case PageType.PMD_ACCESSED: shift = 21; pages = counts[r]!; table = acc; w.accessedPages += pages * 512; break;
-        case PageType.PMD_DIRTY: shift = 21; pages = counts[r]!; table = acc; w.accessedPages += pages * 512; w.dirtyPages += pages * 512; break;
-        case PageType.PTE_IDLE: shift = 12; pages = counts[r]!; table = idle; w.idlePages += pages; break;
-        case PageType.PMD_IDLE: shift = 21; pages = counts[r]!; table = idle; w.idlePages += pages * 512; break;
-        case PageType.PMD_IDLE_PTES:
-          if (this.hugeScan) { w.unknownPages += counts[r]! * 512; continue; }
-          shift = 12; pages = counts[r]! * 512; table = idle; w.idlePages += pages; break;
-        case PageType.PUD_PRESENT: w.unknownPages += counts[r]! * 262144; continue;
-        default: continue; // holes: not present, nothing to count
+  /** Every tracked page this walk did not report gets one more miss. */
+  private sweepMisses(): void {
+    const cov = this.cov;
+    const n = this.covLen;
+    const miss = this.space.miss;
+    let j = 0;
+    for (const seg of this.segments) {
+      const size = seg.pageSize;
+      const segEnd = seg.end;
+      let pos = seg.start;
+      while (pos < segEnd) {
+        while (j < n && cov[2 * j + 1]! <= pos) j++;
+        if (j < n && cov[2 * j]! <= pos) {
+          pos = Math.min(segEnd, cov[2 * j + 1]!);
+          continue;
+        }
+        const gapEnd = j < n ? Math.min(segEnd, cov[2 * j]!) : segEnd;
+        const st = seg.states;
+        const to = Math.ceil((gapEnd - seg.start) / size);
+        for (let i = Math.floor((pos - seg.start) / size); i < to; i++) st[i] = miss[st[i]!]!;
+        pos = gapEnd;
       }
-      const size = shift === 12 ? 4096 : 2097152;
-      if (table === acc) w.accessedBytes += pages * size;
-      w.scannedBytes += pages * size;
-      const end = a + pages * size;
-      while (a < end) a = this.applyRun(a, end, shift, size, table);
     }
   }
 
+  private pushCoverage(): void {
+    if (this.covEnd > this.covStart) {
+      if (2 * this.covLen + 2 > this.cov.length) {
+        const grown = new Float64Array(this.cov.length * 2);
+        grown.set(this.cov);
+        this.cov = grown;
+      }
+      this.cov[2 * this.covLen] = this.covStart;
+      this.cov[2 * this.covLen + 1] = this.covEnd;
+      this.covLen++;
+    }
+    this.covStart = 0;
+    this.covEnd = -1;
+  }
+
+  /**
+   * Decode buf[0, len) and fold it into the counts in one pass: the daemon's hot path, the same
+   * decode as IdlePagesDecoder.decode (a differential test keeps them equal) without the run
+   * batch in between. The decoder keeps the cursor across reads.
+   */
+  ingest(dec: IdlePagesDecoder, buf: Uint8Array, len: number): void {
+    const acc = this.space.acc;
+    const perType = this.perType;
+    const hugeScan = this.hugeScan;
+    let va = dec.cursor;
+    let covStart = this.covStart;
+    let covEnd = this.covEnd;
+    let accessed4k = 0;
+    let idle4k = 0;
+    // fast mode: inside a 4 KiB segment at slot k, contiguous with the walk's coverage, so a
+    // 4 KiB accessed/idle record is a few integer operations (va = cStart + k·4096)
+    let cStart = 0;
+    let kLen = 0;
+    let k = 0;
+    let fast = false;
+    let cStates: States = acc;
+    let i = 0;
+    try {
+      while (i < len) {
+        if (fast) {
+          // the hot loop: nothing else in its body
+          while (i < len) {
+            const fb = buf[i]!;
+            const t = fb >>> 4;
+            const nr = fb & 15;
+            if (nr === 0 || k + nr > kLen) break;
+            if (t === PageType.PTE_ACCESSED) {
+              const stop = k + nr;
+              for (let x = k; x < stop; x++) cStates[x] = acc[cStates[x]!]!;
+              accessed4k += nr;
+            } else if (t === PageType.PTE_IDLE) {
+              idle4k += nr;
+            } else {
+              break;
+            }
+            k += nr;
+            i++;
+          }
+          // leave fast mode: the address and the coverage become explicit again
+          va = cStart + k * 4096;
+          covEnd = va;
+          fast = false;
+          if (i >= len) break;
+        }
+        const b = buf[i]!;
+        if (b === SET_HVA) {
+          va = readSetHva(buf, i, len, dec.consumed + i);
+          i += 9;
+        } else {
+          const t = b >>> 4;
+          const nr = b & 15;
+          const size = PAGE_SIZE_OF[t]!;
+          if (t >= 10 || nr === 0 || va === NO_CURSOR || (size !== 4096 && va % size !== 0)) throw recordError(b, va, dec.consumed + i)!;
+          perType[t]! += nr;
+          const end = va + nr * size;
+          // idle pages need no write: the walk's coverage says they were seen
+          if (t !== PageType.PTE_HOLE && t !== PageType.PMD_HOLE && t !== PageType.PUD_PRESENT && !(hugeScan && t === PageType.PMD_IDLE_PTES)) {
+            if (va !== covEnd) {
+              this.covStart = covStart;
+              this.covEnd = covEnd;
+              this.pushCoverage();
+              covStart = va;
+            }
+            covEnd = end;
+          }
+          this.record(t, va, nr, hugeScan, acc);
+          va = end;
+          i++;
+        }
+        // enter fast mode when the cursor sits inside a 4 KiB segment, contiguous with coverage
+        const cur = this.current !== null && this.current.shift === 12 ? this.current : this.segmentAt(va);
+        if (cur !== null && cur.shift === 12 && va === covEnd && va >= cur.start) {
+          // only filled slots: a growing segment's new pages go through record()
+          const slot = (va - cur.start) / 4096;
+          if (slot < cur.length) {
+            cStart = cur.start;
+            kLen = cur.length;
+            k = slot;
+            cStates = cur.states;
+            fast = true;
+            this.current = cur;
+          }
+        }
+      }
+    } finally {
+      if (fast) {
+        va = cStart + k * 4096;
+        covEnd = va;
+      }
+      dec.cursor = va;
+      dec.consumed += i;
+      this.covStart = covStart;
+      this.covEnd = covEnd;
+      perType[PageType.PTE_ACCESSED]! += accessed4k;
+      perType[PageType.PTE_IDLE]! += idle4k;
+    }
+  }
+
+  /** The tracked segment holding addr, if any (moves the walk cursor). */
+  private segmentAt(addr: number): Segment | null {
+    const segs = this.segments;
+    let ci = this.cursor;
+    if (ci < segs.length && segs[ci]!.start > addr) ci = 0;
+    while (ci < segs.length && segs[ci]!.end <= addr) ci++;
+    this.cursor = ci;
+    const seg = segs[ci];
+    return seg !== undefined && seg.start <= addr ? seg : null;
+  }
+
+  /** The general path for one record: any page size, segment changes, new segments. */
+  private record(t: number, va: number, nr: number, hugeScan: boolean, acc: States): void {
+    this.current = null;
+    let shift = 12;
+    let slots = nr;
+    let table: States | null;
+    switch (t) {
+      case PageType.PTE_ACCESSED: case PageType.PTE_DIRTY: table = acc; break;
+      case PageType.PTE_IDLE: table = null; break;
+      case PageType.PMD_ACCESSED: case PageType.PMD_DIRTY: table = acc; shift = 21; break;
+      case PageType.PMD_IDLE: table = null; shift = 21; break;
+      case PageType.PMD_IDLE_PTES:
+        if (hugeScan) return; // "not scanned": unknown
+        table = null; slots = nr * 512; break;
+      default: return; // holes and PUD_PRESENT carry no access information
+    }
+    const size = shift === 12 ? 4096 : 2097152;
+    let a = va;
+    const end = va + slots * size;
+    while (a < end) a = this.applyRun(a, end, shift, size, table);
+  }
+
   /** Apply `table` to the pages of [a, end) that fall in one segment (or make one); returns where it stopped. */
-  private applyRun(a: number, end: number, shift: number, size: number, table: States): number {
+  private applyRun(a: number, end: number, shift: number, size: number, table: States | null): number {
     const segs = this.segments;
     let ci = this.cursor;
     if (ci < segs.length && segs[ci]!.start > a) ci = 0;
@@ -134,14 +304,18 @@ export class HeatTable {
     if (seg !== null && seg.start <= a) {
       if (seg.shift !== shift) {
         // the page size changed under us: this period's counts here are unknown
+        this.current = null;
         seg.stale = true;
         return Math.min(end, a + Math.ceil((seg.end - a) / size) * size);
       }
       const stop = Math.min(end, seg.end);
-      const st = seg.states;
-      const from = (a - seg.start) / size;
-      const to = (stop - seg.start) / size;
-      for (let i = from; i < to; i++) st[i] = table[st[i]!]!;
+      this.current = seg;
+      if (table !== null) {
+        const st = seg.states;
+        const from = (a - seg.start) / size;
+        const to = (stop - seg.start) / size;
+        for (let i = from; i < to; i++) st[i] = table[st[i]!]!;
+      }
       return stop;
     }
     // not tracked yet: extend this walk's open segment or open a new one, never past the next segment
@@ -165,8 +339,12 @@ export class HeatTable {
       open.states = grown;
     }
     const st = open.states;
-    for (let i = from; i < to; i++) st[i] = table[0]!; // new pages start unknown (state 0)
+    // a page first reported now missed every earlier walk of the period
+    const fresh = this.space.fresh(this.walksDone);
+    const first = table !== null ? table[fresh]! : fresh;
+    for (let i = from; i < to; i++) st[i] = first;
     open.length = to;
+    this.current = open;
     return stop;
   }
 
@@ -179,6 +357,7 @@ export class HeatTable {
 
   /** Period end: apply the period-end table to every page and drop segments whose page size changed. */
   endPeriod(periodEnd: States): void {
+    this.walksDone = 0;
     const keep: Segment[] = [];
     for (const seg of this.segments) {
       if (seg.stale) continue;
@@ -199,6 +378,7 @@ export class HeatTable {
       seg.states = st;
     }
     this.space = space;
+    this.walksDone = 0;
   }
 
   /** Find the segment and slot of an address, or null. */

@@ -3,10 +3,13 @@ import { TierdError } from '../util/errors.js';
 /**
  * The per-page state of the heat table, one byte (or two for large configs) per page:
  *
- *   s = (tierSlot × K + streak) × P + pair(seen, count)
+ *   s = (tierSlot × K + streak) × P + pair(missed, count)
  *
- * - seen, count: walks of this period in which the page was reported, and reported accessed
- *   (count ≤ seen ≤ N). seen = 0 means unknown: never idle by default.
+ * - missed, count: walks of this period that did not report the page (gaps, holes, before it
+ *   existed), and walks that reported it accessed (missed + count ≤ N). After the period's N
+ *   walks, seen = N − missed; seen = 0 means unknown, never idle. Counting misses instead of
+ *   sightings means an idle page costs no write in a walk: only accessed pages and the rare
+ *   pages in a gap are touched.
  * - streak: previous consecutive periods in which the page was cold, capped at K − 1, so a
  *   page is confirmed cold when it is cold now and streak = K − 1.
  * - tierSlot: 0 = placement unknown, t + 1 = on a node of tier t (as last queried or moved).
@@ -25,15 +28,17 @@ export class StateSpace {
   readonly tiers: number;
   readonly P: number;
   readonly size: number;
-  /** transition when the page is reported accessed / idle in a walk */
+  /** transition when the page is reported accessed / not reported at all in a walk (idle: none) */
   readonly acc: Uint8Array | Uint16Array;
-  readonly idle: Uint8Array | Uint16Array;
+  readonly miss: Uint8Array | Uint16Array;
+  /** after the period's N walks: walks that reported the page */
   readonly seen: Uint8Array;
+  readonly missed: Uint8Array;
   readonly count: Uint8Array;
   readonly streak: Uint8Array;
   readonly tierSlot: Uint8Array;
-  /** pair index → (seen, count) */
-  private readonly pairSeen: Uint8Array;
+  /** pair index → (missed, count) */
+  private readonly pairMissed: Uint8Array;
   private readonly pairCount: Uint8Array;
 
   constructor(p: StateSpaceParams) {
@@ -56,33 +61,36 @@ export class StateSpace {
     }
     const Arr = this.size <= 256 ? Uint8Array : Uint16Array;
     this.acc = new Arr(this.size);
-    this.idle = new Arr(this.size);
+    this.miss = new Arr(this.size);
     this.seen = new Uint8Array(this.size);
+    this.missed = new Uint8Array(this.size);
     this.count = new Uint8Array(this.size);
     this.streak = new Uint8Array(this.size);
     this.tierSlot = new Uint8Array(this.size);
-    this.pairSeen = new Uint8Array(this.P);
+    this.pairMissed = new Uint8Array(this.P);
     this.pairCount = new Uint8Array(this.P);
-    for (let seen = 0; seen <= N; seen++) {
-      for (let c = 0; c <= seen; c++) {
-        const pi = this.pair(seen, c);
-        this.pairSeen[pi] = seen;
+    for (let missed = 0; missed <= N; missed++) {
+      for (let c = 0; c + missed <= N; c++) {
+        const pi = this.pair(missed, c);
+        this.pairMissed[pi] = missed;
         this.pairCount[pi] = c;
       }
     }
     for (let s = 0; s < this.size; s++) {
       const pi = s % this.P;
       const rest = (s - pi) / this.P;
-      const seen = this.pairSeen[pi]!;
+      const missed = this.pairMissed[pi]!;
       const c = this.pairCount[pi]!;
-      this.seen[s] = seen;
+      this.missed[s] = missed;
+      this.seen[s] = N - missed;
       this.count[s] = c;
       this.streak[s] = rest % K;
       this.tierSlot[s] = Math.floor(rest / K);
       const base = s - pi;
       // a page reported twice in one walk cannot happen (non-overlapping reads); past N walks saturate
-      this.acc[s] = seen < N ? base + this.pair(seen + 1, c + 1) : s;
-      this.idle[s] = seen < N ? base + this.pair(seen + 1, c) : s;
+      const full = missed + c >= N;
+      this.acc[s] = full ? s : base + this.pair(missed, c + 1);
+      this.miss[s] = full ? s : base + this.pair(missed + 1, c);
     }
   }
 
@@ -95,17 +103,26 @@ export class StateSpace {
     return this.size <= 256 ? 1 : 2;
   }
 
-  pair(seen: number, count: number): number {
-    return (seen * (seen + 1)) / 2 + count;
+  /** index of (missed, count) among the pairs with missed + count ≤ N */
+  pair(missed: number, count: number): number {
+    const N = this.N;
+    // rows missed = 0..missed-1 hold N+1, N, ... N-missed+2 pairs
+    return missed * (N + 1) - (missed * (missed - 1)) / 2 + count;
   }
 
+  /** A state from walks seen (as of the period's end), count, streak and tier slot. */
   make(seen: number, count: number, streak: number, tierSlot: number): number {
-    return (tierSlot * this.K + streak) * this.P + this.pair(seen, count);
+    return (tierSlot * this.K + streak) * this.P + this.pair(this.N - seen, count);
+  }
+
+  /** A state for a page first reported after `walksDone` walks of this period. */
+  fresh(walksDone: number, streak = 0, tierSlot = 0): number {
+    return (tierSlot * this.K + streak) * this.P + this.pair(walksDone, 0);
   }
 
   /** The same page with a known tier (after a query or a move). */
   withTier(s: number, tierSlot: number): number {
-    return this.make(this.seen[s]!, this.count[s]!, this.streak[s]!, tierSlot);
+    return (tierSlot * this.K + this.streak[s]!) * this.P + (s % this.P);
   }
 
   /**
@@ -118,7 +135,7 @@ export class StateSpace {
       const seen = this.seen[s]!;
       const c = this.count[s]!;
       const st = seen > 0 && isCold(seen, c) ? Math.min(this.streak[s]! + 1, this.K - 1) : 0;
-      t[s] = this.make(0, 0, st, this.tierSlot[s]!);
+      t[s] = this.fresh(0, st, this.tierSlot[s]!);
     }
     return t;
   }
@@ -128,7 +145,7 @@ export class StateSpace {
     const t = this.alloc(old.size);
     for (let s = 0; s < old.size; s++) {
       const tier = old.tierSlot[s]! <= this.tiers ? old.tierSlot[s]! : 0;
-      t[s] = this.make(0, 0, Math.min(old.streak[s]!, this.K - 1), tier);
+      t[s] = this.fresh(0, Math.min(old.streak[s]!, this.K - 1), tier);
     }
     return t;
   }

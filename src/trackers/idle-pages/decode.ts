@@ -50,7 +50,28 @@ export class DecodeError extends TierdError {
   }
 }
 
-const NO_CURSOR = -1;
+export const NO_CURSOR = -1;
+
+/** The address of the SET_HVA at buf[i] (9 bytes, big-endian); `offset` is for errors. */
+export function readSetHva(buf: Uint8Array, i: number, len: number, offset: number): number {
+  if (i + 9 > len) throw new DecodeError(offset, SET_HVA, 'truncated SET_HVA');
+  const hi = ((buf[i + 1]! << 24) | (buf[i + 2]! << 16) | (buf[i + 3]! << 8) | buf[i + 4]!) >>> 0;
+  const lo = ((buf[i + 5]! << 24) | (buf[i + 6]! << 16) | (buf[i + 7]! << 8) | buf[i + 8]!) >>> 0;
+  if ((lo & 0xfff) !== 0) throw new DecodeError(offset, SET_HVA, 'SET_HVA address not aligned to 4 KiB');
+  return hi * 4294967296 + lo;
+}
+
+/** Why a record byte is invalid at cursor va, or null when it is valid. */
+export function recordError(b: number, va: number, offset: number): DecodeError | null {
+  const t = b >>> 4;
+  if (t >= 10) return new DecodeError(offset, b, t === 10 ? 'unknown command' : `invalid page type ${t}`);
+  if ((b & 15) === 0) return new DecodeError(offset, b, 'record with zero pages');
+  if (va === NO_CURSOR) return new DecodeError(offset, b, 'record before any SET_HVA');
+  const size = PAGE_SIZE_OF[t]!;
+  // 4 KiB records stay aligned once SET_HVA was; larger ones must start on their own size
+  if (size !== 4096 && va % size !== 0) return new DecodeError(offset, b, `record not aligned to its ${size >>> 10} KiB page`);
+  return null;
+}
 
 /**
  * Incremental decoder of the idle_pages byte stream (spec §1.2–§1.5). The cursor carries over
@@ -97,22 +118,14 @@ export class IdlePagesDecoder {
       while (i < len) {
         const b = buf[i]!;
         if (b === SET_HVA) {
-          if (i + 9 > len) throw new DecodeError(this.consumed + i, b, 'truncated SET_HVA');
-          const hi = ((buf[i + 1]! << 24) | (buf[i + 2]! << 16) | (buf[i + 3]! << 8) | buf[i + 4]!) >>> 0;
-          const lo = ((buf[i + 5]! << 24) | (buf[i + 6]! << 16) | (buf[i + 7]! << 8) | buf[i + 8]!) >>> 0;
-          if ((lo & 0xfff) !== 0) throw new DecodeError(this.consumed + i, b, 'SET_HVA address not aligned to 4 KiB');
-          va = hi * 4294967296 + lo;
+          va = readSetHva(buf, i, len, this.consumed + i);
           i += 9;
           continue;
         }
         const t = b >>> 4;
         const nr = b & 15;
-        if (t >= 10) throw new DecodeError(this.consumed + i, b, t === 10 ? 'unknown command' : `invalid page type ${t}`);
-        if (nr === 0) throw new DecodeError(this.consumed + i, b, 'record with zero pages');
-        if (va === NO_CURSOR) throw new DecodeError(this.consumed + i, b, 'record before any SET_HVA');
         const size = PAGE_SIZE_OF[t]!;
-        // 4 KiB records stay aligned once SET_HVA was; larger ones must start on their own size
-        if (size !== 4096 && va % size !== 0) throw new DecodeError(this.consumed + i, b, `record not aligned to its ${size >>> 10} KiB page`);
+        if (t >= 10 || nr === 0 || va === NO_CURSOR || (size !== 4096 && va % size !== 0)) throw recordError(b, va, this.consumed + i)!;
         if (t === lastType && va === lastEnd && count[n - 1]! < 65000) {
           count[n - 1] = count[n - 1]! + nr;
         } else {

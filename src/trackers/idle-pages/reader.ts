@@ -70,9 +70,12 @@ export class IdlePagesReader {
           res.reads++;
           if (n === 0) break; // EOF, or etmem's silent jump: this range holds nothing more
           res.bytes += n;
-          batch.clear();
-          dec.decode(buf, n, batch);
-          heat?.accumulate(batch);
+          if (heat) {
+            heat.ingest(dec, buf, n);
+          } else {
+            batch.clear();
+            dec.decode(buf, n, batch); // priming walk: bits cleared, nothing counted
+          }
           if (dec.cursor <= va) {
             res.stalls++;
             break;

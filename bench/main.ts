@@ -1,0 +1,56 @@
+/**
+ * npm run bench [-- --json] [-- --quick]: every figure is measured side by side with its
+ * baseline in the same run, because these machines are shared and noisy.
+ */
+import { benchDecode, decodeTable, makeStream, memoryTable, GiB } from './decode.js';
+import { benchMovePages, moveTable } from './move-pages.js';
+import { benchPlanner, plannerTable } from './planner.js';
+import { benchDaemon, daemonTable } from './daemon.js';
+import { machine } from './util.js';
+
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
+const say = (s: string): void => {
+  if (!json) process.stdout.write(s);
+};
+
+async function main(): Promise<void> {
+  say(`tierd benchmarks on ${machine()}\n`);
+  const runs = quick ? 3 : 5;
+  const big = quick ? 64 * GiB : 1024 * GiB;
+  const streams = [
+    makeStream('64 GiB, 4 KiB, 30% random', 64 * GiB, 'random30'),
+    makeStream(`${big / GiB} GiB, 4 KiB, 30% random`, big, 'random30'),
+    makeStream('64 GiB, THP-heavy (80% 2 MiB)', 64 * GiB, 'thp'),
+    makeStream('64 GiB, alternating (worst case)', 64 * GiB, 'alternate'),
+  ];
+  const decode = benchDecode(streams, runs);
+  say(decodeTable(decode, runs));
+  say(memoryTable(decode));
+  const batches = quick ? 11 : 31;
+  const moves = benchMovePages(batches);
+  say(moveTable(moves, batches));
+  const planner = benchPlanner(quick ? [10e6] : [10e6, 100e6], runs);
+  say(plannerTable(planner, runs));
+  const daemon = await benchDaemon(quick ? 2 : 4);
+  say(daemonTable(daemon));
+  const main30 = decode[1]!; // the large 30%-random stream
+  const ratio = (n: number): number => moves.find((m) => m.mode === 'move' && m.n === n)!.ratio;
+  const result = {
+    machine: machine(),
+    decode: { pagesPerSec: main30.pagesPerSec, ratioToC: main30.ratioToC, nsPerPage: 1e9 / main30.pagesPerSec, streams: decode.map((d) => ({ name: d.name, pagesPerSec: d.pagesPerSec, ratioToC: d.ratioToC, streamBytes: d.streamBytes })) },
+    memory: { bytesPerPage: Math.max(...decode.filter((d) => d.name.includes('30%')).map((d) => d.bytesPerPage)) },
+    movePages: {
+      ratioToC: { '1': ratio(1), '64': ratio(64), '1024': ratio(1024), '16384': ratio(16384) },
+      query: Object.fromEntries(moves.filter((m) => m.mode === 'query').map((m) => [String(m.n), m.ratio])),
+    },
+    planner: { nsPerPage: Math.max(...planner.map((p) => p.nsPerPage)), bySize: planner.map((p) => ({ pages: p.pages, nsPerPage: p.nsPerPage })) },
+    daemon: { cpuSecondsPerGiBPeriod: daemon.cpuSecondsPerGiBPeriod, simGiBSecondsPerWallSecond: daemon.simGiBSecondsPerWallSecond },
+  };
+  if (json) process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
