@@ -132,3 +132,19 @@ test('reader: a cursor that does not advance skips to the next range', async () 
   assert.equal(r.stalls, 1);
   assert.deepEqual(t.log, [0x10000000, 0x20000000]);
 });
+
+test('count histogram: pages and bytes per count per tier, partial evidence apart', async () => {
+  const { countHistogram } = await import('../src/heat/histogram.js');
+  const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  walk(heat, `${SET_A} 01 51 ${SET_B} 11`); // page 0 accessed, page 1 idle, THP accessed
+  walk(heat, `${SET_A} 01 51 01`); // page 2 appears late; the THP is not reported
+  const loc = heat.locate(A)!;
+  loc.seg.states[loc.slot] = space.withTier(loc.seg.states[loc.slot]!, 2); // page 0 known on tier 1
+  const h = countHistogram([heat], 2);
+  assert.equal(h.pages[2]![2], 1, 'page 0: tier 1, accessed twice');
+  assert.equal(h.pages[0]![0], 1, 'page 1: unknown tier, never accessed');
+  assert.equal(h.bytes[0]![0], 4096);
+  assert.equal(h.partialPages, 2, 'the late page and the THP were seen once');
+  assert.equal(h.partialBytes, 4096 + 2 ** 21);
+});

@@ -103,3 +103,15 @@ processes:
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+test('the demo (npm start) runs: the daemon on the built-in simulated PMEM host', async () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', 'config/demo.yaml', '--periods', '2', '--metrics-listen', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 0);
+  assert.match(out, /period +0 .*DRAM hit .*promoted 3\d\dMiB/);
+  assert.match(out, /period +1 /);
+});

@@ -5,6 +5,7 @@ import { hotThreshold, nodeMap } from '../config/load.js';
 import { classify, type Topology } from '../topology/topology.js';
 import { StateSpace } from '../heat/states.js';
 import { HeatTable } from '../heat/heat-table.js';
+import { countHistogram } from '../heat/histogram.js';
 import { IdlePagesReader } from '../trackers/idle-pages/reader.js';
 import { ScanFlag } from '../trackers/idle-pages/types.js';
 import { selectTargets } from '../targets/select.js';
@@ -143,6 +144,11 @@ export class Daemon {
     }
     this.lastWalkEndMs = this.kernel.now();
     const live = [...this.targets.values()].filter((t) => !t.gone);
+    if (this.log.isLevelEnabled('debug')) {
+      // a second pass over every page: only when someone reads it
+      const h = countHistogram(live.map((t) => t.heat), this.topo.tiers.length);
+      this.log.debug({ period: this.period, walks: h.walks, bytesByTierSlotAndCount: h.bytes, partialBytes: h.partialBytes }, 'access-count histogram');
+    }
     const plan = this.planner.plan(live, this.topo, this.space, this.period, this.plannerParams());
     this.opts.beforeMove?.(plan);
     const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);

@@ -26,6 +26,11 @@ export class MoveHistory {
     return false;
   }
 
+  /** Call f for every page moved in the last `periods` periods. */
+  forEachRecent(period: number, periods: number, f: (addr: number) => void): void {
+    for (const [a, e] of this.moves) if (period - (e >>> 1) < periods) f(a);
+  }
+
   prune(period: number, keep: number): void {
     for (const [a, e] of this.moves) if (period - (e >>> 1) > keep) this.moves.delete(a);
   }

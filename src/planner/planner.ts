@@ -75,38 +75,52 @@ export class Planner {
     }
     plan.placementQueries = p.placementQueries - budget;
 
-    // 2. histograms: promotion bytes by rank, demotion bytes by source tier and coldness
+    // 2. histograms: pages per state in one pass (one increment per page), then per state:
+    //    promotion bytes by rank, demotion bytes by source tier and coldness, warm fast-tier bytes
     const promo = new Float64Array(N + 1);
     const demo: Float64Array[] = Array.from({ length: tiers }, () => new Float64Array(N + 1));
     const warm0 = new Float64Array(N + 1); // fast-tier pages by count, full evidence, not confirmed cold
     const ts = space.tierSlot;
+    const bytesOf = new Float64Array(space.size);
+    const blockedOf = new Float64Array(space.size); // bytes of pages moved too recently to move again
+    const pagesOf = new Float64Array(space.size);
     for (const t of targets) {
       if (t.gone) continue;
       for (const seg of t.heat.segments) {
         const st = seg.states;
+        pagesOf.fill(0);
+        for (let i = 0; i < seg.length; i++) pagesOf[st[i]!]!++;
         const size = seg.pageSize;
-        for (let i = 0; i < seg.length; i++) {
-          const s = st[i]!;
-          const slot = ts[s]!;
-          const tier = slot === 0 ? tiers : slot - 1;
-          plan.trackedBytes[tier]! += size;
-          const h = hot[s]!;
-          if (h !== NONE) {
-            plan.hotBytes[tier]! += size;
-            if (h === N) plan.hotSetBytes += size;
-            if (slot > 1) {
-              if (!t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) promo[h]! += size;
-              continue;
-            }
-          }
-          const c = cold[s]!;
-          if (c !== NONE) {
-            plan.coldBytes[tier]! += size;
-            if (slot !== 0 && slot < tiers && !t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) demo[slot - 1]![c]! += size;
-          } else if (slot === 1 && tiers > 1 && warm[s] !== NONE && !t.history.recentlyMoved(seg.start + i * size, period, p.minResidency)) {
-            warm0[warm[s]!]! += size;
-          }
+        for (let s = 0; s < space.size; s++) if (pagesOf[s]! > 0) bytesOf[s]! += pagesOf[s]! * size;
+      }
+      // the move history is bounded by the rate limits, not by the process: subtract it
+      t.history.forEachRecent(period, p.minResidency, (addr) => {
+        const loc = t.heat.locate(addr);
+        if (loc) blockedOf[loc.seg.states[loc.slot]!]! += loc.seg.pageSize;
+      });
+    }
+    for (let s = 0; s < space.size; s++) {
+      const bytes = bytesOf[s]!;
+      if (bytes === 0) continue;
+      const free = bytes - blockedOf[s]!;
+      const slot = ts[s]!;
+      const tier = slot === 0 ? tiers : slot - 1;
+      plan.trackedBytes[tier]! += bytes;
+      const h = hot[s]!;
+      if (h !== NONE) {
+        plan.hotBytes[tier]! += bytes;
+        if (h === N) plan.hotSetBytes += bytes;
+        if (slot > 1) {
+          promo[h]! += free;
+          continue;
         }
+      }
+      const c = cold[s]!;
+      if (c !== NONE) {
+        plan.coldBytes[tier]! += bytes;
+        if (slot !== 0 && slot < tiers) demo[slot - 1]![c]! += free;
+      } else if (slot === 1 && tiers > 1 && warm[s] !== NONE) {
+        warm0[warm[s]!]! += free;
       }
     }
 
@@ -175,6 +189,27 @@ export class Planner {
     const demLeft = [...demoteBudget];
     const partialP = { left: promoCut.partial };
     const partialD = demoCut.map((c) => ({ left: c.partial }));
+    // one look-up per page decides whether it is a candidate at all
+    const PROMOTE = 1;
+    const COLD = 2;
+    const WARM = 3;
+    const want = new Uint8Array(space.size);
+    for (let s = 0; s < space.size; s++) {
+      const slot = ts[s]!;
+      if (slot === 0) continue;
+      const tier = slot - 1;
+      const h = hot[s]!;
+      if (h !== NONE && slot > 1) {
+        if (h >= promoCut.rank) want[s] = PROMOTE;
+        continue;
+      }
+      const c = cold[s]!;
+      if (c !== NONE) {
+        if (tier < tiers - 1 && c <= demoCut[tier]!.rank) want[s] = COLD;
+      } else if (tier === 0 && warm[s] !== NONE && warm[s]! <= warmCut.rank && exchange > 0) {
+        want[s] = WARM;
+      }
+    }
     for (const t of targets) {
       if (t.gone) continue;
       const list = new PlanList(t);
@@ -184,43 +219,37 @@ export class Planner {
         const shift = seg.shift;
         for (let i = 0; i < seg.length; i++) {
           const s = st[i]!;
-          const slot = ts[s]!;
-          if (slot === 0) continue;
-          const h = hot[s]!;
-          if (h !== NONE && slot > 1) {
-            if (promLeft < size || h < promoCut.rank) continue;
+          const w = want[s]!;
+          if (w === 0) continue;
+          const addr = seg.start + i * size;
+          if (w === PROMOTE) {
+            const h = hot[s]!;
+            if (promLeft < size) continue;
             if (h === promoCut.rank) {
-              if (partialP.left < size) continue;
+              if (partialP.left < size || t.history.recentlyMoved(addr, period, p.minResidency)) continue;
               partialP.left -= size;
-            }
-            const addr = seg.start + i * size;
-            if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
+            } else if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
             promLeft -= size;
             list.push(addr, shift, pick(0, size), Dir.PROMOTE, Reason.HOT, space.count[s]!);
-            continue;
-          }
-          const c = cold[s]!;
-          const tier = slot - 1;
-          if (c === NONE && tier === 0 && warmLeft >= size && warm[s]! <= warmCut.rank && warm[s] !== NONE) {
+          } else if (w === COLD) {
+            const c = cold[s]!;
+            const tier = ts[s]! - 1;
+            if (demLeft[tier]! < size) continue;
+            if (c === demoCut[tier]!.rank) {
+              if (partialD[tier]!.left < size || t.history.recentlyMoved(addr, period, p.minResidency)) continue;
+              partialD[tier]!.left -= size;
+            } else if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
+            demLeft[tier]! -= size;
+            list.push(addr, shift, pick(destTier(tier), size), Dir.DEMOTE, Reason.COLD, space.count[s]!);
+          } else {
+            if (warmLeft < size) continue;
             if (warm[s] === warmCut.rank) {
-              if (partialW.left < size) continue;
+              if (partialW.left < size || t.history.recentlyMoved(addr, period, p.minResidency)) continue;
               partialW.left -= size;
-            }
-            const addr = seg.start + i * size;
-            if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
+            } else if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
             warmLeft -= size;
             list.push(addr, shift, pick(destTier(0), size), Dir.DEMOTE, Reason.EXCHANGE, space.count[s]!);
-            continue;
           }
-          if (c === NONE || tier >= tiers - 1 || demLeft[tier]! < size || c > demoCut[tier]!.rank) continue;
-          if (c === demoCut[tier]!.rank) {
-            if (partialD[tier]!.left < size) continue;
-            partialD[tier]!.left -= size;
-          }
-          const addr = seg.start + i * size;
-          if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
-          demLeft[tier]! -= size;
-          list.push(addr, shift, pick(destTier(tier), size), Dir.DEMOTE, Reason.COLD, space.count[s]!);
         }
       }
       if (list.length > 0) {
