@@ -50,7 +50,9 @@ nodes: [ { id: 0, tier: dram, capacity: 128MiB }, { id: 1, tier: pmem, capacity:
 processes:
   - name: app
     memory: [ { size: 256MiB, node: 1 } ]
-    phases: [ { at: 0s, pattern: hotset, hotFraction: 0.1, hotRate: 50, coldRate: 0.001 } ]
+    phases:
+      - { at: 0s, pattern: hotset, hotFraction: 0.1, hotRate: 50, coldRate: 0.001 }
+      - { at: 20s, pattern: hotset, hotFraction: 0.1, hotOffset: 0.5, hotRate: 50, coldRate: 0.001 }
 `);
   writeFileSync(config, 'scan: { walks: 3, interval: 200ms }\nmigrate: { promoteRate: 8MiB/s }\nlog: { level: info }\n');
   const port = await freePort();
