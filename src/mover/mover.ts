@@ -25,9 +25,7 @@ export interface MoverParams {
 export interface MoverHooks {
   onCall?(seconds: number): void;
   onMoved?(dir: number, from: number, to: number, pages: number, bytes: number): void;
-  onFailure?(reason: string, pages: number): void;
   onRateLimited?(dir: number, seconds: number): void;
-  onPingPong?(pages: number): void;
 }
 
 const SENTINEL = -0x7fffffff;
