@@ -3,6 +3,7 @@ import { classify } from '../topology/topology.js';
 import { nodeMap } from '../config/load.js';
 import { makeKernel, resolveConfig } from './common.js';
 import { formatBytes } from '../util/units.js';
+import { availableTrackers } from '../trackers/select.js';
 
 export function topologyCommand(y: Argv): Argv {
   return y.command(
@@ -14,7 +15,7 @@ export function topologyCommand(y: Argv): Argv {
       const kernel = makeKernel(argv);
       const topo = classify(kernel.topology(), nodeMap(config), config.policy.demoteToLowest);
       const tr = kernel.trackers();
-      const trackers = tr.idlePages !== null ? ['idle_pages'] : [];
+      const trackers = availableTrackers(kernel);
       const swYoung = kernel.swYoungSupported();
       if (argv.json) {
         process.stdout.write(
@@ -35,7 +36,7 @@ export function topologyCommand(y: Argv): Argv {
         lines.push(`${String(n.id).padEnd(5)}${String(n.tier).padEnd(6)}${(n.cpus.length > 0 ? `${n.cpus[0]}-${n.cpus[n.cpus.length - 1]}` : '-').padEnd(10)}${formatBytes(n.memTotalBytes).padEnd(11)}${formatBytes(n.memFreeBytes).padEnd(11)}${String(n.promoteTo ?? '-').padEnd(10)}${String(n.demoteTo ?? '-').padEnd(9)}${n.evidence}`);
       }
       lines.push('', `tiers: ${topo.tiers.map((t, i) => `${i}=[${t.join(',')}]`).join(' ')}`);
-      lines.push(`trackers: ${trackers.length > 0 ? `idle_pages (${tr.idlePages})` : 'none'}`);
+      lines.push(`trackers: ${trackers.length > 0 ? trackers.map((t) => (t === 'idle_pages' ? `idle_pages (${tr.idlePages})` : t)).join(', ') : 'none'}`);
       for (const [k, v] of Object.entries(tr.missing)) lines.push(`  ${k}: ${v}`);
       lines.push(`move_pages MPOL_MF_SW_YOUNG: ${swYoung ? 'accepted' : 'not accepted (unpatched kernel)'}`);
       lines.push(topo.conflicts.length > 0 ? 'conflicts:' : 'conflicts: none');

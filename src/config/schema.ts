@@ -42,7 +42,7 @@ export const zTargets = z
 
 export const zScan = z
   .strictObject({
-    tracker: z.enum(['auto', 'idle_pages']).default('auto'),
+    tracker: z.enum(['auto', 'idle_pages', 'page_idle', 'damon']).default('auto'),
     /** N: walks per period */
     walks: z.number().int().min(2).max(15).default(5),
     /** time between walks: "auto" tunes it so the hot set stays under policy.hotTarget of the fast tier */

@@ -6,8 +6,8 @@ import { classify, type Topology } from '../topology/topology.js';
 import { StateSpace } from '../heat/states.js';
 import { HeatTable } from '../heat/heat-table.js';
 import { countHistogram } from '../heat/histogram.js';
-import { IdlePagesReader } from '../trackers/idle-pages/reader.js';
-import { ScanFlag } from '../trackers/idle-pages/types.js';
+import { makeTracker } from '../trackers/select.js';
+import type { Tracker } from '../trackers/tracker.js';
 import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
 import { identityKey } from '../targets/identity.js';
@@ -18,7 +18,6 @@ import { Mover, type MoverParams } from '../mover/mover.js';
 import { OUTCOMES, type MoveTotals } from '../mover/outcomes.js';
 import type { MoveLog } from '../mover/dry-run.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { TierdError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 export interface PeriodReport {
@@ -68,7 +67,7 @@ export class Daemon {
   private readonly targets = new Map<string, Target>();
   private readonly planner: Planner;
   private readonly mover: Mover;
-  private reader: IdlePagesReader;
+  private tracker: Tracker;
   private intervalMs: number;
   private extraColdPeriods = 0;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
@@ -85,7 +84,7 @@ export class Daemon {
     this.space = this.makeSpace();
     this.planner = new Planner(kernel);
     this.mover = new Mover(kernel, this.moverParams(), log, this.moverHooks());
-    this.reader = this.makeReader();
+    this.tracker = makeTracker(kernel, config.scan);
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
   }
@@ -114,12 +113,16 @@ export class Daemon {
   }
 
   async run(): Promise<void> {
-    while (!this.stopping) {
-      if (this.opts.maxPeriods !== undefined && this.period >= this.opts.maxPeriods) break;
-      if (this.opts.untilMs !== undefined && this.kernel.now() >= this.opts.untilMs) break;
-      await this.runPeriod();
-      if (this.stopping) break;
-      if (this.config.scan.periodPause > 0) await this.kernel.sleep(this.config.scan.periodPause);
+    try {
+      while (!this.stopping) {
+        if (this.opts.maxPeriods !== undefined && this.period >= this.opts.maxPeriods) break;
+        if (this.opts.untilMs !== undefined && this.kernel.now() >= this.opts.untilMs) break;
+        await this.runPeriod();
+        if (this.stopping) break;
+        if (this.config.scan.periodPause > 0) await this.kernel.sleep(this.config.scan.periodPause);
+      }
+    } finally {
+      this.tracker.close?.(); // DAMON: remove our kdamonds
     }
   }
 
@@ -170,7 +173,7 @@ export class Daemon {
         continue;
       }
       t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
-      const r = await this.reader.walk(t.id.pid, t.ranges, space ? t.heat : null);
+      const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null);
       if (r.status === 'gone') {
         t.gone = true;
         this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');
@@ -197,6 +200,7 @@ export class Daemon {
       }
     }
     for (const [key, t] of this.targets) if (!keep.has(key) || t.gone) this.targets.delete(key);
+    this.tracker.setTargets?.([...this.targets.values()].map((t) => t.id.pid));
     this.opts.metrics?.targets.set(this.targets.size);
   }
 
@@ -253,7 +257,8 @@ export class Daemon {
     this.pending = null;
     this.config = c;
     this.mover.setParams(this.moverParams());
-    this.reader = this.makeReader();
+    this.tracker.close?.();
+    this.tracker = makeTracker(this.kernel, c.scan);
     if (c.scan.interval !== 'auto') this.intervalMs = c.scan.interval;
     this.topo = this.readTopology();
     this.rebuildSpace();
@@ -273,17 +278,6 @@ export class Daemon {
 
   private readTopology(): Topology {
     return classify(this.kernel.topology(), nodeMap(this.config), this.config.policy.demoteToLowest);
-  }
-
-  private makeReader(): IdlePagesReader {
-    const s = this.config.scan;
-    const tr = this.kernel.trackers();
-    if (tr.idlePages === null) {
-      const why = Object.entries(tr.missing).map(([k, v]) => `${k}: ${v}`).join('; ');
-      throw new TierdError('NO_TRACKER', `no access-bit tracker on this kernel (${why})`, 'boot a kernel with /proc/PID/idle_pages (see README, "Installing")');
-    }
-    const flags = (s.hugePagesOnly ? ScanFlag.SCAN_HUGE_PAGE : 0) | (s.skimIdle ? ScanFlag.SCAN_SKIM_IDLE : 0) | (s.dirty ? ScanFlag.SCAN_DIRTY_PAGE : 0);
-    return new IdlePagesReader(this.kernel, { bufferBytes: s.bufferSize, flags, variant: tr.idlePages });
   }
 
   private plannerParams(): PlannerParams {

@@ -61,6 +61,47 @@ export interface TrackerSupport {
   missing: Record<string, string>;
 }
 
+/**
+ * Physical-page files for the page_idle tracker (all need CAP_SYS_ADMIN). Entries are u64,
+ * returned as (lo, hi) u32 pairs so no BigInt is made per page.
+ */
+export interface PhysPages {
+  /** /proc/PID/pagemap for `count` pages from vaddr; returns entries read; throws PROCESS_GONE */
+  pagemap(pid: number, vaddr: number, count: number, out: Uint32Array): number;
+  /** /proc/kpageflags for `count` frames from pfn */
+  kpageflags(pfn: number, count: number, out: Uint32Array): number;
+  /** /sys/kernel/mm/page_idle/bitmap, 64-bit words [word, word + count) */
+  idleRead(word: number, count: number, out: Uint32Array): number;
+  /** set the idle flag of every frame whose bit is 1 (0 bits are left alone) */
+  idleWrite(word: number, count: number, data: Uint32Array): void;
+}
+
+export interface DamonRegion {
+  start: number;
+  end: number;
+  nrAccesses: number;
+  age: number;
+}
+
+export interface DamonAttrs {
+  sampleUs: number;
+  aggrUs: number;
+  updateUs: number;
+  minRegions: number;
+  maxRegions: number;
+}
+
+/** tierd's own DAMON monitoring (sysfs, vaddr): one kdamond per target process. */
+export interface Damon {
+  /** why tierd may not use DAMON now (missing, or another user's kdamonds exist), or null */
+  unavailable(): string | null;
+  start(pids: number[], attrs: DamonAttrs): void;
+  /** the regions of pid's kdamond, as of the last aggregation interval, ascending */
+  regions(pid: number): DamonRegion[] | null;
+  stop(): void;
+  readonly running: boolean;
+}
+
 export const MPOL_MF_MOVE = 2;
 export const MPOL_MF_MOVE_ALL = 4;
 export const MPOL_MF_SW_YOUNG = 0x80;
@@ -90,4 +131,8 @@ export interface Kernel {
   movePages(pid: number, count: number, addrs: Float64Array, nodes: Int32Array | null, status: Int32Array, flags: number): number;
   /** Does move_pages accept MPOL_MF_SW_YOUNG (the 2018 patch set)? */
   swYoungSupported(): boolean;
+  /** pagemap/kpageflags/page_idle access, or null where the kernel has no page_idle */
+  physPages(): PhysPages | null;
+  /** DAMON vaddr monitoring, or null where the kernel has none */
+  damon(): Damon | null;
 }

@@ -7,6 +7,9 @@ import { readTopology } from './sysfs-topology.js';
 import { listProcesses, readMaps, readProcess } from './procfs.js';
 import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
+import { LinuxPhysPages } from './phys-pages.js';
+import { LinuxDamon } from './damon.js';
+import type { Damon, PhysPages } from '../types.js';
 
 export interface LinuxKernelOptions {
   /** where procfs is mounted (a fixture directory in tests) */
@@ -22,6 +25,8 @@ export class LinuxKernel implements Kernel {
   private readonly mp = new MovePagesCall();
   private trackerCache: TrackerSupport | null = null;
   private swYoung: boolean | null = null;
+  private phys: PhysPages | null = null;
+  private damonCtl: Damon | null = null;
 
   constructor(opts: LinuxKernelOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
@@ -67,6 +72,18 @@ export class LinuxKernel implements Kernel {
 
   movePages(pid: number, count: number, addrs: Float64Array, nodes: Int32Array | null, status: Int32Array, flags: number): number {
     return this.mp.call(pid, count, addrs, nodes, status, flags);
+  }
+
+  physPages(): PhysPages | null {
+    if (!this.trackers().pageIdle) return null;
+    this.phys ??= new LinuxPhysPages(this.procRoot, this.sysRoot);
+    return this.phys;
+  }
+
+  damon(): Damon | null {
+    if (!this.trackers().damon) return null;
+    this.damonCtl ??= new LinuxDamon(this.sysRoot);
+    return this.damonCtl;
   }
 
   swYoungSupported(): boolean {

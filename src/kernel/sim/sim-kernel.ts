@@ -332,6 +332,15 @@ export class SimKernel implements Kernel {
     return this.scenario.kernel.swYoung;
   }
 
+  /** The simulated host has no physical frames to show: idle_pages only. */
+  physPages(): null {
+    return null;
+  }
+
+  damon(): null {
+    return null;
+  }
+
   movePages(pid: number, count: number, addrs: Float64Array, nodes: Int32Array | null, status: Int32Array, flags: number): number {
     this.moveCalls++;
     const allowed = MPOL_MF_MOVE | MPOL_MF_MOVE_ALL | (this.scenario.kernel.swYoung ? MPOL_MF_SW_YOUNG : 0);

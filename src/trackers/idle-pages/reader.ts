@@ -2,6 +2,7 @@ import type { Kernel, IdlePagesVariant } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
 import { IdlePagesDecoder, RunBatch } from './decode.js';
+import type { Tracker, WalkResult } from '../tracker.js';
 import { MIN_READ, TASK_SIZE, VA_PER_BYTE } from './types.js';
 
 export interface ReaderOptions {
@@ -14,19 +15,13 @@ export interface ReaderOptions {
   yieldEvery?: number;
 }
 
-export interface WalkResult {
-  status: 'ok' | 'gone';
-  reads: number;
-  bytes: number;
-  /** reads whose cursor did not advance (the range was then skipped) */
-  stalls: number;
-}
 
 /**
  * One walk of a process over its trackable ranges (spec §2): open, non-overlapping preads at
  * the decoded cursor, keep every record (also those past the requested end), close.
  */
-export class IdlePagesReader {
+export class IdlePagesReader implements Tracker {
+  readonly name = 'idle_pages' as const;
   private readonly buf: Uint8Array;
   private readonly batch = new RunBatch(1 << 14);
   private readonly decoder = new IdlePagesDecoder();

@@ -1,0 +1,100 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { Damon, DamonAttrs, DamonRegion } from '../types.js';
+import { TierdError, fsErrorCode } from '../../util/errors.js';
+
+/**
+ * tierd's own DAMON monitoring through sysfs (admin/kdamonds), vaddr operations, one kdamond per
+ * target. It refuses to start where any kdamond exists (writing nr_kdamonds would tear down
+ * another user's), and stop() removes only what start() made.
+ */
+export class LinuxDamon implements Damon {
+  private readonly admin: string;
+  private pids: number[] = [];
+  running = false;
+
+  constructor(sysRoot: string) {
+    this.admin = `${sysRoot}/kernel/mm/damon/admin`;
+  }
+
+  private read(rel: string): string {
+    return readFileSync(`${this.admin}/${rel}`, 'utf8').trim();
+  }
+
+  private write(rel: string, value: string | number): void {
+    try {
+      writeFileSync(`${this.admin}/${rel}`, String(value));
+    } catch (e) {
+      throw new TierdError('NO_FEATURE', `DAMON: writing ${value} to ${rel} failed: ${fsErrorCode(e) ?? String(e)}`, 'check that DAMON is idle and the kernel has CONFIG_DAMON_VADDR');
+    }
+  }
+
+  unavailable(): string | null {
+    if (!existsSync(`${this.admin}/kdamonds/nr_kdamonds`)) return 'no DAMON sysfs (CONFIG_DAMON_SYSFS)';
+    if (this.running) return null;
+    const n = Number(this.read('kdamonds/nr_kdamonds'));
+    if (n > 0) return `another DAMON user has ${n} kdamond(s); tierd will not disturb them`;
+    return null;
+  }
+
+  start(pids: number[], a: DamonAttrs): void {
+    if (this.running) this.stop();
+    const why = this.unavailable();
+    if (why !== null) throw new TierdError('NO_FEATURE', `DAMON: ${why}`, 'stop the other DAMON user, or choose another scan.tracker');
+    this.write('kdamonds/nr_kdamonds', pids.length);
+    this.pids = [...pids];
+    this.running = true;
+    try {
+      pids.forEach((pid, k) => {
+        const kd = `kdamonds/${k}`;
+        this.write(`${kd}/contexts/nr_contexts`, 1);
+        const ctx = `${kd}/contexts/0`;
+        const ops = this.read(`${ctx}/avail_operations`).split(/\s+/);
+        if (!ops.includes('vaddr')) throw new TierdError('NO_FEATURE', `DAMON offers only "${ops.join(' ')}"`, 'the kernel needs CONFIG_DAMON_VADDR');
+        this.write(`${ctx}/operations`, 'vaddr');
+        this.write(`${ctx}/monitoring_attrs/intervals/sample_us`, a.sampleUs);
+        this.write(`${ctx}/monitoring_attrs/intervals/aggr_us`, a.aggrUs);
+        this.write(`${ctx}/monitoring_attrs/intervals/update_us`, a.updateUs);
+        this.write(`${ctx}/monitoring_attrs/nr_regions/min`, a.minRegions);
+        this.write(`${ctx}/monitoring_attrs/nr_regions/max`, a.maxRegions);
+        this.write(`${ctx}/targets/nr_targets`, 1);
+        this.write(`${ctx}/targets/0/pid_target`, pid);
+        this.write(`${ctx}/schemes/nr_schemes`, 1);
+        this.write(`${ctx}/schemes/0/action`, 'stat');
+        this.write(`${kd}/state`, 'on');
+      });
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+  }
+
+  regions(pid: number): DamonRegion[] | null {
+    const k = this.pids.indexOf(pid);
+    if (k < 0 || !this.running) return null;
+    const kd = `kdamonds/${k}`;
+    if (this.read(`${kd}/state`) !== 'on') return null; // its target exited
+    this.write(`${kd}/state`, 'update_schemes_tried_regions');
+    const dir = `${this.admin}/${kd}/contexts/0/schemes/0/tried_regions`;
+    const out: DamonRegion[] = [];
+    for (const r of readdirSync(dir)) {
+      if (!/^\d+$/.test(r)) continue;
+      const f = (name: string): number => Number(readFileSync(`${dir}/${r}/${name}`, 'utf8').trim());
+      out.push({ start: f('start'), end: f('end'), nrAccesses: f('nr_accesses'), age: f('age') });
+    }
+    return out.sort((x, y) => x.start - y.start);
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.pids.forEach((_, k) => {
+      try {
+        this.write(`kdamonds/${k}/state`, 'off');
+      } catch {
+        // already stopped by the kernel (its target exited): EINVAL, nothing to undo
+      }
+    });
+    this.write('kdamonds/nr_kdamonds', 0);
+    this.running = false;
+    this.pids = [];
+  }
+}

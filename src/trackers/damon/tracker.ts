@@ -1,0 +1,65 @@
+import type { Damon, DamonAttrs } from '../../kernel/types.js';
+import type { HeatTable } from '../../heat/heat-table.js';
+import { IdlePagesDecoder } from '../idle-pages/decode.js';
+import { PageType } from '../idle-pages/types.js';
+import { StreamWriter } from '../stream-writer.js';
+import type { Tracker, WalkResult } from '../tracker.js';
+
+export const DEFAULT_DAMON_ATTRS: DamonAttrs = { sampleUs: 5000, aggrUs: 100_000, updateUs: 1_000_000, minRegions: 10, maxRegions: 1000 };
+
+/**
+ * The upstream DAMON tracker (sysfs, vaddr): tierd's own kdamond per target. A walk reads the
+ * regions of the last aggregation interval; a region with any sampled access counts as
+ * accessed for every page in it (DAMON samples one page per region, so this is region-level
+ * information, coarser than a per-page walk).
+ */
+export class DamonTracker implements Tracker {
+  readonly name = 'damon' as const;
+  private readonly writer = new StreamWriter();
+  private readonly dec = new IdlePagesDecoder();
+  private pids: number[] = [];
+
+  constructor(private readonly damon: Damon, private readonly attrs: DamonAttrs = DEFAULT_DAMON_ATTRS) {}
+
+  setTargets(pids: number[]): void {
+    const next = [...pids].sort((a, b) => a - b);
+    if (this.damon.running && next.length === this.pids.length && next.every((p, i) => p === this.pids[i])) return;
+    this.pids = next;
+    if (next.length === 0) this.damon.stop();
+    else this.damon.start(next, this.attrs);
+  }
+
+  async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
+    const res: WalkResult = { status: 'ok', reads: 1, bytes: 0, stalls: 0 };
+    if (!this.pids.includes(pid)) this.setTargets([...this.pids, pid]);
+    const regions = this.damon.regions(pid);
+    if (regions === null) return { ...res, status: 'gone' };
+    if (!heat) return res;
+    const w = this.writer;
+    w.clear();
+    let r = 0;
+    for (const g of regions) {
+      // clip to the trackable ranges, in order
+      while (r < ranges.length && ranges[r + 1]! <= g.start) r += 2;
+      for (let k = r; k < ranges.length && ranges[k]! < g.end; k += 2) {
+        const from = Math.max(g.start, ranges[k]!);
+        const to = Math.min(g.end, ranges[k + 1]!);
+        if (to > from) w.add(from, g.nrAccesses > 0 ? PageType.PTE_ACCESSED : PageType.PTE_IDLE, (to - from) / 4096);
+      }
+    }
+    res.bytes = w.length;
+    this.dec.reset();
+    heat.beginWalk(false);
+    try {
+      heat.ingest(this.dec, w.buf, w.length);
+    } finally {
+      heat.endWalk();
+    }
+    return res;
+  }
+
+  close(): void {
+    this.damon.stop();
+    this.pids = [];
+  }
+}

@@ -1,0 +1,46 @@
+import type { Kernel } from '../kernel/types.js';
+import type { Config } from '../config/schema.js';
+import { TierdError } from '../util/errors.js';
+import { IdlePagesReader } from './idle-pages/reader.js';
+import { ScanFlag } from './idle-pages/types.js';
+import { PageIdleTracker } from './page-idle/tracker.js';
+import { DamonTracker } from './damon/tracker.js';
+import type { Tracker, TrackerName } from './tracker.js';
+
+/** The trackers this kernel offers, best first. */
+export function availableTrackers(kernel: Kernel): TrackerName[] {
+  const t = kernel.trackers();
+  const out: TrackerName[] = [];
+  if (t.idlePages !== null) out.push('idle_pages');
+  if (t.pageIdle) out.push('page_idle');
+  if (t.damon) out.push('damon');
+  return out;
+}
+
+/** scan.tracker: auto picks the best this kernel offers; a named one must exist. */
+export function makeTracker(kernel: Kernel, scan: Config['scan']): Tracker {
+  const have = availableTrackers(kernel);
+  const missing = kernel.trackers().missing;
+  const name = scan.tracker === 'auto' ? have[0] : scan.tracker;
+  if (name === undefined) {
+    const why = Object.entries(missing).map(([k, v]) => `${k}: ${v}`).join('; ');
+    throw new TierdError('NO_TRACKER', `no access-bit tracker on this kernel (${why})`, 'boot a kernel with one of them (see README, "Installing")');
+  }
+  if (!have.includes(name)) {
+    throw new TierdError('NO_TRACKER', `scan.tracker: ${name} is not available: ${missing[name] ?? 'missing'}`, `use scan.tracker: auto${have.length > 0 ? ` (this kernel offers ${have.join(', ')})` : ''}`);
+  }
+  switch (name) {
+    case 'idle_pages': {
+      const flags = (scan.hugePagesOnly ? ScanFlag.SCAN_HUGE_PAGE : 0) | (scan.skimIdle ? ScanFlag.SCAN_SKIM_IDLE : 0) | (scan.dirty ? ScanFlag.SCAN_DIRTY_PAGE : 0);
+      return new IdlePagesReader(kernel, { bufferBytes: scan.bufferSize, flags, variant: kernel.trackers().idlePages! });
+    }
+    case 'page_idle':
+      return new PageIdleTracker(kernel.physPages()!);
+    case 'damon': {
+      const d = kernel.damon()!;
+      const busy = d.unavailable();
+      if (busy !== null) throw new TierdError('NO_TRACKER', `scan.tracker: damon: ${busy}`, 'stop the other DAMON user or choose another tracker');
+      return new DamonTracker(d);
+    }
+  }
+}

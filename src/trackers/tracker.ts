@@ -1,0 +1,24 @@
+import type { HeatTable } from '../heat/heat-table.js';
+
+export type TrackerName = 'idle_pages' | 'page_idle' | 'damon';
+
+export interface WalkResult {
+  status: 'ok' | 'gone';
+  reads: number;
+  bytes: number;
+  /** reads whose cursor did not advance (idle_pages only) */
+  stalls: number;
+}
+
+/**
+ * An access-bit source. A walk reads (and clears) the accessed information of one process over
+ * its trackable ranges and folds it into the heat table; with heat = null it only clears.
+ */
+export interface Tracker {
+  readonly name: TrackerName;
+  walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult>;
+  /** The set of processes changed (DAMON restarts its monitoring). */
+  setTargets?(pids: number[]): void;
+  /** Release kernel resources (DAMON's kdamond). */
+  close?(): void;
+}

@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamWriter } from '../src/trackers/stream-writer.js';
+import { decodeAll } from '../src/trackers/idle-pages/decode.js';
+import { PageType } from '../src/trackers/idle-pages/types.js';
+import { PageIdleTracker } from '../src/trackers/page-idle/tracker.js';
+import { DamonTracker } from '../src/trackers/damon/tracker.js';
+import { LinuxDamon } from '../src/kernel/linux/damon.js';
+import type { PhysPages } from '../src/kernel/types.js';
+import { HeatTable } from '../src/heat/heat-table.js';
+import { StateSpace } from '../src/heat/states.js';
+import { TierdError } from '../src/util/errors.js';
+
+test('stream writer: runs of 15, SET_HVA on gaps, decodes back', () => {
+  const w = new StreamWriter(4);
+  w.add(0x10000000, PageType.PTE_ACCESSED, 20);
+  w.add(0x10000000 + 20 * 4096, PageType.PTE_IDLE, 1);
+  w.add(0x10200000, PageType.PMD_IDLE, 2);
+  const { records } = decodeAll(w.buf.subarray(0, w.length));
+  assert.deepEqual(records.map((r) => [r.addr.toString(16), r.type, r.count]), [
+    ['10000000', 'PTE_ACCESSED', 15], ['1000f000', 'PTE_ACCESSED', 5], ['10014000', 'PTE_IDLE', 1], ['10200000', 'PMD_IDLE', 2],
+  ]);
+});
+
+/** A process's pagemap and the machine's idle bitmap, in memory. */
+class FakePhys implements PhysPages {
+  readonly entries = new Map<number, { pfn: number; exclusive: boolean }>(); // by virtual page number
+  readonly idle = new Set<number>();
+  readonly thpHeads = new Set<number>();
+  pagemap(_pid: number, vaddr: number, count: number, out: Uint32Array): number {
+    for (let i = 0; i < count; i++) {
+      const e = this.entries.get(vaddr / 4096 + i);
+      out[2 * i] = e ? e.pfn % 4294967296 : 0;
+      out[2 * i + 1] = e ? (0x80000000 | (e.exclusive ? 0x01000000 : 0) | Math.floor(e.pfn / 4294967296)) >>> 0 : 0;
+    }
+    return count;
+  }
+  kpageflags(pfn: number, _count: number, out: Uint32Array): number {
+    out[0] = this.thpHeads.has(pfn) ? (1 << 22) | (1 << 15) : 0;
+    out[1] = 0;
+    return 1;
+  }
+  idleRead(word: number, count: number, out: Uint32Array): number {
+    out.fill(0, 0, 2 * count);
+    for (const pfn of this.idle) {
+      const w = Math.floor(pfn / 64) - word;
+      if (w >= 0 && w < count) out[2 * w + (pfn % 64 >= 32 ? 1 : 0)]! |= 1 << pfn % 32;
+    }
+    return count;
+  }
+  idleWrite(word: number, count: number, data: Uint32Array): void {
+    for (let w = 0; w < count; w++) {
+      for (let b = 0; b < 64; b++) if ((data[2 * w + (b >= 32 ? 1 : 0)]! >>> b % 32) & 1) this.idle.add((word + w) * 64 + b);
+    }
+  }
+  /** the CPU touches the page: its frame's idle flag clears */
+  touch(vpage: number): void {
+    this.idle.delete(this.entries.get(vpage)!.pfn);
+  }
+}
+
+test('page_idle tracker: accessed frames counted, idle not, shared never, a THP once', async () => {
+  const f = new FakePhys();
+  const base = 0x7f0000000000 / 4096;
+  for (let i = 0; i < 8; i++) f.entries.set(base + i, { pfn: 1000 + i * 7, exclusive: i !== 5 }); // page 5 is shared
+  const thpBase = 0x7f0000200000 / 4096;
+  for (let i = 0; i < 512; i++) f.entries.set(thpBase + i, { pfn: 51200 + i, exclusive: true });
+  f.thpHeads.add(51200);
+  const ranges = Float64Array.of(0x7f0000000000, 0x7f0000400000);
+  const space = new StateSpace({ walks: 3, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  const t = new PageIdleTracker(f);
+  await t.walk(1, ranges, null); // priming: marks idle
+  assert.ok(f.idle.has(1000) && f.idle.has(51200) && !f.idle.has(1000 + 5 * 7), 'shared frames are never marked');
+  for (let w = 0; w < 3; w++) {
+    f.touch(base + 0); // page 0 hot
+    if (w === 0) f.touch(base + 1); // page 1 once
+    f.touch(thpBase + 0);
+    await t.walk(1, ranges, heat);
+  }
+  const state = (addr: number): [number, number] => {
+    const l = heat.locate(addr)!;
+    const s = l.seg.states[l.slot]!;
+    return [space.seen[s]!, space.count[s]!];
+  };
+  assert.deepEqual(state(0x7f0000000000), [3, 3]);
+  assert.deepEqual(state(0x7f0000001000), [3, 1]);
+  assert.deepEqual(state(0x7f0000002000), [3, 0]);
+  assert.equal(heat.locate(0x7f0000005000) === null || space.seen[heat.locate(0x7f0000005000)!.seg.states[heat.locate(0x7f0000005000)!.slot]!] === 0, true, 'shared page unknown');
+  const thp = heat.locate(0x7f0000200000)!;
+  assert.equal(thp.seg.pageSize, 2 ** 21, 'the THP is one 2 MiB page');
+  assert.deepEqual(state(0x7f0000200000), [3, 3]);
+});
+
+function fakeDamonTree(existing = 0): { sys: string; admin: string } {
+  const sys = mkdtempSync(join(tmpdir(), 'tierd-damon-'));
+  const admin = join(sys, 'kernel/mm/damon/admin');
+  const kd = join(admin, 'kdamonds/0');
+  const ctx = join(kd, 'contexts/0');
+  for (const d of ['monitoring_attrs/intervals', 'monitoring_attrs/nr_regions', 'targets/0', 'schemes/0/tried_regions/0', 'schemes/0/tried_regions/1']) mkdirSync(join(ctx, d), { recursive: true });
+  const files: Record<string, string> = {
+    [join(admin, 'kdamonds/nr_kdamonds')]: String(existing),
+    [join(kd, 'state')]: 'off',
+    [join(kd, 'contexts/nr_contexts')]: '0',
+    [join(ctx, 'avail_operations')]: 'vaddr\nfvaddr\npaddr',
+    [join(ctx, 'operations')]: 'paddr',
+    [join(ctx, 'targets/nr_targets')]: '0',
+    [join(ctx, 'targets/0/pid_target')]: '0',
+    [join(ctx, 'schemes/nr_schemes')]: '0',
+    [join(ctx, 'schemes/0/action')]: 'migrate_hot',
+  };
+  for (const k of ['sample_us', 'aggr_us', 'update_us']) files[join(ctx, 'monitoring_attrs/intervals', k)] = '0';
+  for (const k of ['min', 'max']) files[join(ctx, 'monitoring_attrs/nr_regions', k)] = '0';
+  const regions = [[0x7f0000000000, 0x7f0000100000, 12, 3], [0x7f0000100000, 0x7f0000400000, 0, 40]];
+  regions.forEach(([s, e, n, a], i) => {
+    const d = join(ctx, `schemes/0/tried_regions/${i}`);
+    writeFileSync(join(d, 'start'), String(s));
+    writeFileSync(join(d, 'end'), String(e));
+    writeFileSync(join(d, 'nr_accesses'), String(n));
+    writeFileSync(join(d, 'age'), String(a));
+  });
+  for (const [f, v] of Object.entries(files)) writeFileSync(f, v);
+  return { sys, admin };
+}
+
+test('damon: starts only its own kdamond (vaddr, stat scheme), reads regions, stops what it made', async () => {
+  const { sys, admin } = fakeDamonTree();
+  const d = new LinuxDamon(sys);
+  assert.equal(d.unavailable(), null);
+  const t = new DamonTracker(d);
+  t.setTargets([4242]);
+  const ctx = join(admin, 'kdamonds/0/contexts/0');
+  const rd = (p: string): string => readFileSync(p, 'utf8').trim();
+  assert.equal(rd(join(admin, 'kdamonds/nr_kdamonds')), '1');
+  assert.equal(rd(join(ctx, 'operations')), 'vaddr');
+  assert.equal(rd(join(ctx, 'targets/0/pid_target')), '4242');
+  assert.equal(rd(join(ctx, 'schemes/0/action')), 'stat');
+  assert.equal(rd(join(admin, 'kdamonds/0/state')), 'on');
+  const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  const ranges = Float64Array.of(0x7f0000000000, 0x7f0000300000);
+  for (let w = 0; w < 2; w++) {
+    writeFileSync(join(admin, 'kdamonds/0/state'), 'on'); // the fake kernel keeps running
+    await t.walk(4242, ranges, heat);
+  }
+  const at = (a: number): number => space.count[heat.locate(a)!.seg.states[heat.locate(a)!.slot]!]!;
+  assert.equal(at(0x7f0000000000), 2, 'the accessed region');
+  assert.equal(at(0x7f0000200000), 0, 'the cold region');
+  assert.equal(heat.locate(0x7f0000300000), null, 'clipped to the trackable ranges');
+  t.close();
+  assert.equal(rd(join(admin, 'kdamonds/nr_kdamonds')), '0');
+  assert.equal(rd(join(admin, 'kdamonds/0/state')), 'off');
+});
+
+test('damon: refuses to touch another user\'s kdamonds', () => {
+  const { sys, admin } = fakeDamonTree(1);
+  const d = new LinuxDamon(sys);
+  assert.match(d.unavailable()!, /another DAMON user has 1 kdamond/);
+  assert.throws(() => d.start([1], { sampleUs: 5000, aggrUs: 100000, updateUs: 1e6, minRegions: 10, maxRegions: 1000 }), (e: unknown) => e instanceof TierdError && /another DAMON user/.test(e.message));
+  assert.equal(readFileSync(join(admin, 'kdamonds/nr_kdamonds'), 'utf8'), '1', 'nothing written');
+});
