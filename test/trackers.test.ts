@@ -100,7 +100,7 @@ function fakeDamonTree(existing = 0): { sys: string; admin: string } {
   const admin = join(sys, 'kernel/mm/damon/admin');
   const kd = join(admin, 'kdamonds/0');
   const ctx = join(kd, 'contexts/0');
-  for (const d of ['monitoring_attrs/intervals', 'monitoring_attrs/nr_regions', 'targets/0', 'schemes/0/tried_regions/0', 'schemes/0/tried_regions/1']) mkdirSync(join(ctx, d), { recursive: true });
+  for (const d of ['monitoring_attrs/intervals', 'monitoring_attrs/nr_regions', 'targets/0', 'schemes/0/tried_regions/0', 'schemes/0/tried_regions/1', 'schemes/0/access_pattern/sz', 'schemes/0/access_pattern/nr_accesses', 'schemes/0/access_pattern/age']) mkdirSync(join(ctx, d), { recursive: true });
   const files: Record<string, string> = {
     [join(admin, 'kdamonds/nr_kdamonds')]: String(existing),
     [join(kd, 'state')]: 'off',
@@ -114,6 +114,7 @@ function fakeDamonTree(existing = 0): { sys: string; admin: string } {
   };
   for (const k of ['sample_us', 'aggr_us', 'update_us']) files[join(ctx, 'monitoring_attrs/intervals', k)] = '0';
   for (const k of ['min', 'max']) files[join(ctx, 'monitoring_attrs/nr_regions', k)] = '0';
+  for (const r of ['sz', 'nr_accesses', 'age']) for (const k of ['min', 'max']) files[join(ctx, 'schemes/0/access_pattern', r, k)] = '0';
   const regions = [[0x7f0000000000, 0x7f0000100000, 12, 3], [0x7f0000100000, 0x7f0000400000, 0, 40]];
   regions.forEach(([s, e, n, a], i) => {
     const d = join(ctx, `schemes/0/tried_regions/${i}`);
@@ -138,6 +139,7 @@ test('damon: starts only its own kdamond (vaddr, stat scheme), reads regions, st
   assert.equal(rd(join(ctx, 'operations')), 'vaddr');
   assert.equal(rd(join(ctx, 'targets/0/pid_target')), '4242');
   assert.equal(rd(join(ctx, 'schemes/0/action')), 'stat');
+  assert.equal(rd(join(ctx, 'schemes/0/access_pattern/nr_accesses/max')), '4294967295', 'the stat scheme matches every region');
   assert.equal(rd(join(admin, 'kdamonds/0/state')), 'on');
   const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
   const heat = new HeatTable(space);

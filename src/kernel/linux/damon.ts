@@ -60,6 +60,10 @@ export class LinuxDamon implements Damon {
         this.write(`${ctx}/targets/0/pid_target`, pid);
         this.write(`${ctx}/schemes/nr_schemes`, 1);
         this.write(`${ctx}/schemes/0/action`, 'stat');
+        // the access pattern's ranges default to 0..0, which matches nothing: open them all
+        this.write(`${ctx}/schemes/0/access_pattern/sz/max`, '18446744073709551615');
+        this.write(`${ctx}/schemes/0/access_pattern/nr_accesses/max`, '4294967295');
+        this.write(`${ctx}/schemes/0/access_pattern/age/max`, '4294967295');
         this.write(`${kd}/state`, 'on');
       });
     } catch (e) {

@@ -107,11 +107,17 @@ function damonVaddr(procRoot: string, sysRoot: string): { ok: boolean; why: stri
       }
     }
   }
+  // no context to read (and creating one to look would be a write): ask the kernel's config
+  const cfg = kernelConfig(procRoot);
+  if (cfg === null) return { ok: false, why: 'cannot tell whether DAMON offers vaddr (no kdamond to read, no /proc/config.gz or /boot/config-$(uname -r))' };
+  return /^CONFIG_DAMON_VADDR=y/m.test(cfg) ? { ok: true, why: '' } : { ok: false, why: 'the kernel was built without CONFIG_DAMON_VADDR' };
+}
+
+function kernelConfig(procRoot: string): string | null {
   try {
-    const cfg = gunzipSync(readFileSync(`${procRoot}/config.gz`)).toString('utf8');
-    if (/^CONFIG_DAMON_VADDR=y/m.test(cfg)) return { ok: true, why: '' };
-    return { ok: false, why: 'the kernel was built without CONFIG_DAMON_VADDR' };
+    return gunzipSync(readFileSync(`${procRoot}/config.gz`)).toString('utf8');
   } catch {
-    return { ok: false, why: 'cannot tell whether DAMON offers vaddr (no context to read and no /proc/config.gz)' };
+    const release = readText(`${procRoot}/sys/kernel/osrelease`)?.trim();
+    return release ? (readText(`/boot/config-${release}`) ?? null) : null;
   }
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# tierd's real-kernel proof: boots a 2-node NUMA VM under qemu (node 0 = 1 GiB + 2 CPUs,
+# node 1 = 2 GiB CPU-less, HMAT on) on Debian's stock 6.12 kernel and on our trimmed kernel
+# (page_idle), runs test/vm/guest/e2e.mjs in it, and exits with the guest's verdict.
+# KERNELS="stock trimmed" (default) picks which; TIMEOUT bounds each qemu (seconds).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tierd-vm}
+WORK=${WORK:-$(mktemp -d /tmp/tierd-vm.XXXXXX)}
+KERNELS=${KERNELS:-stock trimmed}
+TIMEOUT=${TIMEOUT:-900}
+mkdir -p "$CACHE" "$WORK"
+t0=$SECONDS
+log() { echo "[vm $(( SECONDS - t0 ))s] $*" >&2; }
+
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
+command -v cpio >/dev/null || need+=(cpio)
+command -v gcc >/dev/null || need+=(gcc)
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+stock_kernel() {
+  local pkg dir
+  pkg=$(apt-cache depends linux-image-6.12-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+  if [ -z "$pkg" ]; then apt-get update -qq; pkg=$(apt-cache depends linux-image-6.12-amd64 | awk '/Depends: linux-image-/{print $2; exit}'); fi
+  dir=$CACHE/$pkg
+  if [ ! -d "$dir/boot" ]; then
+    log "downloading $pkg"
+    mkdir -p "$CACHE/deb"
+    (cd "$CACHE/deb" && apt-get download -q "$pkg" >/dev/null 2>&1)
+    dpkg-deb -x "$CACHE/deb/${pkg}_"*.deb "$dir"
+  fi
+  ls "$dir"/boot/vmlinuz-*
+}
+
+# the initramfs: busybox, the host's node and its libraries, /init; then the built project
+base=$WORK/base.cpio
+rootfs=$WORK/rootfs
+rm -rf "$rootfs"; mkdir -p "$rootfs"/{bin,usr/bin,proc,sys,dev,tmp,run,etc,root,app}
+cp /bin/busybox "$rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"; done
+strip --strip-debug -o "$rootfs/usr/bin/node" "$(readlink -f "$(command -v node)")"
+ldd "$(command -v node)" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "$l")"; cp -L "$l" "$rootfs$l"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
+cat > "$rootfs/init" <<'EOF_INIT'
+#!/bin/sh
+export PATH=/usr/bin:/bin HOME=/root NO_COLOR=1
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
+exec 0</dev/console 1>/dev/console 2>&1
+mount -t tmpfs tmpfs /tmp; mkdir -p /dev/shm; mount -t tmpfs tmpfs /dev/shm
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+ifconfig lo 127.0.0.1 up
+# NUMA balancing would move pages behind tierd's back
+echo 0 > /proc/sys/kernel/numa_balancing
+# under TCG, accessed bits cleared without a TLB flush stay clear until the soft TLB is
+# dropped: a sleeper per CPU forces address-space switches every 10 ms
+for c in 0 1; do taskset -c $c sh -c 'while :; do usleep 10000; done' & done
+echo "TIERD_VM_KERNEL $(uname -r) nodes $(cat /sys/devices/system/node/online)"
+cd /app
+if [ -f /guest/cmd.sh ]; then sh /guest/cmd.sh; else node test/vm/guest/e2e.mjs; fi; rc=$?
+echo "TIERD_VM_EXIT=$rc"
+poweroff -f
+EOF_INIT
+chmod +x "$rootfs/init"
+(cd "$rootfs" && find . | cpio -o -H newc --owner=0:0 --quiet) > "$base"
+
+app=$WORK/app/app
+mkdir -p "$app"
+(cd "$root" && cp -a package.json dist config "$app/" && mkdir -p "$app/test/vm" && cp -a test/vm/guest "$app/test/vm/")
+# production dependencies only
+(cd "$root" && npm ls --omit=dev --all --parseable 2>/dev/null | grep node_modules | while read -r d; do mkdir -p "$app/${d#"$root"/}"; cp -a "$d"/. "$app/${d#"$root"/}/"; done)
+rm -rf "$app/dist/test" "$app/dist/bench"
+# GUEST_CMD: run this instead of the e2e test (debugging)
+if [ -n "${GUEST_CMD:-}" ]; then mkdir -p "$WORK/app/guest" && printf '%s\n' "$GUEST_CMD" > "$WORK/app/guest/cmd.sh"; fi
+# the workload is static C, so a process's whole address space is known to the verdict
+gcc -static -O2 -o "$app/test/vm/guest/workload" "$root/test/vm/guest/workload.c"
+initrd=$WORK/initrd.img
+
+boot() {  # $1 = kernel image, $2 = label; sets rc
+  # a Debian host has the kernel's config in /boot (DAMON vaddr is read from it, never probed by writing)
+  rm -rf "$WORK/app/boot"
+  local kcfg; kcfg=$(ls "$(dirname "$1")"/config-* 2>/dev/null | head -1 || true)
+  if [ -n "$kcfg" ]; then mkdir -p "$WORK/app/boot" && cp "$kcfg" "$WORK/app/boot/"; fi
+  { cat "$base"; (cd "$WORK/app" && find . | cpio -o -H newc --owner=0:0 --quiet); } > "$initrd"
+  local con=$WORK/console-$2.log
+  : > "$con"
+  log "booting $2 ($1)"
+  timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -machine pc,hmat=on -m 3072M -smp 2 \
+    -object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=2G \
+    -numa node,nodeid=0,cpus=0-1,memdev=m0,initiator=0 -numa node,nodeid=1,memdev=m1,initiator=0 \
+    -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=100 \
+    -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G \
+    -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=300 \
+    -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G \
+    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always" \
+    -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
+  local q=$!
+  trap 'kill $q 2>/dev/null || true' EXIT INT TERM
+  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|\[(idle_pages|page_idle|damon)\]|topology:|Oops|BUG|WARNING|panic' &
+  set +e; wait $q; local qrc=$?; set -e
+  trap - EXIT INT TERM
+  sleep 1
+  rc=$(tr -d '\r' < "$con" | sed -n 's/^TIERD_VM_EXIT=\([0-9]*\).*/\1/p' | tail -1)
+  if [ -z "$rc" ]; then
+    echo "VM $2: no verdict (qemu rc $qrc); console: $con" >&2
+    tail -20 "$con" >&2
+    rc=3
+  fi
+  if grep -qE 'Oops|BUG:|WARNING:.*at ' "$con"; then echo "VM $2: the kernel logged a warning or oops" >&2; rc=5; fi
+  log "$2: verdict rc=$rc"
+}
+
+status=0
+for kname in $KERNELS; do
+  case $kname in
+    stock) img=$(stock_kernel) ;;
+    trimmed) img=$("$root/test/vm/kernel.sh") ;;
+    *) echo "unknown kernel $kname" >&2; exit 2 ;;
+  esac
+  boot "$img" "$kname"
+  [ "$rc" = 0 ] || status=1
+done
+log "done (status $status)"
+exit $status
