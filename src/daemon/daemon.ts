@@ -73,10 +73,7 @@ export class Daemon {
   private readonly ppWindow: { moved: number; pp: number }[] = [];
   private stopping = false;
   period = 0;
-  lastPeriodEndMs: number | null = null;
   private lastWalkEndMs: number | null = null;
-  /** max time a period may take before /healthz reports it late */
-  expectedPeriodMs = 0;
 
   constructor(private readonly kernel: Kernel, config: Config, private readonly log: Logger, private readonly opts: DaemonOptions) {
     this.config = config;
@@ -91,10 +88,6 @@ export class Daemon {
 
   get moverLog(): Mover['callLog'] {
     return this.mover.callLog;
-  }
-
-  get currentTopology(): Topology {
-    return this.topo;
   }
 
   /** Stop after the current move_pages call; the period's record is kept. */
@@ -216,7 +209,6 @@ export class Daemon {
     this.tuneInterval(plan);
     this.watchPingPong(totals);
     this.period++;
-    this.lastPeriodEndMs = this.kernel.now();
   }
 
   /** Keep the hot set under hotTarget of the fast tier: a longer interval sees more pages in every walk. */
