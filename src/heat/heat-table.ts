@@ -260,15 +260,20 @@ export class HeatTable {
     }
   }
 
-  /** The tracked segment holding addr, if any (moves the walk cursor). */
-  private segmentAt(addr: number): Segment | null {
+  /** The first segment ending after addr (it may start after addr), moving the walk cursor. */
+  private seek(addr: number): Segment | null {
     const segs = this.segments;
     let ci = this.cursor;
     if (ci < segs.length && segs[ci]!.start > addr) ci = 0;
     while (ci < segs.length && segs[ci]!.end <= addr) ci++;
     this.cursor = ci;
-    const seg = segs[ci];
-    return seg !== undefined && seg.start <= addr ? seg : null;
+    return segs[ci] ?? null;
+  }
+
+  /** The tracked segment holding addr, if any. */
+  private segmentAt(addr: number): Segment | null {
+    const seg = this.seek(addr);
+    return seg !== null && seg.start <= addr ? seg : null;
   }
 
   /** The general path for one record: any page size, segment changes, new segments. */
@@ -295,12 +300,7 @@ export class HeatTable {
 
   /** Apply `table` to the pages of [a, end) that fall in one segment (or make one); returns where it stopped. */
   private applyRun(a: number, end: number, shift: number, size: number, table: States | null): number {
-    const segs = this.segments;
-    let ci = this.cursor;
-    if (ci < segs.length && segs[ci]!.start > a) ci = 0;
-    while (ci < segs.length && segs[ci]!.end <= a) ci++;
-    this.cursor = ci;
-    const seg = ci < segs.length ? segs[ci]! : null;
+    const seg = this.seek(a);
     if (seg !== null && seg.start <= a) {
       if (seg.shift !== shift) {
         // the page size changed under us: this period's counts here are unknown

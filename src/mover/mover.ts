@@ -118,7 +118,7 @@ export class Mover {
     for (let k = 0; k < take.length; k++) addrs[n++] = list.addrs[take[k]!]!;
     // where are they now? drop what is already placed or gone before the move (it would split the kernel's batch)
     status.fill(SENTINEL, 0, n);
-    if (!this.call(pid, n, null, totals, t)) return 0;
+    if (!this.query(pid, n, totals, t)) return 0;
     let m = 0;
     let bytes = 0;
     for (let k = 0; k < n; k++) {
@@ -253,10 +253,10 @@ export class Mover {
     return movedBytes;
   }
 
-  /** Query mode (or a failed query): false when the process is gone. */
-  private call(pid: number, n: number, nodes: Int32Array | null, totals: MoveTotals, t: Target): boolean {
+  /** Where addrs[0..n) are now (query mode); false when the process is gone. */
+  private query(pid: number, n: number, totals: MoveTotals, t: Target): boolean {
     try {
-      this.kernel.movePages(pid, n, this.addrs, nodes, this.status, 0);
+      this.kernel.movePages(pid, n, this.addrs, null, this.status, 0);
       return true;
     } catch (e) {
       if (e instanceof SyscallError && e.errno === ERRNO.ESRCH) {
