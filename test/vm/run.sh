@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # tierd's real-kernel proof: boots a 2-node NUMA VM under qemu (node 0 = 1 GiB + 2 CPUs,
-# node 1 = 2 GiB CPU-less, HMAT on) on Debian's stock 6.12 kernel and on our trimmed kernel
-# (page_idle), runs test/vm/guest/e2e.mjs in it, and exits with the guest's verdict.
-# KERNELS="stock trimmed" (default) picks which; TIMEOUT bounds each qemu (seconds).
+# node 1 = 2 GiB CPU-less, HMAT on) and runs guest suites (test/vm/guest/<suite>.mjs) in it:
+#   stock    Debian's 6.12 kernel (DAMON):                         e2e
+#   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, e2e
+#   debug    the same with lockdep and DEBUG_VM:                   stress
+# and exits with the guests' verdict. KERNELS="stock trimmed" (default) picks which kernels;
+# TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers; GUEST_CMD runs a
+# shell command in the guest instead of the suites (debugging).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tierd-vm}
@@ -63,7 +67,12 @@ echo 0 > /proc/sys/kernel/numa_balancing
 for c in 0 1; do taskset -c $c sh -c 'while :; do usleep 10000; done' & done
 echo "TIERD_VM_KERNEL $(uname -r) nodes $(cat /sys/devices/system/node/online)"
 cd /app
-if [ -f /guest/cmd.sh ]; then sh /guest/cmd.sh; else node test/vm/guest/e2e.mjs; fi; rc=$?
+for kv in $(cat /proc/cmdline); do case $kv in tierd.suites=*) suites=${kv#*=} ;; tierd.trackers=*) export TRACKERS=${kv#*=} ;; esac; done
+if [ -f /guest/cmd.sh ]; then sh /guest/cmd.sh; rc=$?
+else
+  rc=0
+  for s in $(echo "$suites" | tr , ' '); do echo "TIERD_VM_SUITE $s"; node test/vm/guest/$s.mjs || rc=1; done
+fi
 echo "TIERD_VM_EXIT=$rc"
 poweroff -f
 EOF_INIT
@@ -82,7 +91,7 @@ if [ -n "${GUEST_CMD:-}" ]; then mkdir -p "$WORK/app/guest" && printf '%s\n' "$G
 gcc -static -O2 -o "$app/test/vm/guest/workload" "$root/test/vm/guest/workload.c"
 initrd=$WORK/initrd.img
 
-boot() {  # $1 = kernel image, $2 = label; sets rc
+boot() {  # $1 = kernel image, $2 = label, $3 = suites; sets rc
   # a Debian host has the kernel's config in /boot (DAMON vaddr is read from it, never probed by writing)
   rm -rf "$WORK/app/boot"
   local kcfg; kcfg=$(ls "$(dirname "$1")"/config-* 2>/dev/null | head -1 || true)
@@ -98,7 +107,7 @@ boot() {  # $1 = kernel image, $2 = label; sets rc
     -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=300 \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G \
-    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always" \
+    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always tierd.suites=$3${TRACKERS:+ tierd.trackers=$TRACKERS}" \
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
   trap 'kill $q 2>/dev/null || true' EXIT INT TERM
@@ -119,11 +128,12 @@ boot() {  # $1 = kernel image, $2 = label; sets rc
 status=0
 for kname in $KERNELS; do
   case $kname in
-    stock) img=$(stock_kernel) ;;
-    trimmed) img=$("$root/test/vm/kernel.sh") ;;
-    *) echo "unknown kernel $kname" >&2; exit 2 ;;
+    stock) img=$(stock_kernel); suites=e2e ;;
+    trimmed) img=$("$root/test/vm/kernel.sh" trimmed); suites=idle-proof,e2e ;;
+    debug) img=$("$root/test/vm/kernel.sh" debug); suites=stress ;;
+    *) echo "unknown kernel $kname (stock|trimmed|debug)" >&2; exit 2 ;;
   esac
-  boot "$img" "$kname"
+  boot "$img" "$kname" "$suites"
   [ "$rc" = 0 ] || status=1
 done
 log "done (status $status)"
