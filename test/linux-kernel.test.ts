@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LinuxKernel } from '../src/kernel/linux/linux-kernel.js';
 import { MPOL_MF_MOVE } from '../src/kernel/types.js';
-import { SyscallError, ERRNO } from '../src/util/errors.js';
+import { SyscallError, ERRNO, TierdError } from '../src/util/errors.js';
 import { startTouchChild, type TouchChild } from './helpers/child.js';
 
 const kernel = new LinuxKernel();
@@ -43,6 +43,24 @@ test('move_pages to node 0: status 0 for every page (and for the THP, one addres
   if (c.thp === null) {
     process.stdout.write('# THP unavailable (madvise refused): huge page case skipped\n');
   }
+});
+
+test('hugeRanges (PAGEMAP_SCAN): the THP is PMD-mapped, the small pages are not', async () => {
+  const c = await target();
+  const lo = Math.min(...c.pages, c.thp ?? Infinity) - 0x200000;
+  const hi = Math.max(...c.pages, c.thp ?? 0) + 0x400000;
+  const huge = kernel.hugeRanges(c.pid, Float64Array.of(lo, hi));
+  assert.ok(huge !== null, 'this kernel (6.7+) has PAGEMAP_SCAN');
+  const inside = (a: number): boolean => {
+    for (let i = 0; i < huge.length; i += 2) if (a >= huge[i]! && a < huge[i + 1]!) return true;
+    return false;
+  };
+  assert.ok(c.pages.every((a) => !inside(a)), 'small pages are not huge');
+  if (c.thp !== null) {
+    const base = Math.floor(c.thp / 0x200000) * 0x200000;
+    assert.ok(inside(base) && inside(base + 0x1ff000), 'the THP is one PMD-mapped range');
+  }
+  assert.throws(() => kernel.hugeRanges(0x3fffff, Float64Array.of(lo, hi)), (e: unknown) => e instanceof TierdError && e.code === 'PROCESS_GONE');
 });
 
 test('move_pages errors: node 1 ENODEV, dead pid ESRCH', async () => {

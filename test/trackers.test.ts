@@ -8,6 +8,7 @@ import { decodeAll } from '../src/trackers/idle-pages/decode.js';
 import { PageType } from '../src/trackers/idle-pages/types.js';
 import { PageIdleTracker } from '../src/trackers/page-idle/tracker.js';
 import { DamonTracker } from '../src/trackers/damon/tracker.js';
+import { writeRegions } from '../src/trackers/damon/regions-stream.js';
 import { LinuxDamon } from '../src/kernel/linux/damon.js';
 import type { PhysPages } from '../src/kernel/types.js';
 import { HeatTable } from '../src/heat/heat-table.js';
@@ -131,7 +132,7 @@ test('damon: starts only its own kdamond (vaddr, stat scheme), reads regions, st
   const { sys, admin } = fakeDamonTree();
   const d = new LinuxDamon(sys);
   assert.equal(d.unavailable(), null);
-  const t = new DamonTracker(d);
+  const t = new DamonTracker(d, () => null);
   t.setTargets([4242]);
   const ctx = join(admin, 'kdamonds/0/contexts/0');
   const rd = (p: string): string => readFileSync(p, 'utf8').trim();
@@ -163,4 +164,25 @@ test('damon: refuses to touch another user\'s kdamonds', () => {
   assert.match(d.unavailable()!, /another DAMON user has 1 kdamond/);
   assert.throws(() => d.start([1], { sampleUs: 5000, aggrUs: 100000, updateUs: 1e6, minRegions: 10, maxRegions: 1000 }), (e: unknown) => e instanceof TierdError && /another DAMON user/.test(e.message));
   assert.equal(readFileSync(join(admin, 'kdamonds/nr_kdamonds'), 'utf8'), '1', 'nothing written');
+});
+
+test('damon: a PMD-mapped THP is one 2 MiB record, accessed when any region over it was', () => {
+  const B = 0x7f0000000000;
+  const M = 0x100000;
+  const regions = [
+    { start: B, end: B + 2.5 * M, nrAccesses: 3, age: 1 },
+    { start: B + 2.5 * M, end: B + 6 * M, nrAccesses: 0, age: 9 },
+  ];
+  const w = new StreamWriter();
+  writeRegions(w, regions, Float64Array.of(B, B + 6 * M), Float64Array.of(B + 2 * M, B + 6 * M));
+  const { records } = decodeAll(w.buf.subarray(0, w.length));
+  const summary = records.map((r) => `${(r.addr - B) / M}:${r.type}x${r.count}`);
+  // 512 small pages accessed (15 per byte), then the THP the boundary cuts (accessed), then an idle THP
+  assert.equal(summary.filter((x) => x.includes('PTE_ACCESSED')).reduce((n, x) => n + Number(x.split('x')[1]), 0), 512);
+  assert.deepEqual(summary.slice(-2), ['2:PMD_ACCESSED' + 'x1', '4:PMD_IDLE' + 'x1']);
+  // without huge ranges (an older kernel) every page is a 4 KiB page
+  const w2 = new StreamWriter();
+  writeRegions(w2, regions, Float64Array.of(B, B + 6 * M), null);
+  const pages = decodeAll(w2.buf.subarray(0, w2.length)).records.reduce((n, r) => n + (r.pageSize === 4096 ? r.count : 0), 0);
+  assert.equal(pages, 1536);
 });

@@ -135,4 +135,9 @@ export interface Kernel {
   physPages(): PhysPages | null;
   /** DAMON vaddr monitoring, or null where the kernel has none */
   damon(): Damon | null;
+  /**
+   * The PMD-mapped (2 MiB) parts of `ranges` ([start, end) pairs) in pid's address space, sorted
+   * pairs; null when the kernel cannot tell. Throws TierdError(PROCESS_GONE).
+   */
+  hugeRanges(pid: number, ranges: Float64Array): Float64Array | null;
 }

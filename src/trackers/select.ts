@@ -40,7 +40,7 @@ export function makeTracker(kernel: Kernel, scan: Config['scan']): Tracker {
       const d = kernel.damon()!;
       const busy = d.unavailable();
       if (busy !== null) throw new TierdError('NO_TRACKER', `scan.tracker: damon: ${busy}`, 'stop the other DAMON user or choose another tracker');
-      return new DamonTracker(d);
+      return new DamonTracker(d, (pid, ranges) => kernel.hugeRanges(pid, ranges));
     }
   }
 }

@@ -9,6 +9,7 @@ import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
 import { LinuxPhysPages } from './phys-pages.js';
 import { LinuxDamon } from './damon.js';
+import { hugeMappedRanges } from './pagemap-scan.js';
 import type { Damon, PhysPages } from '../types.js';
 
 export interface LinuxKernelOptions {
@@ -84,6 +85,10 @@ export class LinuxKernel implements Kernel {
     if (!this.trackers().damon) return null;
     this.damonCtl ??= new LinuxDamon(this.sysRoot);
     return this.damonCtl;
+  }
+
+  hugeRanges(pid: number, ranges: Float64Array): Float64Array | null {
+    return hugeMappedRanges(this.procRoot, pid, ranges);
   }
 
   swYoungSupported(): boolean {

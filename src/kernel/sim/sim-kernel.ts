@@ -341,6 +341,21 @@ export class SimKernel implements Kernel {
     return null;
   }
 
+  hugeRanges(pid: number, ranges: Float64Array): Float64Array {
+    const p = this.procs.get(pid);
+    if (!p || !p.alive) throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
+    const out: number[] = [];
+    for (let v = 0; v < p.vmaCount; v++) {
+      if (!p.vmaHuge(v)) continue;
+      for (let r = 0; r < ranges.length; r += 2) {
+        const from = Math.max(p.vmaStart(v), ranges[r]!);
+        const to = Math.min(p.vmaEnd(v), ranges[r + 1]!);
+        if (to > from) out.push(from, to);
+      }
+    }
+    return Float64Array.from(out);
+  }
+
   movePages(pid: number, count: number, addrs: Float64Array, nodes: Int32Array | null, status: Int32Array, flags: number): number {
     this.moveCalls++;
     const allowed = MPOL_MF_MOVE | MPOL_MF_MOVE_ALL | (this.scenario.kernel.swYoung ? MPOL_MF_SW_YOUNG : 0);

@@ -1,8 +1,9 @@
 import type { Damon, DamonAttrs } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
 import { IdlePagesDecoder } from '../idle-pages/decode.js';
-import { PageType } from '../idle-pages/types.js';
 import { StreamWriter } from '../stream-writer.js';
+import { TierdError } from '../../util/errors.js';
+import { writeRegions } from './regions-stream.js';
 import type { Tracker, WalkResult } from '../tracker.js';
 
 export const DEFAULT_DAMON_ATTRS: DamonAttrs = { sampleUs: 5000, aggrUs: 100_000, updateUs: 1_000_000, minRegions: 10, maxRegions: 1000 };
@@ -11,7 +12,8 @@ export const DEFAULT_DAMON_ATTRS: DamonAttrs = { sampleUs: 5000, aggrUs: 100_000
  * The upstream DAMON tracker (sysfs, vaddr): tierd's own kdamond per target. A walk reads the
  * regions of the last aggregation interval; a region with any sampled access counts as
  * accessed for every page in it (DAMON samples one page per region, so this is region-level
- * information, coarser than a per-page walk).
+ * information, coarser than a per-page walk). THPs are reported as 2 MiB pages, found with
+ * `hugeRanges` (PAGEMAP_SCAN) on every walk.
  */
 export class DamonTracker implements Tracker {
   readonly name = 'damon' as const;
@@ -19,7 +21,11 @@ export class DamonTracker implements Tracker {
   private readonly dec = new IdlePagesDecoder();
   private pids: number[] = [];
 
-  constructor(private readonly damon: Damon, private readonly attrs: DamonAttrs = DEFAULT_DAMON_ATTRS) {}
+  constructor(
+    private readonly damon: Damon,
+    private readonly hugeRanges: (pid: number, ranges: Float64Array) => Float64Array | null,
+    private readonly attrs: DamonAttrs = DEFAULT_DAMON_ATTRS,
+  ) {}
 
   setTargets(pids: number[]): void {
     const next = [...pids].sort((a, b) => a - b);
@@ -35,18 +41,16 @@ export class DamonTracker implements Tracker {
     const regions = this.damon.regions(pid);
     if (regions === null) return { ...res, status: 'gone' };
     if (!heat) return res;
+    let huge: Float64Array | null;
+    try {
+      huge = this.hugeRanges(pid, ranges);
+    } catch (e) {
+      if (e instanceof TierdError && e.code === 'PROCESS_GONE') return { ...res, status: 'gone' };
+      throw e;
+    }
     const w = this.writer;
     w.clear();
-    let r = 0;
-    for (const g of regions) {
-      // clip to the trackable ranges, in order
-      while (r < ranges.length && ranges[r + 1]! <= g.start) r += 2;
-      for (let k = r; k < ranges.length && ranges[k]! < g.end; k += 2) {
-        const from = Math.max(g.start, ranges[k]!);
-        const to = Math.min(g.end, ranges[k + 1]!);
-        if (to > from) w.add(from, g.nrAccesses > 0 ? PageType.PTE_ACCESSED : PageType.PTE_IDLE, (to - from) / 4096);
-      }
-    }
+    writeRegions(w, regions, ranges, huge);
     res.bytes = w.length;
     this.dec.reset();
     heat.beginWalk(false);
