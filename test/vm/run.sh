@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tierd's real-kernel proof: boots a 2-node NUMA VM under qemu (node 0 = 1 GiB + 2 CPUs,
 # node 1 = 2 GiB CPU-less, HMAT on) and runs guest suites (test/vm/guest/<suite>.mjs) in it:
-#   stock    Debian's 6.12 kernel (DAMON):                         e2e
-#   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, e2e
+#   stock    Debian's 6.12 kernel (DAMON):                         e2e (damon)
+#   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, e2e (idle_pages,
+#            page_idle; DAMON is proven on the stock kernel)
 #   debug    the same with lockdep and DEBUG_VM:                   stress
 # and exits with the guests' verdict. KERNELS="stock trimmed" (default) picks which kernels;
 # TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers; GUEST_CMD runs a
@@ -91,7 +92,7 @@ if [ -n "${GUEST_CMD:-}" ]; then mkdir -p "$WORK/app/guest" && printf '%s\n' "$G
 gcc -static -O2 -o "$app/test/vm/guest/workload" "$root/test/vm/guest/workload.c"
 initrd=$WORK/initrd.img
 
-boot() {  # $1 = kernel image, $2 = label, $3 = suites; sets rc
+boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty: all offered); sets rc
   # a Debian host has the kernel's config in /boot (DAMON vaddr is read from it, never probed by writing)
   rm -rf "$WORK/app/boot"
   local kcfg; kcfg=$(ls "$(dirname "$1")"/config-* 2>/dev/null | head -1 || true)
@@ -107,7 +108,7 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites; sets rc
     -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=300 \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G \
-    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always tierd.suites=$3${TRACKERS:+ tierd.trackers=$TRACKERS}" \
+    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always tierd.suites=$3${4:+ tierd.trackers=$4}" \
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
   trap 'kill $q 2>/dev/null || true' EXIT INT TERM
@@ -128,12 +129,12 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites; sets rc
 status=0
 for kname in $KERNELS; do
   case $kname in
-    stock) img=$(stock_kernel); suites=e2e ;;
-    trimmed) img=$("$root/test/vm/kernel.sh" trimmed); suites=idle-proof,e2e ;;
-    debug) img=$("$root/test/vm/kernel.sh" debug); suites=stress ;;
+    stock) img=$(stock_kernel); suites=e2e; trackers=${TRACKERS:-} ;;
+    trimmed) img=$("$root/test/vm/kernel.sh" trimmed); suites=idle-proof,e2e; trackers=${TRACKERS:-idle_pages,page_idle} ;;
+    debug) img=$("$root/test/vm/kernel.sh" debug); suites=stress; trackers= ;;
     *) echo "unknown kernel $kname (stock|trimmed|debug)" >&2; exit 2 ;;
   esac
-  boot "$img" "$kname" "$suites"
+  boot "$img" "$kname" "$suites" "$trackers"
   [ "$rc" = 0 ] || status=1
 done
 log "done (status $status)"
