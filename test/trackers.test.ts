@@ -31,6 +31,8 @@ class FakePhys implements PhysPages {
   readonly entries = new Map<number, { pfn: number; exclusive: boolean }>(); // by virtual page number
   readonly idle = new Set<number>();
   readonly thpHeads = new Set<number>();
+  /** tail frames of a PTE-mapped large folio: the kernel never marks them idle */
+  readonly tails = new Set<number>();
   pagemap(_pid: number, vaddr: number, count: number, out: Uint32Array): number {
     for (let i = 0; i < count; i++) {
       const e = this.entries.get(vaddr / 4096 + i);
@@ -39,10 +41,12 @@ class FakePhys implements PhysPages {
     }
     return count;
   }
-  kpageflags(pfn: number, _count: number, out: Uint32Array): number {
-    out[0] = this.thpHeads.has(pfn) ? (1 << 22) | (1 << 15) : 0;
-    out[1] = 0;
-    return 1;
+  kpageflags(pfn: number, count: number, out: Uint32Array): number {
+    for (let i = 0; i < count; i++) {
+      out[2 * i] = this.thpHeads.has(pfn + i) ? (1 << 22) | (1 << 15) : this.tails.has(pfn + i) ? (1 << 22) | (1 << 16) : 0;
+      out[2 * i + 1] = 0;
+    }
+    return count;
   }
   idleRead(word: number, count: number, out: Uint32Array): number {
     out.fill(0, 0, 2 * count);
@@ -54,7 +58,10 @@ class FakePhys implements PhysPages {
   }
   idleWrite(word: number, count: number, data: Uint32Array): void {
     for (let w = 0; w < count; w++) {
-      for (let b = 0; b < 64; b++) if ((data[2 * w + (b >= 32 ? 1 : 0)]! >>> b % 32) & 1) this.idle.add((word + w) * 64 + b);
+      for (let b = 0; b < 64; b++) {
+        const pfn = (word + w) * 64 + b;
+        if ((data[2 * w + (b >= 32 ? 1 : 0)]! >>> b % 32) & 1 && !this.tails.has(pfn)) this.idle.add(pfn);
+      }
     }
   }
   /** the CPU touches the page: its frame's idle flag clears */
@@ -63,10 +70,13 @@ class FakePhys implements PhysPages {
   }
 }
 
-test('page_idle tracker: accessed frames counted, idle not, shared never, a THP once', async () => {
+test('page_idle tracker: accessed frames counted, idle not, shared never, a THP once, large-folio tails unknown', async () => {
   const f = new FakePhys();
   const base = 0x7f0000000000 / 4096;
   for (let i = 0; i < 8; i++) f.entries.set(base + i, { pfn: 1000 + i * 7, exclusive: i !== 5 }); // page 5 is shared
+  // pages 8..11: a PTE-mapped large folio; the kernel reports its tails as never idle
+  for (let i = 0; i < 4; i++) f.entries.set(base + 8 + i, { pfn: 4096 + i, exclusive: true });
+  for (let i = 1; i < 4; i++) f.tails.add(4096 + i);
   const thpBase = 0x7f0000200000 / 4096;
   for (let i = 0; i < 512; i++) f.entries.set(thpBase + i, { pfn: 51200 + i, exclusive: true });
   f.thpHeads.add(51200);
@@ -91,6 +101,11 @@ test('page_idle tracker: accessed frames counted, idle not, shared never, a THP 
   assert.deepEqual(state(0x7f0000001000), [3, 1]);
   assert.deepEqual(state(0x7f0000002000), [3, 0]);
   assert.equal(heat.locate(0x7f0000005000) === null || space.seen[heat.locate(0x7f0000005000)!.seg.states[heat.locate(0x7f0000005000)!.slot]!] === 0, true, 'shared page unknown');
+  assert.deepEqual(state(0x7f0000008000), [3, 0], 'the large folio\'s head is read');
+  for (let i = 1; i < 4; i++) {
+    const a = 0x7f0000008000 + i * 4096;
+    assert.equal(heat.locate(a) === null || space.seen[heat.locate(a)!.seg.states[heat.locate(a)!.slot]!] === 0, true, `tail ${i} unknown, not hot`);
+  }
   const thp = heat.locate(0x7f0000200000)!;
   assert.equal(thp.seg.pageSize, 2 ** 21, 'the THP is one 2 MiB page');
   assert.deepEqual(state(0x7f0000200000), [3, 3]);

@@ -72,7 +72,7 @@ log "configuring"
 )
 log "compiling the $variant bzImage (about 8 minutes on 2 cores from scratch)"
 t0=$SECONDS
-make -C "$src" -s -j$(( $(nproc) + 1 )) bzImage > "$CACHE/build.log" 2>&1 || { tail -30 "$CACHE/build.log" >&2; exit 2; }
+make -C "$src" -s -j$(( $(nproc) + 1 )) bzImage > "$CACHE/build-$variant.log" 2>&1 || { tail -30 "$CACHE/build-$variant.log" >&2; exit 2; }
 mkdir -p "$(dirname "$out")"
 cp "$src/arch/x86/boot/bzImage" "$out"
 log "built in $(( SECONDS - t0 )) s"

@@ -11,13 +11,16 @@ const PRESENT = 0x80000000; // bit 63 in the high word
 const EXCLUSIVE = 0x01000000; // bit 56: mapped by this process only
 const PFN_HI = 0x007fffff; // bits 32..54
 const KPF_COMPOUND_HEAD = 1 << 15;
+const KPF_COMPOUND_TAIL = 1 << 16;
 const KPF_THP = 1 << 22;
 
 /**
  * The upstream page_idle tracker: virtual pages → frames through /proc/PID/pagemap, then the
  * idle flags of those frames in /sys/kernel/mm/page_idle/bitmap. A frame still idle since the
  * last walk marked it was not accessed. Pages shared with another process are left unknown
- * (never counted as the target's), and a THP is one 2 MiB page.
+ * (never counted as the target's), and a THP is one 2 MiB page. The tail pages of a large folio
+ * mapped by PTEs are left unknown: page_idle keeps the flag on the head only and reports every
+ * tail as "not idle" on every read, which made them look hot.
  */
 export class PageIdleTracker implements Tracker {
   readonly name = 'page_idle' as const;
@@ -82,6 +85,7 @@ export class PageIdleTracker implements Tracker {
       this.unitPfn[units] = pfn;
       this.unitHuge[units++] = 0;
     }
+    units = this.dropTails(units);
     if (units === 0) return;
     const idle = this.readIdle(units);
     const w = this.writer;
@@ -117,6 +121,28 @@ export class PageIdleTracker implements Tracker {
       else out.push([w, w]);
     }
     return out;
+  }
+
+  /** Keep the units whose frame is not a compound tail; returns the new count. */
+  private dropTails(units: number): number {
+    let kept = 0;
+    const tail = new Uint8Array(units);
+    for (const [from, to] of this.spans(units)) {
+      const n = (to - from + 1) * 64;
+      const flags = new Uint32Array(2 * n);
+      this.phys.kpageflags(from * 64, n, flags);
+      for (let u = 0; u < units; u++) {
+        const i = this.unitPfn[u]! - from * 64;
+        if (i >= 0 && i < n && this.unitHuge[u] === 0 && (flags[2 * i]! & KPF_COMPOUND_TAIL) !== 0) tail[u] = 1;
+      }
+    }
+    for (let u = 0; u < units; u++) {
+      if (tail[u] === 1) continue;
+      this.unitVa[kept] = this.unitVa[u]!;
+      this.unitPfn[kept] = this.unitPfn[u]!;
+      this.unitHuge[kept++] = this.unitHuge[u]!;
+    }
+    return kept;
   }
 
   /** idle[u] = 1 when unit u's frame still has its idle flag. */

@@ -140,13 +140,14 @@ log: { level: info, format: json }
     verdict(false, `[${tracker}] no metrics scraped`);
   }
   // dry-run: a plan for a fresh copy of the workload, placement unchanged
-  const w2 = await start(['workload', '256', '32']);
+  const t1 = Date.now();
+  const w2 = await start(['workload', '128', '16']);
   await new Promise((r) => setTimeout(r, 1000));
   const before = placement(w2.pid, w2.base, w2.size);
   const plan = execFileSync(process.execPath, [CLI, 'plan', '--pid', String(w2.pid), '--walks', '3', '--interval', '1s', '--json', '--config', cfg], { encoding: 'utf8' });
   const after = placement(w2.pid, w2.base, w2.size);
   const lines = plan.trim().split('\n').filter((l) => l.startsWith('{'));
-  verdict(before.every((n, i) => n === after[i]), `[${tracker}] tierd plan printed ${lines.length} plan lines and moved nothing`);
+  verdict(before.every((n, i) => n === after[i]), `[${tracker}] tierd plan printed ${lines.length} plan lines and moved nothing (${((Date.now() - t1) / 1000).toFixed(0)} s)`);
   for (const p of [w, by, w2]) p.proc.kill('SIGTERM');
 }
 console.log(`VERDICTS ${failed === 0 ? 'ALL PASS' : `${failed} FAILED`}`);

@@ -10,6 +10,7 @@ import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import koffi from 'koffi';
 import { decodeAll } from '../../../dist/src/trackers/idle-pages/decode.js';
+import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
 
 import { readFileSync } from 'node:fs';
 
@@ -212,6 +213,31 @@ touch();
   verdict(mode === 0o600, `mode 0${mode.toString(8)}`);
   const r = spawnSync(process.execPath, ['-e', `process.setgid(65534); process.setuid(65534); try { require('fs').openSync('/proc/${process.pid}/idle_pages', 'r'); console.log('opened'); } catch (e) { console.log(e.code); }`], { encoding: 'utf8' });
   verdict(r.stdout.trim() === 'EACCES', `another uid without ptrace access is refused (${r.stdout.trim() || r.stderr.trim()})`);
+}
+
+// MPOL_MF_SW_YOUNG (kernel/0002): tierd's probe finds it, and a page moved with it is
+// PG_referenced afterwards (kpageflags bit 2)
+{
+  const k = new LinuxKernel();
+  verdict(k.swYoungSupported() === true, 'move_pages accepts MPOL_MF_SW_YOUNG (tierd\'s probe)');
+  const fd = openSync('/proc/self/pagemap', constants.O_RDONLY);
+  const kf = openSync('/proc/kpageflags', constants.O_RDONLY);
+  const referenced = (addr) => {
+    const e = new BigUint64Array(1);
+    readSync(fd, new Uint8Array(e.buffer), 0, 8, (addr / PAGE) * 8);
+    const pfn = Number(e[0] & ((1n << 55n) - 1n));
+    readSync(kf, new Uint8Array(e.buffer), 0, 8, pfn * 8);
+    return Number((e[0] >> 2n) & 1n);
+  };
+  const young = A.start + 3 * PAGE, plain = A.start + 6 * PAGE;
+  const st = new Int32Array(1);
+  k.movePages(process.pid, 1, Float64Array.of(young), Int32Array.of(1), st, 2 | 0x80);
+  const youngSt = st[0];
+  k.movePages(process.pid, 1, Float64Array.of(plain), Int32Array.of(1), st, 2);
+  verdict(youngSt === 1 && referenced(young) === 1,
+    `a page moved with MPOL_MF_SW_YOUNG is on node ${youngSt} and PG_referenced (${referenced(young)}; one moved without it: ${referenced(plain)})`);
+  closeSync(fd);
+  closeSync(kf);
 }
 
 console.log(`VERDICTS [idle_pages proof] ${failed === 0 ? 'ALL PASS' : `${failed} FAILED`}`);
