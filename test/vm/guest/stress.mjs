@@ -17,7 +17,7 @@ const verdict = (ok, what) => {
 };
 
 function start(args) {
-  const p = spawn('test/vm/guest/workload', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn('test/vm/guest/workload', args, { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let t = '';
     p.stdout.on('data', (d) => {
@@ -42,6 +42,7 @@ const { openSync, readSync, closeSync } = require('node:fs');
     let fd;
     try { fd = openSync('/proc/' + workerData.pid + '/idle_pages', 'r'); } catch (e) { out.errors['open ' + e.code] = (out.errors['open ' + e.code] ?? 0) + 1; break; }
     let pos = 0;
+    parentPort.postMessage('opened');
     try {
       for (;;) {
         const n = readSync(fd, buf, 0, sizes[out.reads % sizes.length], pos);
@@ -64,10 +65,10 @@ const { openSync, readSync, closeSync } = require('node:fs');
   parentPort.postMessage(out);
 })();
 `;
-function reader(pid, sizes, until) {
+function reader(pid, sizes, until, onOpened = () => {}) {
   const w = new Worker(READER, { eval: true, workerData: { pid, sizes, until, decoder: new URL('../../../dist/src/trackers/idle-pages/decode.js', import.meta.url).href } });
   return new Promise((resolve, reject) => {
-    w.once('message', resolve);
+    w.on('message', (m) => (m === 'opened' ? onOpened() : resolve(m)));
     w.once('error', reject);
   });
 }
@@ -103,21 +104,29 @@ log: { level: warn, format: json }
 {
   const tally = { complete: 0, esrch: 0, other: {} };
   for (let i = 0; i < 40; i++) {
-    const t = await start(['exiter', '96', String(i % 20)]);
-    const r = await reader(t.pid, [1 << 20, 4096], 0);
+    const t = await start(['exiter', '64', String(i % 20)]);
+    // the target starts its countdown once the reader has the file open, then passes repeat
+    // until a read answers ESRCH or the process is gone
+    let go = false;
+    const r = await reader(t.pid, [1 << 20, 4096, 20], Date.now() + 10_000, () => {
+      if (!go) t.proc.stdin.end('x');
+      go = true;
+    });
     if (r.esrch) tally.esrch++;
     else if (Object.keys(r.errors).length === 0) tally.complete++;
+    tally.passes = (tally.passes ?? 0) + r.passes;
     for (const [k, v] of Object.entries(r.errors)) tally.other[k] = (tally.other[k] ?? 0) + v;
     if (t.proc.exitCode === null && t.proc.signalCode === null) await new Promise((res) => t.proc.on('exit', res));
   }
   console.log(`  [stress] exiting targets: ${JSON.stringify(tally)}`);
+  verdict(tally.esrch >= 10, `targets exited while being read: ${tally.esrch} of 40 reads answered ESRCH`);
   // open fails with ENOENT/ESRCH once the process is fully gone: that is the "gone" answer too
   const bad = Object.entries(tally.other).filter(([k]) => !/^open (ENOENT|ESRCH)$/.test(k));
   verdict(bad.length === 0, `40 targets exiting mid-read: every read gave a valid stream, EOF or ESRCH (${tally.complete} complete, ${tally.esrch} ESRCH${bad.length ? `, bad: ${JSON.stringify(bad)}` : ''})`);
 }
 
 const dmesg = execFileSync('dmesg', { encoding: 'utf8' });
-const bad = dmesg.split('\n').filter((l) => /WARNING:|BUG:|Oops|possible (circular|recursive) locking|inconsistent lock state|sleeping function called from invalid context|suspicious RCU usage|INFO: task .* blocked|lockdep is turned off/.test(l));
+const bad = dmesg.split('\n').filter((l) => /WARNING:|BUG:|Oops|possible (circular|recursive) locking|inconsistent lock state|sleeping function called from invalid context|suspicious RCU usage|INFO: task .* blocked|lockdep is turned off|Out of memory|segfault at|general protection/.test(l));
 verdict(bad.length === 0, `the kernel logged no warning, oops or lockdep report${bad.length ? `: ${bad.slice(0, 3).join(' | ')}` : ''}`);
 if (lockdep) {
   const stats = readFileSync('/proc/lockdep_stats', 'utf8');

@@ -3,7 +3,8 @@
  * touching its hot set (two 2 MiB-aligned ranges of HOT/2 MiB) and leaves the rest cold.
  * "bystander" touches all of its memory: tierd must never move it.
  * "churn" maps, touches, splits, frees and unmaps memory in a loop for SECONDS (the stress run).
- * "exiter" touches SIZE MiB, prints its pid and exits after DELAY_MS (a target that dies mid-read).
+ * "exiter" touches SIZE MiB, prints its pid, waits for a byte on stdin (the reader has opened
+ * its idle_pages), then exits after DELAY_MS: a target that dies while it is being read.
  * usage: workload workload|bystander SIZE_MIB [HOT_MIB] | churn SECONDS | exiter SIZE_MIB DELAY_MS */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -64,6 +65,8 @@ int main(int argc, char **argv) {
     for (unsigned long p = 0; p < size; p += 4096) m[p] = 1;
     printf("{\"pid\":%d}\n", getpid());
     fflush(stdout);
+    char go;
+    if (read(0, &go, 1) < 0) return 1;
     usleep(delay * 1000);
     return 0;
   }
