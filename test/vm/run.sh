@@ -6,14 +6,15 @@
 #            page_idle; DAMON is proven on the stock kernel)
 #   debug    the same with lockdep and DEBUG_VM:                   stress
 # and exits with the guests' verdict. KERNELS="stock trimmed" (default) picks which kernels;
-# TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers; GUEST_CMD runs a
-# shell command in the guest instead of the suites (debugging).
+# TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers on every kernel,
+# TRIMMED_TRACKERS on the trimmed kernel only; GUEST_CMD runs a shell command in the guest
+# instead of the suites (debugging).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tierd-vm}
 WORK=${WORK:-$(mktemp -d /tmp/tierd-vm.XXXXXX)}
 KERNELS=${KERNELS:-stock trimmed}
-TIMEOUT=${TIMEOUT:-900}
+TIMEOUT=${TIMEOUT:-2400}
 mkdir -p "$CACHE" "$WORK"
 t0=$SECONDS
 log() { echo "[vm $(( SECONDS - t0 ))s] $*" >&2; }
@@ -130,7 +131,7 @@ status=0
 for kname in $KERNELS; do
   case $kname in
     stock) img=$(stock_kernel); suites=e2e; trackers=${TRACKERS:-} ;;
-    trimmed) img=$("$root/test/vm/kernel.sh" trimmed); suites=idle-proof,e2e; trackers=${TRACKERS:-idle_pages,page_idle} ;;
+    trimmed) img=$("$root/test/vm/kernel.sh" trimmed); suites=idle-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
     debug) img=$("$root/test/vm/kernel.sh" debug); suites=stress; trackers= ;;
     *) echo "unknown kernel $kname (stock|trimmed|debug)" >&2; exit 2 ;;
   esac
