@@ -14,6 +14,7 @@ import type { PhysPages } from '../src/kernel/types.js';
 import { HeatTable } from '../src/heat/heat-table.js';
 import { StateSpace } from '../src/heat/states.js';
 import { TierdError } from '../src/util/errors.js';
+import { preadFully, pwriteFully } from '../src/kernel/linux/files.js';
 
 test('stream writer: runs of 15, SET_HVA on gaps, decodes back', () => {
   const w = new StreamWriter(4);
@@ -200,4 +201,29 @@ test('damon: a PMD-mapped THP is one 2 MiB record, accessed when any region over
   writeRegions(w2, regions, Float64Array.of(B, B + 6 * M), null);
   const pages = decodeAll(w2.buf.subarray(0, w2.length)).records.reduce((n, r) => n + (r.pageSize === 4096 ? r.count : 0), 0);
   assert.equal(pages, 1536);
+});
+
+test('page_idle bitmap I/O: a span larger than one page is read and written whole (sysfs answers a page per call)', () => {
+  const file = new Uint8Array(64 * 1024).map((_, i) => i % 251);
+  const calls: number[] = [];
+  // a sysfs binary attribute: at most 4096 bytes per read or write
+  const read = (b: Uint8Array, o: number, l: number, p: number): number => {
+    const n = Math.max(0, Math.min(l, 4096, file.length - p));
+    b.set(file.subarray(p, p + n), o);
+    calls.push(n);
+    return n;
+  };
+  const buf = new Uint8Array(20000);
+  assert.equal(preadFully(read, buf, 8192), 20000);
+  assert.deepEqual(buf, file.subarray(8192, 28192), 'every byte of the span, not only the first page');
+  assert.deepEqual(calls, [4096, 4096, 4096, 4096, 3616]);
+  assert.equal(preadFully(read, new Uint8Array(4096), file.length - 100), 100, 'stops at the end');
+  const written = new Uint8Array(file.length);
+  const write = (b: Uint8Array, o: number, l: number, p: number): number => {
+    const n = Math.min(l, 4096);
+    written.set(b.subarray(o, o + n), p);
+    return n;
+  };
+  pwriteFully(write, file.subarray(0, 10000), 0);
+  assert.deepEqual(written.subarray(0, 10000), file.subarray(0, 10000));
 });

@@ -38,3 +38,30 @@ export function parseList(text: string | undefined): number[] {
   }
   return out;
 }
+
+type Io = (buf: Uint8Array, offset: number, length: number, position: number) => number;
+
+/**
+ * pread until `buf` is full or the file ends; returns the bytes read. sysfs binary files
+ * (page_idle/bitmap) answer at most one page per call, so a single read of a larger span
+ * leaves the rest of the buffer untouched.
+ */
+export function preadFully(read: Io, buf: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < buf.length) {
+    const n = read(buf, done, buf.length - done, position + done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** pwrite all of `buf` (sysfs takes at most one page per call). */
+export function pwriteFully(write: Io, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = write(buf, done, buf.length - done, position + done);
+    if (n <= 0) throw new Error(`short write at ${position + done}`);
+    done += n;
+  }
+}

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import type { PhysPages } from '../types.js';
 import { TierdError, fsErrorCode } from '../../util/errors.js';
+import { preadFully, pwriteFully } from './files.js';
 
 function bytes(a: Uint32Array, count: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, count * 8);
@@ -33,8 +34,7 @@ export class LinuxPhysPages implements PhysPages {
       throw new TierdError('PERMISSION', `cannot open /proc/${pid}/pagemap: ${code ?? String(e)}`, 'the page_idle tracker needs CAP_SYS_ADMIN (PFNs are hidden without it)');
     }
     try {
-      const n = readSync(fd, bytes(out, count), 0, count * 8, (vaddr / 4096) * 8);
-      return n >>> 3;
+      return preadFully((b, o, l, p) => readSync(fd, b, o, l, p), bytes(out, count), (vaddr / 4096) * 8) >>> 3;
     } catch (e) {
       if (fsErrorCode(e) === 'ESRCH') throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
       throw e;
@@ -45,16 +45,19 @@ export class LinuxPhysPages implements PhysPages {
 
   kpageflags(pfn: number, count: number, out: Uint32Array): number {
     if (this.flagsFd < 0) this.flagsFd = this.open(`${this.procRoot}/kpageflags`, constants.O_RDONLY, '/proc/kpageflags');
-    return readSync(this.flagsFd, bytes(out, count), 0, count * 8, pfn * 8) >>> 3;
+    const fd = this.flagsFd;
+    return preadFully((b, o, l, p) => readSync(fd, b, o, l, p), bytes(out, count), pfn * 8) >>> 3;
   }
 
   idleRead(word: number, count: number, out: Uint32Array): number {
     if (this.idleFd < 0) this.idleFd = this.open(`${this.sysRoot}/kernel/mm/page_idle/bitmap`, constants.O_RDWR, 'page_idle');
-    return readSync(this.idleFd, bytes(out, count), 0, count * 8, word * 8) >>> 3;
+    const fd = this.idleFd;
+    return preadFully((b, o, l, p) => readSync(fd, b, o, l, p), bytes(out, count), word * 8) >>> 3;
   }
 
   idleWrite(word: number, count: number, data: Uint32Array): void {
     if (this.idleFd < 0) this.idleFd = this.open(`${this.sysRoot}/kernel/mm/page_idle/bitmap`, constants.O_RDWR, 'page_idle');
-    writeSync(this.idleFd, bytes(data, count), 0, count * 8, word * 8);
+    const fd = this.idleFd;
+    pwriteFully((b, o, l, p) => writeSync(fd, b, o, l, p), bytes(data, count), word * 8);
   }
 }
