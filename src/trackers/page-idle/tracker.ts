@@ -20,7 +20,7 @@ const KPF_THP = 1 << 22;
  * last walk marked it was not accessed. Pages shared with another process are left unknown
  * (never counted as the target's), and a THP is one 2 MiB page. The tail pages of a large folio
  * mapped by PTEs are left unknown: page_idle keeps the flag on the head only and reports every
- * tail as "not idle" on every read, which made them look hot.
+ * tail as "not idle" on every read, which would make them look hot.
  */
 export class PageIdleTracker implements Tracker {
   readonly name = 'page_idle' as const;
