@@ -4,15 +4,13 @@
 // ranges absent, THPs as PMD records; a second pass right after reports everything idle. Also
 // the read protocol (file position = decoded cursor, tail marker, EINVAL cases, EOF), the
 // boundary page keeping its bit with tiny buffers, both parts of a PTE table shared by two VMAs,
-// SCAN_HUGE_PAGE, the per-thread file and the ptrace permission check.
+// SCAN_HUGE_PAGE, the per-thread file, the ptrace permission check and MPOL_MF_SW_YOUNG.
 // Prints one VERDICT line per check; exits non-zero on a failure.
-import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import koffi from 'koffi';
 import { decodeAll } from '../../../dist/src/trackers/idle-pages/decode.js';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
-
-import { readFileSync } from 'node:fs';
 
 const KiB = 1024, MiB = 1024 * KiB, PAGE = 4096, HUGE = 2 * MiB;
 // with 5-level paging (LA57) every 64-bit task's TASK_SIZE is 2^56 - 4 KiB, past 2^53: such a
