@@ -139,7 +139,7 @@ log: { level: warn, format: json }
     if (t.proc.exitCode === null && t.proc.signalCode === null) await new Promise((res) => t.proc.on('exit', res));
   }
   console.log(`  [stress] exiting targets: ${JSON.stringify(tally)}`);
-  verdict(tally.esrch >= 10, `targets exited while being read: ${tally.esrch} of 40 reads answered ESRCH`);
+  verdict(tally.esrch >= 10, `targets exited while being read: for ${tally.esrch} of 40 a read answered ESRCH`);
   // open fails with ENOENT/ESRCH once the process is fully gone: that is the "gone" answer too
   const bad = Object.entries(tally.other).filter(([k]) => !/^open (ENOENT|ESRCH)$/.test(k));
   verdict(bad.length === 0, `40 targets exiting mid-read: every read gave a valid stream, EOF or ESRCH (${tally.complete} complete, ${tally.esrch} ESRCH${bad.length ? `, bad: ${JSON.stringify(bad)}` : ''})`);
