@@ -127,13 +127,34 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
   log "$2: verdict rc=$rc"
 }
 
+for kname in $KERNELS; do
+  case $kname in stock|trimmed|debug) ;; *) echo "unknown kernel $kname (stock|trimmed|debug)" >&2; exit 2 ;; esac
+done
+# the stock kernel first (its download uses apt), then our kernels build in the background
+# while earlier VMs run: TCG keeps one core busy, the build takes the rest
+case " $KERNELS " in *" stock "*) stock_img=$(stock_kernel) ;; esac
+variants=()
+for kname in $KERNELS; do case $kname in trimmed|debug) variants+=("$kname") ;; esac; done
+build_pid=
+if [ ${#variants[@]} -gt 0 ]; then
+  log "building ${variants[*]} in the background (log: $WORK/kernel-build.log)"
+  ( for v in "${variants[@]}"; do "$root/test/vm/kernel.sh" "$v" > "$WORK/kernel-$v.path"; done ) > "$WORK/kernel-build.log" 2>&1 &
+  build_pid=$!
+fi
+built() {  # $1 = variant: wait for the background builds, set img
+  if [ -n "$build_pid" ]; then
+    wait "$build_pid" || { tail -30 "$WORK/kernel-build.log" >&2; echo "building the guest kernel failed (log: $WORK/kernel-build.log)" >&2; exit 2; }
+    build_pid=
+    cat "$WORK/kernel-build.log" >&2
+  fi
+  img=$(cat "$WORK/kernel-$1.path")
+}
 status=0
 for kname in $KERNELS; do
   case $kname in
-    stock) img=$(stock_kernel); suites=e2e; trackers=${TRACKERS:-} ;;
-    trimmed) img=$("$root/test/vm/kernel.sh" trimmed); suites=idle-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
-    debug) img=$("$root/test/vm/kernel.sh" debug); suites=stress; trackers= ;;
-    *) echo "unknown kernel $kname (stock|trimmed|debug)" >&2; exit 2 ;;
+    stock) img=$stock_img; suites=e2e; trackers=${TRACKERS:-} ;;
+    trimmed) built trimmed; suites=idle-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
+    debug) built debug; suites=stress; trackers= ;;
   esac
   boot "$img" "$kname" "$suites" "$trackers"
   [ "$rc" = 0 ] || status=1
