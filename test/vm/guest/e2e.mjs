@@ -7,26 +7,11 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
+import { startWorkload as start, verdicts } from './common.mjs';
 
 const CLI = 'dist/src/cli/main.js';
 const k = new LinuxKernel();
-let failed = 0;
-const verdict = (ok, what) => {
-  console.log(`VERDICT ${ok ? 'PASS' : 'FAIL'} ${what}`);
-  if (!ok) failed++;
-};
-
-function start(args) {
-  const p = spawn('test/vm/guest/workload', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let t = '';
-    p.stdout.on('data', (d) => {
-      t += d;
-      if (t.includes('\n')) resolve({ proc: p, ...JSON.parse(t) });
-    });
-    p.on('exit', (c) => reject(new Error(`workload exited ${c}`)));
-  });
-}
+const { verdict, finish } = verdicts();
 
 /** node of every 4 KiB page of [base, base + size) */
 function placement(pid, base, size) {
@@ -149,5 +134,4 @@ log: { level: info, format: json }
   }
   for (const p of [w, by]) p.proc.kill('SIGTERM');
 }
-console.log(`VERDICTS ${failed === 0 ? 'ALL PASS' : `${failed} FAILED`}`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

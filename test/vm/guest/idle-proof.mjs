@@ -11,17 +11,14 @@ import { spawnSync } from 'node:child_process';
 import koffi from 'koffi';
 import { decodeAll } from '../../../dist/src/trackers/idle-pages/decode.js';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
+import { verdicts } from './common.mjs';
 
 const KiB = 1024, MiB = 1024 * KiB, PAGE = 4096, HUGE = 2 * MiB;
 // with 5-level paging (LA57) every 64-bit task's TASK_SIZE is 2^56 - 4 KiB, past 2^53: such a
 // position is reached with lseek and read(), never with a JS pread position
 const LA57 = /\bla57\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
 const TASK_SIZE = LA57 ? 0xfffffffffff000 : 0x7ffffffff000;
-let failed = 0;
-const verdict = (ok, what) => {
-  console.log(`VERDICT ${ok ? 'PASS' : 'FAIL'} [idle_pages proof] ${what}`);
-  if (!ok) failed++;
-};
+const { verdict, finish } = verdicts('idle_pages proof');
 
 const libc = koffi.load(null);
 const mmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)');
@@ -238,5 +235,4 @@ touch();
   closeSync(kf);
 }
 
-console.log(`VERDICTS [idle_pages proof] ${failed === 0 ? 'ALL PASS' : `${failed} FAILED`}`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

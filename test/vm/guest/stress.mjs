@@ -7,26 +7,11 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { startWorkload as start, verdicts } from './common.mjs';
 
 const CLI = 'dist/src/cli/main.js';
 const SECONDS = Number(process.env.STRESS_SECONDS ?? 60);
-let failed = 0;
-const verdict = (ok, what) => {
-  console.log(`VERDICT ${ok ? 'PASS' : 'FAIL'} [stress] ${what}`);
-  if (!ok) failed++;
-};
-
-function start(args) {
-  const p = spawn('test/vm/guest/workload', args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let t = '';
-    p.stdout.on('data', (d) => {
-      t += d;
-      if (t.includes('\n')) resolve({ proc: p, ...JSON.parse(t) });
-    });
-    p.on('exit', (c) => reject(new Error(`workload exited ${c}`)));
-  });
-}
+const { verdict, finish } = verdicts('stress');
 
 // a reader in a worker thread: reads the target's idle_pages at the decoded cursor with the
 // given buffer sizes until `until` (ms since the epoch) or, with until = 0, once to the end
@@ -155,5 +140,4 @@ if (lockdep) {
 } else {
   verdict(false, 'this kernel has no lockdep: run the stress suite on the debug kernel (KERNELS=debug)');
 }
-console.log(`VERDICTS [stress] ${failed === 0 ? 'ALL PASS' : `${failed} FAILED`}`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
