@@ -83,6 +83,7 @@ export const ERRNO = {
   EBUSY: 16,
   ENODEV: 19,
   EINVAL: 22,
+  ENOTTY: 25,
   ENOSPC: 28,
 } as const;
 

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { SyscallError } from '../../util/errors.js';
+import { ERRNO, SyscallError } from '../../util/errors.js';
 
 /** Read a small text file, or undefined when it is absent or unreadable. */
 export function readText(path: string): string | undefined {
@@ -62,7 +62,7 @@ export function pwriteFully(write: Io, buf: Uint8Array, position: number): void 
   let done = 0;
   while (done < buf.length) {
     const n = write(buf, done, buf.length - done, position + done);
-    if (n <= 0) throw new SyscallError('pwrite', 5, `no progress at byte ${position + done}`);
+    if (n <= 0) throw new SyscallError('pwrite', ERRNO.EIO, `no progress at byte ${position + done}`);
     done += n;
   }
 }

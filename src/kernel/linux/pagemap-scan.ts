@@ -1,6 +1,6 @@
 import { closeSync, openSync, constants } from 'node:fs';
 import koffi from 'koffi';
-import { SyscallError, TierdError, fsErrorCode } from '../../util/errors.js';
+import { ERRNO, SyscallError, TierdError, fsErrorCode } from '../../util/errors.js';
 
 // include/uapi/linux/fs.h (6.7+)
 const PAGEMAP_SCAN = 0xc0606610; // _IOWR('f', 16, struct pm_scan_arg), 96 bytes
@@ -9,8 +9,6 @@ const PAGE_IS_HUGE = 1 << 6;
 const ARG_WORDS = 12;
 const REGION_WORDS = 3; // struct page_region { start, end, categories }
 const VEC_LEN = 512;
-const ENOTTY = 25;
-const EINVAL = 22;
 
 type IoctlExt = (fd: number, req: number, arg: unknown) => number;
 
@@ -75,8 +73,8 @@ export function hugeMappedRanges(procRoot: string, pid: number, ranges: Float64A
         const n = s.ioctl(fd, PAGEMAP_SCAN, s.argPtr);
         if (n < 0) {
           const errno = koffi.errno();
-          if (errno === ENOTTY || errno === EINVAL) return null;
-          if (errno === 3) throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
+          if (errno === ERRNO.ENOTTY || errno === ERRNO.EINVAL) return null;
+          if (errno === ERRNO.ESRCH) throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
           throw new SyscallError('ioctl(PAGEMAP_SCAN)', errno, `pid ${pid}`);
         }
         for (let i = 0; i < n; i++) {

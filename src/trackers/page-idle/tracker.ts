@@ -85,9 +85,11 @@ export class PageIdleTracker implements Tracker {
       this.unitPfn[units] = pfn;
       this.unitHuge[units++] = 0;
     }
-    units = this.dropTails(units);
+    // bitmap words (and kpageflags) are read in spans over the chunk's frames, computed once
+    const spans = this.spans(units);
+    units = this.dropTails(units, spans);
     if (units === 0) return;
-    const idle = this.readIdle(units);
+    const idle = this.readIdle(units, spans);
     const w = this.writer;
     w.clear();
     for (let u = 0; u < units; u++) {
@@ -96,7 +98,7 @@ export class PageIdleTracker implements Tracker {
       w.add(this.unitVa[u]!, type, 1);
     }
     if (heat) heat.ingest(this.dec, w.buf, w.length);
-    this.markIdle(units);
+    this.markIdle(units, spans);
   }
 
   private consecutive(i: number, pfn: number): boolean {
@@ -124,10 +126,10 @@ export class PageIdleTracker implements Tracker {
   }
 
   /** Keep the units whose frame is not a compound tail; returns the new count. */
-  private dropTails(units: number): number {
+  private dropTails(units: number, spans: [number, number][]): number {
     let kept = 0;
     const tail = new Uint8Array(units);
-    for (const [from, to] of this.spans(units)) {
+    for (const [from, to] of spans) {
       const n = (to - from + 1) * 64;
       const flags = new Uint32Array(2 * n);
       this.phys.kpageflags(from * 64, n, flags);
@@ -146,9 +148,9 @@ export class PageIdleTracker implements Tracker {
   }
 
   /** idle[u] = 1 when unit u's frame still has its idle flag. */
-  private readIdle(units: number): Uint8Array {
+  private readIdle(units: number, spans: [number, number][]): Uint8Array {
     const idle = new Uint8Array(units);
-    for (const [from, to] of this.spans(units)) {
+    for (const [from, to] of spans) {
       const buf = new Uint32Array(2 * (to - from + 1));
       this.phys.idleRead(from, to - from + 1, buf);
       for (let u = 0; u < units; u++) {
@@ -164,8 +166,8 @@ export class PageIdleTracker implements Tracker {
   }
 
   /** Set the idle flag of our frames for the next walk (a 0 bit leaves other frames alone). */
-  private markIdle(units: number): void {
-    for (const [from, to] of this.spans(units)) {
+  private markIdle(units: number, spans: [number, number][]): void {
+    for (const [from, to] of spans) {
       const buf = new Uint32Array(2 * (to - from + 1));
       for (let u = 0; u < units; u++) {
         const pfn = this.unitPfn[u]!;
