@@ -114,6 +114,6 @@ test('the demo (npm start) runs: the daemon on the built-in simulated PMEM host'
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 0);
-  assert.match(out, /period +0 .*DRAM hit .*promoted 3\d\dMiB/);
+  assert.match(out, /period +0 .*DRAM hit .*promoted [3-9]\d\dMiB/);
   assert.match(out, /period +1 /);
 });

@@ -38,6 +38,9 @@ export function parseConfig(text: string, file = 'config'): Config {
   if (c.policy.coldThreshold >= (c.policy.hotThreshold ?? c.scan.walks)) {
     throw new TierdError('CONFIG', `${where('policy.coldThreshold')}: policy.coldThreshold: ${c.policy.coldThreshold} must be below the hot threshold`, 'lower policy.coldThreshold');
   }
+  if (c.policy.fillThreshold > 0 && c.policy.fillThreshold <= c.policy.coldThreshold) {
+    throw new TierdError('CONFIG', `${where('policy.fillThreshold')}: policy.fillThreshold: ${c.policy.fillThreshold} must be above policy.coldThreshold (${c.policy.coldThreshold})`, 'raise policy.fillThreshold, or set it to 0 to promote hot pages only');
+  }
   if (c.scan.intervalMin > c.scan.intervalMax) {
     throw new TierdError('CONFIG', `${where('scan.intervalMin')}: scan.intervalMin is above scan.intervalMax`, 'swap them');
   }

@@ -76,6 +76,11 @@ export const zPolicy = z
   .strictObject({
     /** hot = accessed in at least this many of the N walks (default N) */
     hotThreshold: z.number().int().min(1).max(15).optional(),
+    /**
+     * pages accessed in at least this many walks (below the hot threshold) fill the fast tier's
+     * free room beyond the headroom, highest count first; 0 = only hot pages are promoted
+     */
+    fillThreshold: z.number().int().min(0).max(15).default(2),
     /** cold = accessed in at most this many walks ... */
     coldThreshold: z.number().int().min(0).max(14).default(0),
     /** ... in this many consecutive periods */

@@ -70,6 +70,10 @@ export class Daemon {
   private tracker: Tracker;
   private intervalMs: number;
   private extraColdPeriods = 0;
+  /** consecutive periods with almost no accessed memory (auto interval) */
+  private quietPeriods = 0;
+  /** consecutive periods with ping-pong well under its limit (the gap relaxes after a window of them) */
+  private calmPeriods = 0;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
   private stopping = false;
   period = 0;
@@ -211,36 +215,62 @@ export class Daemon {
     this.period++;
   }
 
-  /** Keep the hot set under hotTarget of the fast tier: a longer interval sees more pages in every walk. */
+  /**
+   * Keep the hot set under hotTarget of the fast tier: a shorter interval sees fewer pages in
+   * every walk. Free room is filled by count (policy.fillThreshold), so a small hot set needs no
+   * longer interval: the interval returns toward initialInterval, the most reactive setting, and
+   * goes beyond it only while a target shows almost no accessed memory for several periods. A
+   * period that straddles a hot-set shift (hot set near zero once) therefore moves nothing.
+   */
   private tuneInterval(plan: Plan): void {
-    if (this.config.scan.interval !== 'auto') return;
+    const s = this.config.scan;
+    if (s.interval !== 'auto') return;
     const top = this.topo.tiers[0] ?? [];
-    const fastFree = this.topo.nodes.filter((n) => top.includes(n.id)).reduce((s, n) => s + n.memFreeBytes, 0);
-    const available = (plan.trackedBytes[0] ?? 0) + fastFree;
-    const target = this.config.policy.hotTarget * available;
+    const fastFree = this.topo.nodes.filter((n) => top.includes(n.id)).reduce((sum, n) => sum + n.memFreeBytes, 0);
+    const target = this.config.policy.hotTarget * ((plan.trackedBytes[0] ?? 0) + fastFree);
     const hot = plan.hotSetBytes;
-    let f = 1;
-    if (hot > target) f = Math.max(0.5, target / Math.max(hot, 1));
-    else if (hot < target / 2) f = Math.min(2, target / 2 / Math.max(hot, 1));
-    const next = Math.min(this.config.scan.intervalMax, Math.max(this.config.scan.intervalMin * 2 ** this.extraColdPeriods, this.intervalMs * f));
+    this.quietPeriods = plan.warmSetBytes < target / 2 ? this.quietPeriods + 1 : 0;
+    let next = this.intervalMs;
+    if (hot > target) next = this.intervalMs * Math.max(0.5, target / Math.max(hot, 1));
+    else if (this.intervalMs < s.initialInterval && hot < target / 2) next = Math.min(s.initialInterval, this.intervalMs * 2);
+    else if (this.intervalMs > s.initialInterval && this.quietPeriods === 0) next = Math.max(s.initialInterval, this.intervalMs / 2);
+    else if (this.quietPeriods >= 3) next = this.intervalMs * 2;
+    next = Math.min(s.intervalMax, Math.max(s.intervalMin * 2 ** this.extraColdPeriods, next));
     if (Math.abs(next - this.intervalMs) > 1e-9) this.log.debug({ from: this.intervalMs, to: next, hotBytes: hot, targetBytes: target }, 'scan interval tuned');
     this.intervalMs = next;
   }
 
-  /** When pages come back too soon, ask for one more cold period before demoting (and a longer interval floor). */
+  /**
+   * When pages come back too soon, ask for one more cold period before demoting (and a longer
+   * interval floor); when ping-pong stays under half its limit for a whole window, give one back.
+   * Nothing here ratchets one way: a workload that calms down gets the reactive settings again.
+   */
   private watchPingPong(totals: MoveTotals): void {
-    const moved = totals.outcomes[0]!;
-    this.ppWindow.push({ moved, pp: totals.pingPongs });
-    if (this.ppWindow.length > this.config.policy.pingPongWindow) this.ppWindow.shift();
+    const p = this.config.policy;
+    this.ppWindow.push({ moved: totals.outcomes[0]!, pp: totals.pingPongs });
+    if (this.ppWindow.length > p.pingPongWindow) this.ppWindow.shift();
     const m = this.ppWindow.reduce((s, x) => s + x.moved, 0);
     const pp = this.ppWindow.reduce((s, x) => s + x.pp, 0);
-    if (m >= 64 && pp / m > this.config.policy.pingPongLimit && this.extraColdPeriods < 4) {
-      this.extraColdPeriods++;
-      this.ppWindow.length = 0;
-      this.log.warn({ pingPongPages: pp, movedPages: m, coldPeriods: this.config.policy.coldPeriods + this.extraColdPeriods }, 'ping-pong above its limit: widening the hot/cold gap');
-      this.opts.metrics?.extraColdPeriods.set(this.extraColdPeriods);
-      this.rebuildSpace();
+    if (m >= 64 && pp / m > p.pingPongLimit && this.extraColdPeriods < 4) {
+      this.setExtraColdPeriods(this.extraColdPeriods + 1, 'ping-pong above its limit: widening the hot/cold gap', pp, m);
+      return;
     }
+    this.calmPeriods = pp <= (p.pingPongLimit / 2) * Math.max(m, 64) ? this.calmPeriods + 1 : 0;
+    if (this.extraColdPeriods > 0 && this.calmPeriods >= p.pingPongWindow) {
+      this.setExtraColdPeriods(this.extraColdPeriods - 1, 'ping-pong low for a whole window: narrowing the hot/cold gap again', pp, m);
+    }
+  }
+
+  private setExtraColdPeriods(n: number, why: string, pp: number, moved: number): void {
+    const widen = n > this.extraColdPeriods;
+    this.extraColdPeriods = n;
+    this.ppWindow.length = 0;
+    this.calmPeriods = 0;
+    const fields = { pingPongPages: pp, movedPages: moved, coldPeriods: this.config.policy.coldPeriods + n };
+    if (widen) this.log.warn(fields, why);
+    else this.log.info(fields, why);
+    this.opts.metrics?.extraColdPeriods.set(n);
+    this.rebuildSpace();
   }
 
   private applyPending(): void {
@@ -274,7 +304,7 @@ export class Daemon {
 
   private plannerParams(): PlannerParams {
     const p = this.config.policy;
-    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, placementQueries: p.placementQueries, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods };
+    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, placementQueries: p.placementQueries, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: p.fillThreshold };
   }
 
   private moverParams(): MoverParams {

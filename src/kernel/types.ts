@@ -9,6 +9,12 @@ export interface NodeInfo {
   cpus: number[];
   memTotalBytes: number;
   memFreeBytes: number;
+  /**
+   * free memory the page allocator keeps back on this node: the high watermarks of its zones
+   * (/proc/zoneinfo). move_pages allocates with __GFP_THISNODE; below them it fails (ENOMEM)
+   * and the kernel logs an allocation failure.
+   */
+  reservedBytes?: number;
   /** distance to node id → value (from nodeN/distance) */
   distance: Record<number, number>;
   /** id of the kernel memory tier holding this node (memory_tierN), lower = faster */

@@ -1,6 +1,6 @@
 import type { Kernel } from '../kernel/types.js';
 import { explainMoveError } from '../kernel/move-errors.js';
-import type { Topology } from '../topology/topology.js';
+import { roomOn, type Topology } from '../topology/topology.js';
 import type { Plan, PlanList, Target } from '../planner/plan.js';
 import { Dir } from '../planner/history.js';
 import { ERRNO, SyscallError } from '../util/errors.js';
@@ -33,7 +33,7 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * Executes a plan with move_pages: batches of at most batchPages addresses (and 4 MiB), sorted
- * by target node, demotion and promotion batches interleaved so the fast tier never overflows,
+ * by target node, every demotion before the promotions so the fast tier never overflows,
  * under per-direction rate windows and the per-period cap. Dry-run takes the same path up to
  * the move itself.
  */
@@ -72,32 +72,36 @@ export class Mover {
       if (tier === undefined || loc === null) return;
       loc.seg.states[loc.slot] = space.withTier(loc.seg.states[loc.slot]!, tier + 1);
     };
-    const free = new Map(topo.nodes.map((n) => [n.id, n.memFreeBytes - this.params.headroom * n.memTotalBytes]));
+    const free = new Map(topo.nodes.map((n) => [n.id, roomOn(n, this.params.headroom)]));
     const blocked = new Set<number>(); // target nodes closed for this period (ENOMEM, ENODEV, no room)
-    let budget = this.params.periodCap;
-    for (const list of plan.lists) {
-      if (this.stopRequested) break;
-      const groups = groupsOf(list);
-      // interleave: a demotion batch, then a promotion batch, so room is made before it is used
-      const queues = [groups.filter((g) => g.dir === Dir.DEMOTE), groups.filter((g) => g.dir === Dir.PROMOTE)];
-      let turn = 0;
-      while (!this.stopRequested && !list.target.gone && (queues[0]!.length > 0 || queues[1]!.length > 0)) {
-        const q = queues[turn]!.length > 0 ? queues[turn]! : queues[1 - turn]!;
-        turn = 1 - turn;
-        const g = q[0]!;
-        const n = Math.min(this.batch, g.end - g.pos, Math.max(1, Math.floor(BATCH_BYTES / 2 ** list.shift[g.order[g.pos]!]!)));
-        const take = g.order.subarray(g.pos, g.pos + n);
-        g.pos += n;
-        if (g.pos >= g.end) q.shift();
-        if (blocked.has(g.to) || budget <= 0) {
-          totals.outcomes[O.no_room]! += n;
-          continue;
-        }
-        budget -= await this.runBatch(list, take, g.to, g.dir, plan, totals, free, blocked, moveLog, topo);
-      }
-      if (list.target.gone) this.log.info({ pid: list.target.id.pid }, 'target gone during migration; its remaining moves are dropped');
-    }
+    const budget = { left: this.params.periodCap };
+    const work = plan.lists.map((list) => ({ list, groups: groupsOf(list) }));
+    // every demotion of the period first, then promotions into the room they made, as the node
+    // now reports it: a promotion never races the demotion that frees its room
+    await this.runDirection(Dir.DEMOTE, work, plan, totals, free, blocked, budget, moveLog, topo);
+    if (!this.stopRequested && !this.params.dryRun && totals.demotedBytes > 0) this.refreshFree(free, topo);
+    await this.runDirection(Dir.PROMOTE, work, plan, totals, free, blocked, budget, moveLog, topo);
+    for (const { list } of work) if (list.target.gone) this.log.info({ pid: list.target.id.pid }, 'target gone during migration; its remaining moves are dropped');
     return totals;
+  }
+
+  /** Every group of one direction, batch by batch, within the period's budget. */
+  private async runDirection(dir: number, work: { list: PlanList; groups: Group[] }[], plan: Plan, totals: MoveTotals, free: Map<number, number>, blocked: Set<number>, budget: { left: number }, moveLog: MoveLog | null, topo: Topology): Promise<void> {
+    for (const { list, groups } of work) {
+      for (const g of groups) {
+        if (g.dir !== dir) continue;
+        while (g.pos < g.end && !this.stopRequested && !list.target.gone) {
+          const n = batchLength(list, g, this.batch);
+          const take = g.order.subarray(g.pos, g.pos + n);
+          g.pos += n;
+          if (blocked.has(g.to) || budget.left <= 0) {
+            totals.outcomes[O.no_room]! += n;
+            continue;
+          }
+          budget.left -= await this.runBatch(list, take, g.to, g.dir, plan, totals, free, blocked, moveLog, topo);
+        }
+      }
+    }
   }
 
   /** One batch: identity check, placement query, room and rate checks, the move. Returns bytes moved. */
@@ -238,7 +242,7 @@ export class Mover {
         bySource.set(this.from[k]!, src);
         free.set(to, (free.get(to) ?? 0) - size);
         free.set(this.from[k]!, (free.get(this.from[k]!) ?? 0) + size);
-        if (t.history.record(list.addrs[e]!, plan.period, dir, this.params.pingPongWindow)) totals.pingPongs++;
+        if (t.history.record(list.addrs[e]!, plan.period, dir, list.reason[e]!, this.params.pingPongWindow)) totals.pingPongs++;
       } else if (st === -1000) totals.outcomes[O.not_attempted]!++;
       else if (st === -ERRNO.EACCES) totals.outcomes[O.shared]!++;
       else if (st === -ERRNO.EBUSY) totals.outcomes[O.busy]!++;
@@ -273,7 +277,7 @@ export class Mover {
     const raw = this.kernel.topology();
     for (const n of raw.nodes) {
       const known = topo.nodes.find((x) => x.id === n.id);
-      if (known) free.set(n.id, n.online ? n.memFreeBytes - this.params.headroom * n.memTotalBytes : 0);
+      if (known) free.set(n.id, n.online ? roomOn({ ...n, reservedBytes: n.reservedBytes ?? 0 }, this.params.headroom) : 0);
     }
   }
 
@@ -301,7 +305,20 @@ interface Group {
   end: number;
 }
 
-/** Entries grouped by (direction, target node), each in address order. */
+/** Entries of the group's next batch: at most `pages` of them and BATCH_BYTES, at least one. */
+function batchLength(list: PlanList, g: Group, pages: number): number {
+  const end = Math.min(g.end, g.pos + pages);
+  let bytes = 2 ** list.shift[g.order[g.pos]!]!;
+  let i = g.pos + 1;
+  for (; i < end; i++) {
+    const size = 2 ** list.shift[g.order[i]!]!;
+    if (bytes + size > BATCH_BYTES) break;
+    bytes += size;
+  }
+  return i - g.pos;
+}
+
+/** Entries grouped by (direction, target node), each by value then address. */
 function groupsOf(list: PlanList): Group[] {
   const keys = new Map<string, number[]>();
   for (let i = 0; i < list.length; i++) {
@@ -313,7 +330,10 @@ function groupsOf(list: PlanList): Group[] {
   const out: Group[] = [];
   for (const [k, idx] of keys) {
     const [dir, to] = k.split(':').map(Number) as [number, number];
-    idx.sort((a, b) => list.addrs[a]! - list.addrs[b]!);
+    // most valuable first, so a rate limit or a full node cuts the least useful moves: the
+    // hottest promotions, the coldest demotions; address order within a count
+    const sign = dir === Dir.PROMOTE ? -1 : 1;
+    idx.sort((a, b) => sign * (list.count[a]! - list.count[b]!) || list.addrs[a]! - list.addrs[b]!);
     out.push({ dir, to, order: Int32Array.from(idx), pos: 0, end: idx.length });
   }
   return out.sort((a, b) => a.dir - b.dir || a.to - b.to);

@@ -27,6 +27,9 @@ export class RateWindow {
   waitFor(nowMs: number, bytes: number): number {
     this.expire(nowMs);
     if (this.inWindow + bytes <= this.bytesPerSec) return 0;
+    // one batch above the whole rate (a single huge page at a low rate) goes alone into an empty
+    // window: waiting for room that can never come would stall the mover for good
+    if (bytes > this.bytesPerSec && this.inWindow === 0) return 0;
     let need = this.inWindow + bytes - this.bytesPerSec;
     for (let i = this.head; i < this.t.length; i++) {
       need -= this.b[i]!;

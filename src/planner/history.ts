@@ -1,9 +1,20 @@
+import { Reason } from './plan.js';
+
 /** Direction of a move. */
 export const Dir = { PROMOTE: 0, DEMOTE: 1 } as const;
 
+/** A move made on the strength of a hot count (high side) or of a low one (every other reason). */
+const highSide = (reason: number): boolean => reason === Reason.HOT;
+
 /**
- * Recent moves of one process, page address → (period << 1 | direction). Bounded by what the
+ * Recent moves of one process, page address → (period, reason, direction). Bounded by what the
  * rate limits let move within the window, never by the size of the process.
+ *
+ * A ping-pong is a page moved back within the window while its own access count stayed on the
+ * same side of the hot threshold: the policy changed its mind, the page did not. A page promoted
+ * hot and demoted cold after its accesses stopped (a hot-set shift) is not one, nor is a page
+ * promoted into free room (fill) whose room an exchange reclaimed for a hotter page: that is
+ * what fill room is for.
  */
 export class MoveHistory {
   private readonly moves = new Map<number, number>();
@@ -12,27 +23,28 @@ export class MoveHistory {
   /** Was the page moved in the last `periods` periods? */
   recentlyMoved(addr: number, period: number, periods: number): boolean {
     const e = this.moves.get(addr);
-    return e !== undefined && period - (e >>> 1) < periods;
+    return e !== undefined && period - Math.floor(e / 8) < periods;
   }
 
   /** Record a move; true when it moves the page back within the window (a ping-pong). */
-  record(addr: number, period: number, dir: number, window: number): boolean {
+  record(addr: number, period: number, dir: number, reason: number, window: number): boolean {
     const e = this.moves.get(addr);
-    this.moves.set(addr, (period << 1) | dir);
-    if (e !== undefined && (e & 1) !== dir && period - (e >>> 1) <= window) {
-      this.pingPongs++;
-      return true;
-    }
-    return false;
+    this.moves.set(addr, period * 8 + reason * 2 + dir);
+    if (e === undefined || (e & 1) === dir || period - Math.floor(e / 8) > window) return false;
+    const was = (e >>> 1) & 3;
+    if (highSide(was) !== highSide(reason)) return false;
+    if (was === Reason.FILL && reason === Reason.EXCHANGE) return false;
+    this.pingPongs++;
+    return true;
   }
 
   /** Call f for every page moved in the last `periods` periods. */
   forEachRecent(period: number, periods: number, f: (addr: number) => void): void {
-    for (const [a, e] of this.moves) if (period - (e >>> 1) < periods) f(a);
+    for (const [a, e] of this.moves) if (period - Math.floor(e / 8) < periods) f(a);
   }
 
   prune(period: number, keep: number): void {
-    for (const [a, e] of this.moves) if (period - (e >>> 1) > keep) this.moves.delete(a);
+    for (const [a, e] of this.moves) if (period - Math.floor(e / 8) > keep) this.moves.delete(a);
   }
 
   get size(): number {

@@ -2,9 +2,12 @@ import type { HeatTable } from '../heat/heat-table.js';
 import type { ProcessIdentity } from '../targets/identity.js';
 import type { MoveHistory } from './history.js';
 
-export const Reason = { HOT: 0, COLD: 1, EXCHANGE: 2 } as const;
-/** exchange: a warm fast-tier page demoted to make room for a clearly hotter one */
-export const REASON_NAMES = ['hot', 'cold', 'exchange'] as const;
+export const Reason = { HOT: 0, COLD: 1, EXCHANGE: 2, FILL: 3 } as const;
+/**
+ * exchange: a warm fast-tier page demoted to make room for a clearly hotter one;
+ * fill: a warm page (accessed in some walks, not all) promoted into free room beyond the headroom
+ */
+export const REASON_NAMES = ['hot', 'cold', 'exchange', 'fill'] as const;
 
 /** A process the daemon tracks: its identity, its heat and its recent moves. */
 export interface Target {
@@ -77,6 +80,8 @@ export interface Plan {
   trackedBytes: number[];
   /** bytes of pages hot in every walk (what the auto interval steers) */
   hotSetBytes: number;
+  /** bytes of pages promotable at all this period: hot or fill candidates, on any tier */
+  warmSetBytes: number;
   /** pages whose placement was looked up this period */
   placementQueries: number;
   notes: string[];

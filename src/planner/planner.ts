@@ -1,5 +1,5 @@
 import type { Kernel } from '../kernel/types.js';
-import type { Topology } from '../topology/topology.js';
+import { roomOn, type Topology } from '../topology/topology.js';
 import type { StateSpace } from '../heat/states.js';
 import { SyscallError, ERRNO } from '../util/errors.js';
 import { Dir } from './history.js';
@@ -15,6 +15,11 @@ export interface PlannerParams {
   demoteToLowest: boolean;
   /** a fast-tier page may make room for a slower page only when their counts differ by this much */
   exchangeGap: number;
+  /**
+   * pages of slower tiers accessed in at least this many walks (but fewer than hotThreshold) fill
+   * the fast tier's free room beyond the headroom, highest count first; 0 = no fill
+   */
+  fillThreshold: number;
 }
 
 const NONE = 255;
@@ -33,8 +38,9 @@ function stateTables(space: StateSpace, p: PlannerParams): { hot: Uint8Array; co
     const seen = space.seen[s]!;
     const c = space.count[s]!;
     if (seen >= minSeen) {
+      // fill candidates share the promotion ranks below the hot threshold: one histogram, hot first
       const rank = Math.floor((c * N) / seen);
-      if (rank >= p.hotThreshold) hot[s] = rank;
+      if (rank >= p.hotThreshold || (p.fillThreshold > 0 && rank >= p.fillThreshold)) hot[s] = rank;
     }
     if (seen === N && c <= p.coldThreshold && space.streak[s]! >= space.K - 1) cold[s] = c;
     else if (seen === N) warm[s] = c;
@@ -64,7 +70,7 @@ export class Planner {
     const plan: Plan = {
       period, walks: N, lists: [], promoteBytes: 0, demoteBytes: 0,
       hotBytes: new Array<number>(tiers + 1).fill(0), coldBytes: new Array<number>(tiers + 1).fill(0),
-      trackedBytes: new Array<number>(tiers + 1).fill(0), hotSetBytes: 0, placementQueries: 0, notes: [],
+      trackedBytes: new Array<number>(tiers + 1).fill(0), hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, notes: [],
     };
 
     // 1. look up the placement of candidates whose tier is unknown (bounded per period)
@@ -108,8 +114,9 @@ export class Planner {
       plan.trackedBytes[tier]! += bytes;
       const h = hot[s]!;
       if (h !== NONE) {
-        plan.hotBytes[tier]! += bytes;
+        if (h >= p.hotThreshold) plan.hotBytes[tier]! += bytes;
         if (h === N) plan.hotSetBytes += bytes;
+        plan.warmSetBytes += bytes;
         if (slot > 1) {
           promo[h]! += free;
           continue;
@@ -126,12 +133,13 @@ export class Planner {
 
     // 3. budgets: room per node, promotions into the top tier, demotions one tier down
     const room = new Map<number, number>();
-    for (const n of topo.nodes) room.set(n.id, Math.max(0, n.memFreeBytes - p.headroom * n.memTotalBytes));
+    for (const n of topo.nodes) room.set(n.id, Math.max(0, roomOn(n, p.headroom)));
     const tierRoom = (t: number): number => (topo.tiers[t] ?? []).reduce((s, id) => s + room.get(id)!, 0);
     const destTier = (t: number): number => (p.demoteToLowest ? tiers - 1 : t + 1);
     let cap = p.periodCap;
-    const sum = (a: Float64Array): number => a.reduce((x, y) => x + y, 0);
-    const hotWant = Math.min(sum(promo), cap);
+    const sum = (a: Float64Array, from = 0): number => a.subarray(from).reduce((x, y) => x + y, 0);
+    const hotWant = Math.min(sum(promo, p.hotThreshold), cap);
+    const fillWant = sum(promo) - sum(promo, p.hotThreshold);
     const coldTop = tiers > 1 ? sum(demo[0]!) : 0;
     let promoteBudget = Math.min(hotWant, tierRoom(0));
     let demoteBudget = new Array<number>(tiers).fill(0);
@@ -153,6 +161,11 @@ export class Planner {
         promoteBudget += exchange;
         cap -= 2 * exchange;
       }
+      // free room beyond the headroom that the hot pages leave: warm pages fill it, highest count
+      // first; they are the first the exchange reclaims when hot pages need the room
+      const fill = Math.max(0, Math.min(fillWant, tierRoom(0) - promoteBudget, cap));
+      promoteBudget += fill;
+      cap -= fill;
       // then the remaining confirmed-cold pages of every tier above the lowest, within the cap
       for (let t = 0; t < tiers - 1; t++) {
         const extra = Math.max(0, Math.min(sum(demo[t]!) - demoteBudget[t]!, tierRoom(destTier(t)) - demoteBudget[t]!, cap));
@@ -230,7 +243,7 @@ export class Planner {
               partialP.left -= size;
             } else if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
             promLeft -= size;
-            list.push(addr, shift, pick(0, size), Dir.PROMOTE, Reason.HOT, space.count[s]!);
+            list.push(addr, shift, pick(0, size), Dir.PROMOTE, h >= p.hotThreshold ? Reason.HOT : Reason.FILL, space.count[s]!);
           } else if (w === COLD) {
             const c = cold[s]!;
             const tier = ts[s]! - 1;

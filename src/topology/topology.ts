@@ -9,10 +9,20 @@ export interface TierNode {
   cpus: number[];
   memTotalBytes: number;
   memFreeBytes: number;
+  /** free memory the kernel keeps back (zone high watermarks) */
+  reservedBytes: number;
   distance: Record<number, number>;
   /** nearest node of the next tier up / down, null at the ends */
   promoteTo: number | null;
   demoteTo: number | null;
+}
+
+/**
+ * Bytes a node can still take from moves: its free memory less the larger of tierd's headroom
+ * and the kernel's watermarks (move_pages below them fails with ENOMEM and a kernel warning).
+ */
+export function roomOn(n: { memFreeBytes: number; memTotalBytes: number; reservedBytes: number }, headroom: number): number {
+  return n.memFreeBytes - Math.max(headroom * n.memTotalBytes, n.reservedBytes);
 }
 
 export interface Topology {
@@ -56,6 +66,7 @@ export function classify(raw: RawTopology, nodeMap?: Record<number, NodeMapEntry
     cpus: n.cpus,
     memTotalBytes: n.memTotalBytes,
     memFreeBytes: n.memFreeBytes,
+    reservedBytes: n.reservedBytes ?? 0,
     distance: n.distance,
     promoteTo: null,
     demoteTo: null,

@@ -9,6 +9,7 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   const hasCpu = new Set(parseList(readText(`${base}/has_cpu`)));
   const hasMemory = new Set(parseList(readText(`${base}/has_memory`)));
   const tierOf = memoryTiers(sysRoot);
+  const reserved = parseZoneinfoReserved(readText(`${procRoot}/zoneinfo`) ?? '');
   const ids = possible.length > 0 ? possible : [...online];
   const nodes: NodeInfo[] = [];
   for (const id of ids) {
@@ -34,6 +35,8 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
     };
     const tier = tierOf.get(id);
     if (tier !== undefined) node.memoryTier = tier;
+    const r = reserved.get(id);
+    if (r !== undefined) node.reservedBytes = r;
     const type = readText(`${dir}/type`)?.trim();
     if (type === 'dram' || type === 'pmem') node.type = type;
     const peer = readInt(`${dir}/peer_node`);
@@ -51,6 +54,23 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
     numaBalancing: nb ?? null,
     demotionEnabled: de === undefined ? null : de === 'true' || de === '1',
   };
+}
+
+/** Node id → bytes under the high watermarks of its zones, from /proc/zoneinfo. */
+export function parseZoneinfoReserved(text: string, pageSize = 4096): Map<number, number> {
+  const out = new Map<number, number>();
+  let node = -1;
+  for (const line of text.split('\n')) {
+    const head = /^Node (\d+), zone/.exec(line);
+    if (head) {
+      node = Number(head[1]);
+      continue;
+    }
+    // the zone's own "high" (no colon); the per-cpu pagesets print "high:"
+    const high = /^\s+high\s+(\d+)$/.exec(line);
+    if (high && node >= 0) out.set(node, (out.get(node) ?? 0) + Number(high[1]) * pageSize);
+  }
+  return out;
 }
 
 export function parseNodeMeminfo(text: string): { total: number; free: number } {
