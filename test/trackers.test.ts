@@ -14,7 +14,7 @@ import type { PhysPages } from '../src/kernel/types.js';
 import { HeatTable } from '../src/heat/heat-table.js';
 import { StateSpace } from '../src/heat/states.js';
 import { TierdError } from '../src/util/errors.js';
-import { preadFully, pwriteFully } from '../src/kernel/linux/files.js';
+import { preadFully, readBitmapWords, writeBitmapWords } from '../src/kernel/linux/files.js';
 
 test('stream writer: runs of 15, SET_HVA on gaps, decodes back', () => {
   const w = new StreamWriter(4);
@@ -224,6 +224,86 @@ test('page_idle bitmap I/O: a span larger than one page is read and written whol
     written.set(b.subarray(o, o + n), p);
     return n;
   };
-  pwriteFully(write, file.subarray(0, 10000), 0);
+  writeBitmapWords(write, file.subarray(0, 10000), 0);
   assert.deepEqual(written.subarray(0, 10000), file.subarray(0, 10000));
+});
+
+/**
+ * mm/page_idle.c's bitmap read and write, byte for byte: at most one page per call, ENXIO at or
+ * above max_pfn, and only whole 64-frame words counted, so the last partial word below max_pfn
+ * is processed but answers 0.
+ */
+function kernelBitmap(maxPfn: number, idle: Set<number>): { read: (b: Uint8Array, o: number, l: number, p: number) => number; write: (b: Uint8Array, o: number, l: number, p: number) => number } {
+  const enxio = (): never => {
+    throw Object.assign(new Error('ENXIO: no such device or address'), { code: 'ENXIO' });
+  };
+  const span = (l: number, p: number): [number, number] => {
+    if (p % 8 !== 0 || l % 8 !== 0) throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' });
+    const pfn = p * 8;
+    if (pfn >= maxPfn) enxio();
+    return [pfn, Math.min(pfn + Math.min(l, 4096) * 8, maxPfn)];
+  };
+  return {
+    read(b, o, l, p) {
+      const [from, end] = span(l, p);
+      const words = Math.floor((end - from) / 64);
+      for (let pfn = from; pfn < from + words * 64; pfn++) {
+        const byte = o + ((pfn - from) >> 3);
+        if (idle.has(pfn)) b[byte]! |= 1 << (pfn % 8);
+        else b[byte]! &= ~(1 << (pfn % 8));
+      }
+      return words * 8;
+    },
+    write(b, o, l, p) {
+      const [from, end] = span(l, p);
+      for (let pfn = from; pfn < end; pfn++) if ((b[o + ((pfn - from) >> 3)]! >> (pfn % 8)) & 1) idle.add(pfn);
+      return Math.floor((end - from) / 64) * 8;
+    },
+  };
+}
+
+test('page_idle bitmap at the top of physical memory: the last partial word is written without an error, unread words are reported short', () => {
+  const maxPfn = 64 * 10 + 24; // ten whole words, then 24 frames of an eleventh
+  const idle = new Set<number>();
+  const k = kernelBitmap(maxPfn, idle);
+  const all = new Uint8Array(12 * 8).fill(0xff);
+  writeBitmapWords(k.write, all, 0); // the real kernel answered 0 for word 10: "no progress" was EIO before
+  assert.equal(idle.size, maxPfn, 'every frame below max_pfn marked, the partial word included');
+  writeBitmapWords(k.write, all.subarray(0, 16), 10 * 8);
+  writeBitmapWords(k.write, all.subarray(0, 8), 11 * 8); // past max_pfn: ENXIO, nothing to do
+  const out = new Uint8Array(12 * 8);
+  assert.equal(readBitmapWords(k.read, out, 0), 10, 'the partial word never reaches user space');
+  assert.equal(readBitmapWords(k.read, out, 11 * 8), 0, 'past max_pfn: no words');
+});
+
+test('page_idle tracker: frames in words the kernel does not answer are unknown, never hot; refused I/O does not end the walk', async () => {
+  const f = new FakePhys();
+  const maxPfn = 64 * 10 + 24;
+  const base = 0x7f0000000000 / 4096;
+  f.entries.set(base, { pfn: 64 * 3, exclusive: true }); // a whole word: readable
+  f.entries.set(base + 1, { pfn: 64 * 10 + 5, exclusive: true }); // in the last partial word
+  const k = kernelBitmap(maxPfn, f.idle);
+  f.idleRead = (word, count, out) => readBitmapWords(k.read, new Uint8Array(out.buffer, out.byteOffset, count * 8), word * 8);
+  f.idleWrite = (word, count, data) => writeBitmapWords(k.write, new Uint8Array(data.buffer, data.byteOffset, count * 8), word * 8);
+  const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  const t = new PageIdleTracker(f);
+  const ranges = Float64Array.of(0x7f0000000000, 0x7f0000002000);
+  await t.walk(1, ranges, null);
+  for (let w = 0; w < 2; w++) assert.equal((await t.walk(1, ranges, heat)).status, 'ok');
+  const at = (a: number): [number, number] => {
+    const l = heat.locate(a);
+    if (!l) return [0, 0];
+    const s = l.seg.states[l.slot]!;
+    return [space.seen[s]!, space.count[s]!];
+  };
+  assert.deepEqual(at(0x7f0000000000), [2, 0], 'idle page read as idle');
+  assert.deepEqual(at(0x7f0000001000), [0, 0], 'the partial word\'s page is unknown, not accessed');
+  // a span the kernel refuses with an I/O error: counted, the walk goes on
+  f.idleRead = () => {
+    throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+  };
+  const r = await t.walk(1, ranges, heat);
+  assert.equal(r.status, 'ok');
+  assert.ok((r.refused ?? 0) > 0 && /EIO/.test(r.refusal ?? ''), 'the refusal is reported for the daemon to log');
 });

@@ -74,6 +74,7 @@ export class Daemon {
   private quietPeriods = 0;
   /** consecutive periods with ping-pong well under its limit (the gap relaxes after a window of them) */
   private calmPeriods = 0;
+  private refusalLogged = false;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
   private stopping = false;
   period = 0;
@@ -176,6 +177,10 @@ export class Daemon {
         this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');
       }
       if (r.stalls > 0) this.log.warn({ pid: t.id.pid, stalls: r.stalls }, 'idle_pages cursor did not advance; range skipped');
+      if ((r.refused ?? 0) > 0 && !this.refusalLogged) {
+        this.refusalLogged = true;
+        this.log.warn({ pid: t.id.pid, spans: r.refused, error: r.refusal }, `${this.tracker.name}: the kernel refused part of the access bitmap; those pages stay unknown (logged once)`);
+      }
       if (space) scanned += t.heat.walk.scannedBytes;
     }
     if (space && this.opts.metrics) {

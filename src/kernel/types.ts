@@ -76,7 +76,10 @@ export interface PhysPages {
   pagemap(pid: number, vaddr: number, count: number, out: Uint32Array): number;
   /** /proc/kpageflags for `count` frames from pfn */
   kpageflags(pfn: number, count: number, out: Uint32Array): number;
-  /** /sys/kernel/mm/page_idle/bitmap, 64-bit words [word, word + count) */
+  /**
+   * /sys/kernel/mm/page_idle/bitmap, 64-bit words [word, word + count); returns the words read:
+   * fewer near the end of physical memory, whose last partial word never reaches user space
+   */
   idleRead(word: number, count: number, out: Uint32Array): number;
   /** set the idle flag of every frame whose bit is 1 (0 bits are left alone) */
   idleWrite(word: number, count: number, data: Uint32Array): void;

@@ -8,6 +8,9 @@ export interface WalkResult {
   bytes: number;
   /** reads whose cursor did not advance (idle_pages only) */
   stalls: number;
+  /** kernel I/O refused for a span, which stayed unknown this walk (page_idle), and the last reason */
+  refused?: number;
+  refusal?: string;
 }
 
 /**

@@ -57,12 +57,39 @@ export function preadFully(read: Io, buf: Uint8Array, position: number): number 
   return done;
 }
 
-/** pwrite all of `buf` (sysfs takes at most one page per call). */
-export function pwriteFully(write: Io, buf: Uint8Array, position: number): void {
+/**
+ * The page_idle bitmap's end, as the kernel draws it (mm/page_idle.c): frames at or above
+ * max_pfn answer ENXIO; a call counts only whole 64-frame words, so the last word below
+ * max_pfn, when max_pfn is not a multiple of 64, is processed (its idle flags set on a write)
+ * but answers 0 bytes. Both mean: nothing more of this span exists.
+ */
+function pastBitmapEnd(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENXIO';
+}
+
+/** Words of the idle bitmap read into `buf` from byte `position`; a short count = the rest is unknown. */
+export function readBitmapWords(read: Io, buf: Uint8Array, position: number): number {
+  try {
+    return preadFully(read, buf, position) >>> 3;
+  } catch (e) {
+    if (pastBitmapEnd(e)) return 0;
+    throw e;
+  }
+}
+
+/** Write `buf` to the idle bitmap from byte `position`, up to the end of physical memory. */
+export function writeBitmapWords(write: Io, buf: Uint8Array, position: number): void {
   let done = 0;
   while (done < buf.length) {
-    const n = write(buf, done, buf.length - done, position + done);
-    if (n <= 0) throw new SyscallError('pwrite', ERRNO.EIO, `no progress at byte ${position + done}`);
+    let n: number;
+    try {
+      n = write(buf, done, buf.length - done, position + done);
+    } catch (e) {
+      if (pastBitmapEnd(e)) return;
+      throw e;
+    }
+    if (n === 0) return; // the last partial word: applied, not counted
+    if (n < 0) throw new SyscallError('pwrite', ERRNO.EIO, `no progress at byte ${position + done}`);
     done += n;
   }
 }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import type { PhysPages } from '../types.js';
 import { TierdError, fsErrorCode } from '../../util/errors.js';
-import { preadFully, pwriteFully } from './files.js';
+import { preadFully, readBitmapWords, writeBitmapWords } from './files.js';
 
 function bytes(a: Uint32Array, count: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, count * 8);
@@ -52,12 +52,12 @@ export class LinuxPhysPages implements PhysPages {
   idleRead(word: number, count: number, out: Uint32Array): number {
     if (this.idleFd < 0) this.idleFd = this.open(`${this.sysRoot}/kernel/mm/page_idle/bitmap`, constants.O_RDWR, 'page_idle');
     const fd = this.idleFd;
-    return preadFully((b, o, l, p) => readSync(fd, b, o, l, p), bytes(out, count), word * 8) >>> 3;
+    return readBitmapWords((b, o, l, p) => readSync(fd, b, o, l, p), bytes(out, count), word * 8);
   }
 
   idleWrite(word: number, count: number, data: Uint32Array): void {
     if (this.idleFd < 0) this.idleFd = this.open(`${this.sysRoot}/kernel/mm/page_idle/bitmap`, constants.O_RDWR, 'page_idle');
     const fd = this.idleFd;
-    pwriteFully((b, o, l, p) => writeSync(fd, b, o, l, p), bytes(data, count), word * 8);
+    writeBitmapWords((b, o, l, p) => writeSync(fd, b, o, l, p), bytes(data, count), word * 8);
   }
 }

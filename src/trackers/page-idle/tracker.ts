@@ -13,6 +13,7 @@ const PFN_HI = 0x007fffff; // bits 32..54
 const KPF_COMPOUND_HEAD = 1 << 15;
 const KPF_COMPOUND_TAIL = 1 << 16;
 const KPF_THP = 1 << 22;
+const UNKNOWN = 2;
 
 /**
  * The upstream page_idle tracker: virtual pages → frames through /proc/PID/pagemap, then the
@@ -33,10 +34,14 @@ export class PageIdleTracker implements Tracker {
   private readonly unitPfn = new Float64Array(CHUNK);
   private readonly unitHuge = new Uint8Array(CHUNK);
 
+  private refused = 0;
+  private lastRefusal = '';
+
   constructor(private readonly phys: PhysPages) {}
 
   async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
-    const res: WalkResult = { status: 'ok', reads: 0, bytes: 0, stalls: 0 };
+    const res: WalkResult = { status: 'ok', reads: 0, bytes: 0, stalls: 0, refused: 0 };
+    this.refused = 0;
     this.dec.reset();
     heat?.beginWalk(false);
     try {
@@ -58,6 +63,8 @@ export class PageIdleTracker implements Tracker {
     } finally {
       heat?.endWalk();
     }
+    res.refused = this.refused;
+    if (this.refused > 0) res.refusal = this.lastRefusal;
     return res;
   }
 
@@ -71,7 +78,7 @@ export class PageIdleTracker implements Tracker {
       const va = base + i * 4096;
       // a 2 MiB-aligned run of 512 consecutive frames may be a THP: ask kpageflags once
       if (va % 2097152 === 0 && pfn % 512 === 0 && i + 512 <= n && this.consecutive(i, pfn)) {
-        this.phys.kpageflags(pfn, 1, this.flags);
+        if (this.refusable(() => this.phys.kpageflags(pfn, 1, this.flags), 0) === 0) this.flags[0] = 0;
         const f = this.flags[0]!;
         if ((f & KPF_THP) !== 0 && (f & KPF_COMPOUND_HEAD) !== 0) {
           this.unitVa[units] = va;
@@ -93,6 +100,7 @@ export class PageIdleTracker implements Tracker {
     const w = this.writer;
     w.clear();
     for (let u = 0; u < units; u++) {
+      if (idle[u] === UNKNOWN) continue;
       const huge = this.unitHuge[u] === 1;
       const type = idle[u] === 1 ? (huge ? PageType.PMD_IDLE : PageType.PTE_IDLE) : huge ? PageType.PMD_ACCESSED : PageType.PTE_ACCESSED;
       w.add(this.unitVa[u]!, type, 1);
@@ -132,10 +140,11 @@ export class PageIdleTracker implements Tracker {
     for (const [from, to] of spans) {
       const n = (to - from + 1) * 64;
       const flags = new Uint32Array(2 * n);
-      this.phys.kpageflags(from * 64, n, flags);
+      // frames whose flags the kernel would not give are dropped like tails: unknown this walk
+      const got = this.refusable(() => this.phys.kpageflags(from * 64, n, flags), 0);
       for (let u = 0; u < units; u++) {
         const i = this.unitPfn[u]! - from * 64;
-        if (i >= 0 && i < n && this.unitHuge[u] === 0 && (flags[2 * i]! & KPF_COMPOUND_TAIL) !== 0) tail[u] = 1;
+        if (i >= 0 && i < n && (i >= got || (this.unitHuge[u] === 0 && (flags[2 * i]! & KPF_COMPOUND_TAIL) !== 0))) tail[u] = 1;
       }
     }
     for (let u = 0; u < units; u++) {
@@ -147,16 +156,19 @@ export class PageIdleTracker implements Tracker {
     return kept;
   }
 
-  /** idle[u] = 1 when unit u's frame still has its idle flag. */
+  /**
+   * idle[u] = 1 when unit u's frame still has its idle flag, UNKNOWN when the kernel did not
+   * answer for its word (the top of physical memory, or a span it refused).
+   */
   private readIdle(units: number, spans: [number, number][]): Uint8Array {
-    const idle = new Uint8Array(units);
+    const idle = new Uint8Array(units).fill(UNKNOWN);
     for (const [from, to] of spans) {
       const buf = new Uint32Array(2 * (to - from + 1));
-      this.phys.idleRead(from, to - from + 1, buf);
+      const got = this.refusable(() => this.phys.idleRead(from, to - from + 1, buf), 0);
       for (let u = 0; u < units; u++) {
         const pfn = this.unitPfn[u]!;
         const w = Math.floor(pfn / 64);
-        if (w < from || w > to) continue;
+        if (w < from || w >= from + got) continue;
         const bit = pfn % 64;
         const word32 = buf[2 * (w - from) + (bit >= 32 ? 1 : 0)]!;
         idle[u] = (word32 >>> (bit % 32)) & 1;
@@ -176,7 +188,22 @@ export class PageIdleTracker implements Tracker {
         const bit = pfn % 64;
         buf[2 * (w - from) + (bit >= 32 ? 1 : 0)]! |= 1 << bit % 32;
       }
-      this.phys.idleWrite(from, to - from + 1, buf);
+      this.refusable(() => this.phys.idleWrite(from, to - from + 1, buf), undefined);
+    }
+  }
+
+  /**
+   * Bitmap I/O the kernel refuses (an I/O error on a span) leaves that span unknown for this
+   * walk and is counted for the daemon to log: a tracker never takes the daemon down.
+   */
+  private refusable<T>(io: () => T, fallback: T): T {
+    try {
+      return io();
+    } catch (e) {
+      if (e instanceof TierdError) throw e;
+      this.refused++;
+      this.lastRefusal = e instanceof Error ? e.message : String(e);
+      return fallback;
     }
   }
 }
