@@ -8,7 +8,9 @@
 # and exits with the guests' verdict. KERNELS="stock trimmed" (default) picks which kernels;
 # TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers on every kernel,
 # TRIMMED_TRACKERS on the trimmed kernel only; GUEST_CMD runs a shell command in the guest
-# instead of the suites (debugging).
+# instead of the suites (debugging); GUEST_SUITES replaces every kernel's suites and GUEST_ARGS
+# adds tierd.KEY=VALUE words to the kernel command line (the guest sees TIERD_KEY; the
+# comparison benchmark, bench/vm-compare.ts, passes its contender and workload this way).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tierd-vm}
@@ -69,7 +71,11 @@ echo 0 > /proc/sys/kernel/numa_balancing
 for c in 0 1; do taskset -c $c sh -c 'while :; do usleep 10000; done' & done
 echo "TIERD_VM_KERNEL $(uname -r) nodes $(cat /sys/devices/system/node/online)"
 cd /app
-for kv in $(cat /proc/cmdline); do case $kv in tierd.suites=*) suites=${kv#*=} ;; tierd.trackers=*) export TRACKERS=${kv#*=} ;; esac; done
+for kv in $(cat /proc/cmdline); do case $kv in
+  tierd.suites=*) suites=${kv#*=} ;;
+  tierd.trackers=*) export TRACKERS=${kv#*=} ;;
+  tierd.*=*) k=${kv%%=*}; k=$(echo "${k#tierd.}" | tr a-z A-Z); export "TIERD_$k=${kv#*=}" ;;
+esac; done
 if [ -f /guest/cmd.sh ]; then sh /guest/cmd.sh; rc=$?
 else
   rc=0
@@ -91,6 +97,7 @@ rm -rf "$app/dist/test" "$app/dist/bench"
 if [ -n "${GUEST_CMD:-}" ]; then mkdir -p "$WORK/app/guest" && printf '%s\n' "$GUEST_CMD" > "$WORK/app/guest/cmd.sh"; fi
 # the workload is static C, so a process's whole address space is known to the verdict
 gcc -static -O2 -o "$app/test/vm/guest/workload" "$root/test/vm/guest/workload.c"
+gcc -static -O2 -o "$app/test/vm/guest/compare-workload" "$root/test/vm/guest/compare-workload.c" -lm
 initrd=$WORK/initrd.img
 
 boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty: all offered); sets rc
@@ -109,11 +116,11 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
     -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=300 \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G \
-    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always tierd.suites=$3${4:+ tierd.trackers=$4}" \
+    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always tierd.suites=$3${4:+ tierd.trackers=$4}${GUEST_ARGS:+ $GUEST_ARGS}" \
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
   trap 'kill $q 2>/dev/null || true' EXIT INT TERM
-  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|\[(idle_pages|page_idle|damon|stress)\]|topology:|Oops|BUG|WARNING|panic' &
+  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|\[compare\]|\[(idle_pages|page_idle|damon|stress)\]|topology:|Oops|BUG|WARNING|panic' &
   set +e; wait $q; local qrc=$?; set -e
   trap - EXIT INT TERM
   sleep 1
@@ -156,6 +163,7 @@ for kname in $KERNELS; do
     trimmed) built trimmed; suites=idle-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
     debug) built debug; suites=stress; trackers= ;;
   esac
+  suites=${GUEST_SUITES:-$suites}
   boot "$img" "$kname" "$suites" "$trackers"
   [ "$rc" = 0 ] || status=1
 done

@@ -1,0 +1,105 @@
+// npm run bench:vm — tierd side by side with the kernel's own tiering, in the 2-node NUMA VM.
+// Every (kernel, contender, workload) gets a fresh boot (test/vm/run.sh with the compare suite);
+// the guest measures from outside every contender (test/vm/guest/compare.mjs) and prints one
+// COMPARE_RESULT line; this script prints the table, or JSON lines with -- --json.
+//   CONTENDERS="stock:nothing stock:nb ..." picks the runs (default: all below)
+//   WORKLOADS="shift zipf full full-both" picks the workloads; PHASE=seconds per phase (90)
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Result {
+  contender: string;
+  workload: string;
+  kernel: string;
+  phaseS: number;
+  best: number[];
+  bestAll: number[];
+  hitEnd: number[];
+  reach: (number | null)[];
+  reachAll: (number | null)[] | null;
+  pagesUp: number;
+  pagesDown: number;
+  pagesBack: number;
+  cpu: { tierd: number; kdamond: number; kswapd: number; workloadSys: number; workloadUser: number };
+  opsPerSec: number[];
+  allocFailures: number;
+  vmstat: Record<string, number>;
+}
+
+const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:tierd-damon', 'trimmed:nb', 'trimmed:tierd-idle_pages', 'trimmed:tierd-page_idle', 'trimmed:tierd-damon'];
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const json = process.argv.includes('--json');
+const runs = (process.env.CONTENDERS ?? DEFAULT_RUNS.join(' ')).split(/\s+/).filter(Boolean);
+const workloads = (process.env.WORKLOADS ?? 'shift zipf full full-both').split(/\s+/).filter(Boolean);
+const phase = Number(process.env.PHASE ?? 90);
+const out = process.env.RESULTS ?? join(mkdtempSync(join(tmpdir(), 'tierd-compare-')), 'results.jsonl');
+
+/** One fresh boot: returns the guest's result, or null with the reason printed. */
+function boot(kernel: string, contender: string, workload: string): Result | null {
+  // tierd manages only the workload except in full-both; the kernel's mechanisms see everything
+  if (workload === 'full-both' && !contender.startsWith('tierd-')) return null;
+  const t0 = Date.now();
+  const r = spawnSync('bash', ['test/vm/run.sh'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: `tierd.contender=${contender} tierd.workload=${workload} tierd.phase=${phase}` },
+    maxBuffer: 1 << 28,
+  });
+  const text = `${r.stdout}\n${r.stderr}`;
+  const line = text.split('\n').find((l) => l.includes('COMPARE_RESULT '));
+  process.stderr.write(`[bench:vm] ${kernel} ${contender} ${workload}: ${line ? 'done' : 'no result'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  if (!line) {
+    process.stderr.write(text.split('\n').filter((l) => /COMPARE_ERROR|\[compare\]|no verdict|failed/.test(l)).slice(-15).join('\n') + '\n');
+    return null;
+  }
+  return JSON.parse(line.slice(line.indexOf('COMPARE_RESULT ') + 15)) as Result;
+}
+
+const f3 = (x: number): string => x.toFixed(3);
+const secs = (x: number | null | undefined): string => (x === null || x === undefined ? 'never' : `${x.toFixed(0)} s`);
+
+/** The mechanism's CPU: tierd and its kdamonds, DAMON's kdamonds, NUMA balancing's hint-fault system time and kswapd. */
+function mechanismCpu(r: Result, nothing: Result | undefined): number {
+  const extraSys = Math.max(0, r.cpu.workloadSys - (nothing?.cpu.workloadSys ?? 0));
+  return r.cpu.tierd + r.cpu.kdamond + r.cpu.kswapd + extraSys;
+}
+
+function table(results: Result[]): string {
+  const rows = ['| workload | kernel | contender | hit end of phase 1 / 2 (best) | time to 90% of best, start / shift | pages up / down / back | CPU of the mechanism | throughput vs nothing | alloc failures |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const r of results) {
+    const nothing = results.find((x) => x.workload === (r.workload === 'full-both' ? 'full' : r.workload) && x.contender === 'nothing');
+    const tput = nothing ? r.opsPerSec.map((v, i) => f3(v / Math.max(1, nothing.opsPerSec[i]!))).join(' / ') : '-';
+    const best = r.workload === 'full-both' ? r.bestAll : r.best;
+    const reach = r.workload === 'full-both' && r.reachAll ? r.reachAll : r.reach;
+    rows.push(`| ${r.workload} | ${r.kernel} | ${r.contender} | ${f3(r.hitEnd[0]!)} / ${f3(r.hitEnd[1]!)} (${f3(best[0]!)} / ${f3(best[1]!)}) | ${secs(reach[0])} / ${secs(reach[1])} | ${r.pagesUp} / ${r.pagesDown} / ${r.pagesBack} | ${mechanismCpu(r, nothing).toFixed(1)} s | ${tput} | ${r.allocFailures} |`);
+  }
+  return rows.join('\n');
+}
+
+function main(): void {
+  if (process.env.TABLE_FROM) {
+    const results = readFileSync(process.env.TABLE_FROM, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Result);
+    process.stdout.write((json ? results.map((r) => JSON.stringify(r)).join('\n') : table(results)) + '\n');
+    return;
+  }
+  const results: Result[] = [];
+  const t0 = Date.now();
+  for (const w of workloads) {
+    for (const run of runs) {
+      const [kernel, contender] = run.split(':') as [string, string];
+      const r = boot(kernel, contender, w);
+      if (!r) continue;
+      results.push(r);
+      appendFileSync(out, JSON.stringify(r) + '\n');
+    }
+  }
+  process.stderr.write(`[bench:vm] ${results.length} runs in ${((Date.now() - t0) / 60000).toFixed(1)} min; results: ${out}\n`);
+  if (json) for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+  else process.stdout.write(table(results) + '\n');
+  if (!existsSync(out) || results.length === 0) process.exitCode = 1;
+}
+
+main();

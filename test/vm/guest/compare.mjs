@@ -1,0 +1,265 @@
+// Runs inside the NUMA VM, in a fresh boot per contender: one contender against one workload,
+// measured from outside every contender. Ground truth: the workload's own access shares per
+// page (it prints them) and move_pages in query mode on its pages every SAMPLE seconds. Prints
+// one COMPARE_RESULT line (JSON) that bench/vm-compare.ts turns into the table.
+//   TIERD_CONTENDER  nothing | nb | damon | tierd-idle_pages | tierd-page_idle | tierd-damon
+//   TIERD_WORKLOAD   shift | zipf | full | full-both
+//   TIERD_PHASE      seconds per phase (the hot set moves once, after the first)
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
+
+const contender = process.env.TIERD_CONTENDER ?? 'nothing';
+const workload = process.env.TIERD_WORKLOAD ?? 'shift';
+const phaseS = Number(process.env.TIERD_PHASE ?? 90);
+const SAMPLE_S = 2;
+const CLI = 'dist/src/cli/main.js';
+const PAGE = 4096;
+const k = new LinuxKernel();
+const log = (m) => console.log(`[compare] ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const write = (path, v) => writeFileSync(path, String(v));
+
+function nodeMeminfo(id) {
+  const t = readFileSync(`/sys/devices/system/node/node${id}/meminfo`, 'utf8');
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(t)[1]) * 1024;
+  return { total: kb('MemTotal'), free: kb('MemFree') };
+}
+
+/** utime + stime in seconds of a process (all its threads) */
+function cpuOf(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+  } catch {
+    return { user: 0, sys: 0 };
+  }
+}
+/** CPU seconds of the kernel threads whose comm matches re */
+function kthreadCpu(re) {
+  let s = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (re.test(readFileSync(`/proc/${d}/comm`, 'utf8').trim())) {
+        const c = cpuOf(d);
+        s += c.user + c.sys;
+      }
+    } catch {}
+  }
+  return s;
+}
+const vmstat = () => Object.fromEntries(readFileSync('/proc/vmstat', 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([a, b]) => [a, Number(b)]));
+
+/** Start a compare-workload; resolves with its layout line, and follows its ops lines. */
+function startWorkload(args) {
+  const p = spawn('test/vm/guest/compare-workload', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ops = [];
+  let buf = '';
+  return new Promise((resolve, reject) => {
+    let layout = null;
+    p.stdout.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        const j = JSON.parse(line);
+        if (layout === null) {
+          layout = j;
+          resolve({ proc: p, ops, ...j });
+        } else ops.push(j);
+      }
+    });
+    p.on('exit', (c) => reject(new Error(`workload exited ${c}`)));
+  });
+}
+
+/** shares per page, from the run-length list */
+function expand(rl, pages) {
+  const out = new Float64Array(pages);
+  let i = 0;
+  for (const [n, s] of rl) {
+    out.fill(s, i, i + n);
+    i += n;
+  }
+  return out;
+}
+
+/** node of every page of the workload */
+function placement(pid, base, pages, out) {
+  const addrs = new Float64Array(1024);
+  const st = new Int32Array(1024);
+  for (let i = 0; i < pages; i += 1024) {
+    const c = Math.min(1024, pages - i);
+    for (let j = 0; j < c; j++) addrs[j] = base + (i + j) * PAGE;
+    k.movePages(pid, c, addrs, null, st, 0);
+    out.set(st.subarray(0, c), i);
+  }
+}
+
+/** the best possible hit ratio: the highest shares, as many pages as fit in `pages` */
+function best(shares, pages) {
+  const s = Float64Array.from(shares).sort().reverse();
+  let h = 0;
+  for (let i = 0; i < Math.min(pages, s.length); i++) h += s[i];
+  return h;
+}
+
+/** DAMON paddr: migrate_hot on node 1 → node 0, migrate_cold on node 0 → node 1 (HMSDK's shape) */
+function startDamonSchemes() {
+  const block = parseInt(readFileSync('/sys/devices/system/memory/block_size_bytes', 'utf8').trim(), 16);
+  const range = (node) => {
+    const ids = readdirSync(`/sys/devices/system/node/node${node}`).filter((d) => /^memory\d+$/.test(d)).map((d) => Number(d.slice(6)));
+    return [Math.min(...ids) * block, (Math.max(...ids) + 1) * block];
+  };
+  const a = '/sys/kernel/mm/damon/admin/kdamonds';
+  write(`${a}/nr_kdamonds`, 2);
+  const plans = [
+    { node: 1, action: 'migrate_hot', to: 0, acc: [1, 4294967295], age: [0, 4294967295] },
+    { node: 0, action: 'migrate_cold', to: 1, acc: [0, 0], age: [20, 4294967295] },
+  ];
+  plans.forEach((p, i) => {
+    const c = `${a}/${i}/contexts`;
+    write(`${c}/nr_contexts`, 1);
+    write(`${c}/0/operations`, 'paddr');
+    const iv = `${c}/0/monitoring_attrs`;
+    write(`${iv}/intervals/sample_us`, 5000);
+    write(`${iv}/intervals/aggr_us`, 100000);
+    write(`${iv}/intervals/update_us`, 1000000);
+    write(`${iv}/nr_regions/min`, 10);
+    write(`${iv}/nr_regions/max`, 1000);
+    write(`${c}/0/targets/nr_targets`, 1);
+    write(`${c}/0/targets/0/regions/nr_regions`, 1);
+    const [lo, hi] = range(p.node);
+    write(`${c}/0/targets/0/regions/0/start`, lo);
+    write(`${c}/0/targets/0/regions/0/end`, hi);
+    write(`${c}/0/schemes/nr_schemes`, 1);
+    const s = `${c}/0/schemes/0`;
+    write(`${s}/action`, p.action);
+    write(`${s}/target_nid`, p.to);
+    write(`${s}/access_pattern/sz/min`, PAGE);
+    write(`${s}/access_pattern/sz/max`, 2 ** 40);
+    write(`${s}/access_pattern/nr_accesses/min`, p.acc[0]);
+    write(`${s}/access_pattern/nr_accesses/max`, p.acc[1]);
+    write(`${s}/access_pattern/age/min`, p.age[0]);
+    write(`${s}/access_pattern/age/max`, p.age[1]);
+    // the same migration rate limit as tierd's default (256 MiB/s)
+    write(`${s}/quotas/bytes`, 256 * 2 ** 20);
+    write(`${s}/quotas/reset_interval_ms`, 1000);
+    write(`${a}/${i}/state`, 'on');
+  });
+}
+
+async function main() {
+  const n0 = nodeMeminfo(0);
+  const kthreads0 = { kswapd: kthreadCpu(/^kswapd/), kdamond: kthreadCpu(/^kdamond/) };
+  const vm0 = vmstat();
+  if (contender === 'nb') {
+    write('/proc/sys/kernel/numa_balancing', 2);
+    write('/sys/kernel/mm/numa/demotion_enabled', 'true');
+  }
+  let filler = null;
+  if (workload.startsWith('full')) {
+    // node 0 about 85% full of another process's rarely-touched memory: ~150 MiB stay free
+    const mib = Math.floor((nodeMeminfo(0).free - 150 * 2 ** 20) / 2 ** 20);
+    filler = await startWorkload(['filler', String(mib)]);
+    log(`filler: ${mib} MiB on node 0, node 0 free now ${(nodeMeminfo(0).free / 2 ** 20).toFixed(0)} MiB`);
+  }
+  const freeBefore = nodeMeminfo(0).free;
+  const args = workload === 'zipf' ? ['zipf', '1024', '99', String(phaseS), '1'] : ['shift', '1024', '128', '256', String(phaseS), '1'];
+  const w = await startWorkload(args);
+  const pages = w.size / PAGE;
+  const shares = w.phases.map((rl) => expand(rl, pages));
+  // what fits: node 0's free memory when the workload started, less the kernel's reserve (~2%)
+  const room = Math.floor((freeBefore - 0.02 * n0.total) / PAGE);
+  const bestFree = shares.map((s) => best(s, room));
+  const bestAll = filler ? shares.map((s) => best(s, room + filler.size / PAGE)) : bestFree;
+  log(`workload ${workload}: ${pages} pages, room for ${room} on node 0, best ${bestFree.map((b) => b.toFixed(3))}`);
+  const t0 = Date.now();
+  const cpu0 = cpuOf(w.proc.pid);
+  let tierd = null;
+  let tierdCpu = { user: 0, sys: 0 };
+  if (contender === 'damon') startDamonSchemes();
+  if (contender.startsWith('tierd-')) {
+    const tracker = contender.slice(6);
+    const pids = workload === 'full-both' ? [w.proc.pid, filler.proc.pid] : [w.proc.pid];
+    writeFileSync('/tmp/compare.yaml', `targets: { pids: [${pids.join(', ')}], minRss: 0 }\nscan: { tracker: ${tracker} }\nmetrics: { enabled: false }\nlog: { level: warn, format: json }\n`);
+    tierd = spawn(process.execPath, [CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    tierd.stderr.on('data', (d) => process.stdout.write(String(d).split('\n').filter((l) => l).map((l) => `[compare] tierd: ${l.slice(0, 300)}\n`).join('')));
+  }
+  const samples = [];
+  const node = new Int32Array(pages);
+  const prev = new Int32Array(pages).fill(-1);
+  const lastDir = new Int8Array(pages);
+  let up = 0, down = 0, back = 0;
+  for (let t = 0; t <= 2 * phaseS; t += SAMPLE_S) {
+    await sleep(Math.max(0, t0 + t * 1000 - Date.now()));
+    placement(w.proc.pid, w.base, pages, node);
+    const ph = (Date.now() - t0) / 1000 < phaseS ? 0 : 1;
+    let hit = 0;
+    for (let i = 0; i < pages; i++) {
+      if (node[i] === 0) hit += shares[ph][i];
+      if (prev[i] >= 0 && node[i] >= 0 && node[i] !== prev[i]) {
+        const dir = node[i] === 0 ? 1 : -1;
+        if (dir > 0) up++;
+        else down++;
+        if (lastDir[i] !== 0 && lastDir[i] !== dir) back++;
+        lastDir[i] = dir;
+      }
+      prev[i] = node[i];
+    }
+    samples.push({ t: (Date.now() - t0) / 1000, phase: ph, hit });
+    if (tierd && tierd.exitCode === null) tierdCpu = cpuOf(tierd.pid);
+  }
+  const cpu1 = cpuOf(w.proc.pid);
+  if (tierd) {
+    tierd.kill('SIGTERM');
+    await new Promise((r) => (tierd.exitCode !== null ? r() : tierd.on('exit', r)));
+  }
+  if (contender === 'damon') for (const i of [0, 1]) write(`/sys/kernel/mm/damon/admin/kdamonds/${i}/state`, 'off');
+  const vm1 = vmstat();
+  const ops = w.ops.filter((o) => o.t <= 2 * phaseS);
+  const rate = (from, to) => {
+    const x = ops.filter((o) => o.t > from && o.t <= to);
+    return x.length ? x.reduce((s, o) => s + o.ops, 0) / x.length : 0;
+  };
+  const endOf = (ph) => {
+    const x = samples.filter((s) => s.phase === ph).slice(-3);
+    return x.reduce((s, v) => s + v.hit, 0) / Math.max(1, x.length);
+  };
+  const reach = (ph, b) => {
+    const from = ph === 0 ? 0 : phaseS;
+    const s = samples.find((v) => v.phase === ph && v.hit >= 0.9 * b);
+    return s ? Math.max(0, s.t - from) : null;
+  };
+  const result = {
+    contender, workload, phaseS, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    best: bestFree, bestAll, hitEnd: [endOf(0), endOf(1)],
+    reach: [reach(0, bestFree[0]), reach(1, bestFree[1])],
+    reachAll: filler ? [reach(0, bestAll[0]), reach(1, bestAll[1])] : null,
+    pagesUp: up, pagesDown: down, pagesBack: back,
+    cpu: {
+      tierd: tierdCpu.user + tierdCpu.sys, tierdUser: tierdCpu.user, tierdSys: tierdCpu.sys,
+      kdamond: kthreadCpu(/^kdamond/) - kthreads0.kdamond, kswapd: kthreadCpu(/^kswapd/) - kthreads0.kswapd,
+      workloadSys: cpu1.sys - cpu0.sys, workloadUser: cpu1.user - cpu0.user,
+    },
+    opsPerSec: [rate(0, phaseS), rate(phaseS, 2 * phaseS)],
+    vmstat: Object.fromEntries(['pgpromote_success', 'pgdemote_kswapd', 'pgdemote_direct', 'pgdemote_khugepaged', 'numa_pages_migrated', 'pgmigrate_success', 'pgmigrate_fail', 'numa_hint_faults'].filter((n) => n in vm1).map((n) => [n, vm1[n] - (vm0[n] ?? 0)])),
+    allocFailures: 0,
+    samples: samples.map((s) => [Number(s.t.toFixed(1)), Number(s.hit.toFixed(4))]),
+  };
+  try {
+    // the kernel's allocation-failure warnings during the run (move_pages to a node at its watermark)
+    result.allocFailures = (execFileSync('dmesg', { encoding: 'utf8' }).match(/page allocation failure/g) ?? []).length;
+  } catch {}
+  console.log(`COMPARE_RESULT ${JSON.stringify(result)}`);
+  w.proc.kill('SIGKILL');
+  filler?.proc.kill('SIGKILL');
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.log(`COMPARE_ERROR ${e?.stack ?? e}`);
+  process.exit(1);
+});
