@@ -50,7 +50,7 @@ export function benchPlanner(sizes: number[], runs: number): PlannerResult[] {
     const times: number[] = [];
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      planner.plan([target], topo, space, r, { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, placementQueries: 0, demoteToLowest: false, exchangeGap: 2, fillThreshold: 2 });
+      planner.plan([target], topo, space, r, { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, placementQueries: 0, demoteToLowest: false, exchangeGap: 2, fillThreshold: 2, freeReserve: 0.1 });
       times.push((performance.now() - t0) / 1000);
     }
     const s = stat(times);

@@ -36,6 +36,7 @@ export function simulateCommand(y: Argv): Argv {
           '',
           `periods ${s.periods}, ${s.simulatedSeconds.toFixed(0)} s simulated`,
           `DRAM hit ratio ${s.dramHitRatio.toFixed(4)} over the last 10% (oracle ${s.oracleHitRatio.toFixed(4)}, efficiency ${s.efficiency.toFixed(4)})`,
+          `time-averaged efficiency ${s.timeAveragedEfficiency.toFixed(4)}; recovery to 0.9 of the oracle after each phase change: ${s.recoveries.map((r) => (r.seconds === null ? 'never' : `${r.seconds.toFixed(0)}s`)).join(' ')}`,
           `promoted ${formatBytes(s.promotedBytes)}, demoted ${formatBytes(s.demotedBytes)}, ping-pong ${s.pingPongPages} of ${s.movedPages} pages, failed ${s.failedPages}`,
           `max rates over 1 s: promote ${formatBytes(s.maxPromoteBytesPerSec)}/s, demote ${formatBytes(s.maxDemoteBytesPerSec)}/s`,
         ].join('\n') + '\n',

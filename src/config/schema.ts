@@ -85,6 +85,11 @@ export const zPolicy = z
     coldThreshold: z.number().int().min(0).max(14).default(0),
     /** ... in this many consecutive periods */
     coldPeriods: z.number().int().min(1).max(8).default(2),
+    /**
+     * free room kept in the fast tier, as a fraction of it: confirmed-cold pages are demoted only
+     * as far as it needs, and warm pages fill the fast tier only beyond it (hot pages may use it)
+     */
+    freeReserve: zPercent.default(0.1),
     /** free memory kept on every node, as a fraction of the node */
     headroom: zPercent.default(0.02),
     /** a moved page stays put for this many periods */

@@ -309,7 +309,7 @@ export class Daemon {
 
   private plannerParams(): PlannerParams {
     const p = this.config.policy;
-    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, placementQueries: p.placementQueries, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: p.fillThreshold };
+    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, placementQueries: p.placementQueries, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: p.fillThreshold, freeReserve: p.freeReserve };
   }
 
   private moverParams(): MoverParams {

@@ -21,6 +21,13 @@ export interface SimSummary {
   maxPromoteBytesPerSec: number;
   maxDemoteBytesPerSec: number;
   failedPages: number;
+  /** access-weighted efficiency over the whole run (hit ratio ÷ the oracle's) */
+  timeAveragedEfficiency: number;
+  /**
+   * per phase change of the scenario (its time in s): seconds until a period ended with the
+   * instant hit ratio at ≥ 0.9 of the oracle's, null if none did before the next change
+   */
+  recoveries: { atSec: number; seconds: number | null }[];
 }
 
 export interface SimRun {
@@ -49,6 +56,7 @@ export interface SimRunOptions {
 export async function simulate(scenario: Scenario, config: Config, log: Logger, opts: SimRunOptions = {}): Promise<SimRun> {
   const kernel = opts.kernel ?? new SimKernel(scenario, opts.sim);
   const reports: PeriodReport[] = [];
+  const marks: EfficiencyMark[] = [];
   let daemon: Daemon | null = null;
   const d = new Daemon(kernel, config, log, {
     dryRun: opts.dryRun ?? false,
@@ -59,20 +67,40 @@ export async function simulate(scenario: Scenario, config: Config, log: Logger, 
     beforeMove: (plan) => opts.beforeMove?.(kernel, plan),
     onPeriod: (r, plan) => {
       reports.push(r);
-      opts.metrics?.hitRatio.set({ placement: 'actual' }, kernel.instantHitRatio());
-      opts.metrics?.hitRatio.set({ placement: 'oracle' }, kernel.oracleHitRatio());
+      const actual = kernel.instantHitRatio();
+      const oracle = kernel.oracleHitRatio();
+      marks.push({ t: kernel.now() / 1000, efficiency: oracle > 0 ? actual / oracle : 1 });
+      opts.metrics?.hitRatio.set({ placement: 'actual' }, actual);
+      opts.metrics?.hitRatio.set({ placement: 'oracle' }, oracle);
       opts.onPeriod?.(r, kernel, daemon!, plan);
     },
   });
   daemon = d;
   void opts.stop?.then(() => d.stop());
   await d.run();
-  return { kernel, daemon: d, reports, summary: summarize(kernel, d, reports) };
+  return { kernel, daemon: d, reports, summary: summarize(kernel, d, reports, marks) };
 }
 
-export function summarize(kernel: SimKernel, d: Daemon, reports: PeriodReport[]): SimSummary {
+/** Instant efficiency at the end of a period. */
+export interface EfficiencyMark {
+  t: number;
+  efficiency: number;
+}
+
+/** Seconds from each phase change to the first period end at ≥ 0.9 of the oracle. */
+export function recoveries(scenario: Scenario, marks: readonly EfficiencyMark[]): SimSummary['recoveries'] {
+  const changes = [...new Set([0, ...scenario.processes.flatMap((p) => p.phases.map((ph) => ph.at / 1000))])].sort((a, b) => a - b);
+  return changes.map((at, i) => {
+    const next = changes[i + 1] ?? Infinity;
+    const m = marks.find((x) => x.t > at && x.t <= next && x.efficiency >= 0.9);
+    return { atSec: at, seconds: m ? m.t - at : null };
+  });
+}
+
+export function summarize(kernel: SimKernel, d: Daemon, reports: PeriodReport[], marks: readonly EfficiencyMark[] = []): SimSummary {
   const end = kernel.now() / 1000;
   const h = kernel.hitRatio(end * 0.9, end);
+  const whole = kernel.hitRatio(0, end);
   const sum = (f: (r: PeriodReport) => number): number => reports.reduce((s, r) => s + f(r), 0);
   return {
     periods: reports.length,
@@ -87,5 +115,7 @@ export function summarize(kernel: SimKernel, d: Daemon, reports: PeriodReport[])
     maxPromoteBytesPerSec: maxOverWindows(d.moverLog[0]),
     maxDemoteBytesPerSec: maxOverWindows(d.moverLog[1]),
     failedPages: sum((r) => Object.values(r.failures).reduce((s, v) => s + v, 0)),
+    timeAveragedEfficiency: whole.oracle > 0 ? whole.actual / whole.oracle : 1,
+    recoveries: recoveries(kernel.scenario, marks),
   };
 }

@@ -20,6 +20,8 @@ export interface PlannerParams {
    * the fast tier's free room beyond the headroom, highest count first; 0 = no fill
    */
   fillThreshold: number;
+  /** fraction of the fast tier kept free: cold pages are demoted to restore it, fill leaves it alone */
+  freeReserve: number;
 }
 
 const NONE = 255;
@@ -133,7 +135,7 @@ export class Planner {
 
     // 3. budgets: room per node, promotions into the top tier, demotions one tier down
     const room = new Map<number, number>();
-    for (const n of topo.nodes) room.set(n.id, Math.max(0, roomOn(n, p.headroom)));
+    for (const n of topo.nodes) room.set(n.id, Math.max(0, Math.floor(roomOn(n, p.headroom) / 4096) * 4096)); // whole pages
     const tierRoom = (t: number): number => (topo.tiers[t] ?? []).reduce((s, id) => s + room.get(id)!, 0);
     const destTier = (t: number): number => (p.demoteToLowest ? tiers - 1 : t + 1);
     let cap = p.periodCap;
@@ -147,7 +149,7 @@ export class Planner {
     if (tiers > 1) {
       // the fast tier is short: demote its coldest pages first, promote into the room they free
       const short = hotWant - promoteBudget;
-      const forRoom = Math.min(short, coldTop, tierRoom(destTier(0)), cap - promoteBudget);
+      const forRoom = Math.min(Math.ceil(short / 4096) * 4096, coldTop, tierRoom(destTier(0)), cap - promoteBudget);
       demoteBudget[0] = forRoom;
       promoteBudget += Math.max(0, Math.min(forRoom, cap - promoteBudget - forRoom));
       cap -= promoteBudget + forRoom;
@@ -161,14 +163,20 @@ export class Planner {
         promoteBudget += exchange;
         cap -= 2 * exchange;
       }
-      // free room beyond the headroom that the hot pages leave: warm pages fill it, highest count
-      // first; they are the first the exchange reclaims when hot pages need the room
-      const fill = Math.max(0, Math.min(fillWant, tierRoom(0) - promoteBudget, cap));
+      // the fast tier's room once the hot moves are done, and the reserve kept free in it
+      const roomAfter = tierRoom(0) + forRoom + exchange - promoteBudget;
+      const reserve = p.freeReserve * (topo.tiers[0] ?? []).reduce((s, id) => s + (topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
+      // room beyond the reserve: warm pages fill it, highest count first; they are the first the
+      // exchange reclaims when hot pages need the room
+      const fill = Math.max(0, Math.min(fillWant, roomAfter - reserve, cap));
       promoteBudget += fill;
       cap -= fill;
-      // then the remaining confirmed-cold pages of every tier above the lowest, within the cap
+      // then confirmed-cold pages: out of the fast tier only as far as the reserve needs (a
+      // cold page in otherwise free room costs nothing, and moving it and a warm page back and
+      // forth would be churn), out of the middle tiers all of them, within the cap
+      const coldWant = (t: number): number => (t === 0 ? Math.max(0, reserve - (roomAfter - fill)) : Infinity);
       for (let t = 0; t < tiers - 1; t++) {
-        const extra = Math.max(0, Math.min(sum(demo[t]!) - demoteBudget[t]!, tierRoom(destTier(t)) - demoteBudget[t]!, cap));
+        const extra = Math.max(0, Math.min(sum(demo[t]!) - demoteBudget[t]!, coldWant(t), tierRoom(destTier(t)) - demoteBudget[t]!, cap));
         demoteBudget[t]! += extra;
         cap -= extra;
       }
@@ -187,7 +195,7 @@ export class Planner {
     // 5. collect addresses, assigning each move to the node with the most room in its tier
     const pick = (tier: number, bytes: number): number => {
       let best = -1;
-      let bestRoom = -1;
+      let bestRoom = -Infinity; // room may be spent below zero: demotions free more than it counts
       for (const id of topo.tiers[tier] ?? []) {
         const r = room.get(id)!;
         if (r > bestRoom) {
