@@ -156,7 +156,8 @@ test('damon: starts only its own kdamond (vaddr, stat scheme), reads regions, st
   assert.equal(rd(join(ctx, 'operations')), 'vaddr');
   assert.equal(rd(join(ctx, 'targets/0/pid_target')), '4242');
   assert.equal(rd(join(ctx, 'schemes/0/action')), 'stat');
-  assert.equal(rd(join(ctx, 'schemes/0/access_pattern/nr_accesses/max')), '4294967295', 'the stat scheme matches every region');
+  assert.equal(rd(join(ctx, 'schemes/0/access_pattern/nr_accesses/max')), '4294967295');
+  assert.equal(rd(join(ctx, 'schemes/0/access_pattern/nr_accesses/min')), '1', 'the kernel lists only accessed regions: fewer sysfs reads per walk');
   assert.equal(rd(join(admin, 'kdamonds/0/state')), 'on');
   const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
   const heat = new HeatTable(space);
@@ -186,8 +187,8 @@ test('damon: a PMD-mapped THP is one 2 MiB record, accessed when any region over
   const B = 0x7f0000000000;
   const M = 0x100000;
   const regions = [
-    { start: B, end: B + 2.5 * M, nrAccesses: 3, age: 1 },
-    { start: B + 2.5 * M, end: B + 6 * M, nrAccesses: 0, age: 9 },
+    { start: B, end: B + 2.5 * M, nrAccesses: 3 },
+    { start: B + 2.5 * M, end: B + 6 * M, nrAccesses: 0 },
   ];
   const w = new StreamWriter();
   writeRegions(w, regions, Float64Array.of(B, B + 6 * M), Float64Array.of(B + 2 * M, B + 6 * M));
@@ -306,4 +307,18 @@ test('page_idle tracker: frames in words the kernel does not answer are unknown,
   const r = await t.walk(1, ranges, heat);
   assert.equal(r.status, 'ok');
   assert.ok((r.refused ?? 0) > 0 && /EIO/.test(r.refusal ?? ''), 'the refusal is reported for the daemon to log');
+});
+
+test('damon: parts of the trackable ranges that no accessed region covers are idle, not unknown', () => {
+  const B = 0x7f0000000000;
+  const M = 0x100000;
+  const w = new StreamWriter();
+  // two ranges; one accessed region in the middle of the first
+  writeRegions(w, [{ start: B + M, end: B + 2 * M, nrAccesses: 5 }], Float64Array.of(B, B + 3 * M, B + 8 * M, B + 9 * M), null);
+  const pages = { acc: 0, idle: 0 };
+  for (const r of decodeAll(w.buf.subarray(0, w.length)).records) {
+    if (r.type === 'PTE_ACCESSED') pages.acc += r.count;
+    else if (r.type === 'PTE_IDLE') pages.idle += r.count;
+  }
+  assert.deepEqual(pages, { acc: 256, idle: 512 + 256 }, 'every page of both ranges is reported');
 });

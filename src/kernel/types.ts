@@ -89,7 +89,6 @@ export interface DamonRegion {
   start: number;
   end: number;
   nrAccesses: number;
-  age: number;
 }
 
 export interface DamonAttrs {
@@ -105,7 +104,10 @@ export interface Damon {
   /** why tierd may not use DAMON now (missing, or another user's kdamonds exist), or null */
   unavailable(): string | null;
   start(pids: number[], attrs: DamonAttrs): void;
-  /** the regions of pid's kdamond, as of the last aggregation interval, ascending */
+  /**
+   * the regions of pid's kdamond with a sampled access in the last aggregation interval,
+   * ascending; every other part of the process's mappings was idle
+   */
   regions(pid: number): DamonRegion[] | null;
   stop(): void;
   readonly running: boolean;

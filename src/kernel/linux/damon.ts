@@ -60,8 +60,12 @@ export class LinuxDamon implements Damon {
         this.write(`${ctx}/targets/0/pid_target`, pid);
         this.write(`${ctx}/schemes/nr_schemes`, 1);
         this.write(`${ctx}/schemes/0/action`, 'stat');
-        // the access pattern's ranges default to 0..0, which matches nothing: open them all
+        // the access pattern's ranges default to 0..0, which matches nothing: open them, except
+        // that only regions with a sampled access are listed. The rest of every VMA is idle
+        // (vaddr regions cover all of them), so a walk reads a file per accessed region, not
+        // four per region.
         this.write(`${ctx}/schemes/0/access_pattern/sz/max`, '18446744073709551615');
+        this.write(`${ctx}/schemes/0/access_pattern/nr_accesses/min`, 1);
         this.write(`${ctx}/schemes/0/access_pattern/nr_accesses/max`, '4294967295');
         this.write(`${ctx}/schemes/0/access_pattern/age/max`, '4294967295');
         this.write(`${kd}/state`, 'on');
@@ -83,7 +87,7 @@ export class LinuxDamon implements Damon {
     for (const r of readdirSync(dir)) {
       if (!/^\d+$/.test(r)) continue;
       const f = (name: string): number => Number(readFileSync(`${dir}/${r}/${name}`, 'utf8').trim());
-      out.push({ start: f('start'), end: f('end'), nrAccesses: f('nr_accesses'), age: f('age') });
+      out.push({ start: f('start'), end: f('end'), nrAccesses: f('nr_accesses') });
     }
     return out.sort((x, y) => x.start - y.start);
   }
