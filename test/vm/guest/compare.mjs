@@ -151,6 +151,26 @@ function startDamonSchemes() {
   });
 }
 
+/** tierd's CPU profile (node --cpu-prof): self time per function, the top 30, as [compare] lines */
+function printProfile(dir) {
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+    const p = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8'));
+    const dt = new Map();
+    p.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+    const self = new Map();
+    let total = 0;
+    for (const n of p.nodes) {
+      const us = dt.get(n.id) ?? 0;
+      total += us;
+      const cf = n.callFrame;
+      const key = `${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + us);
+    }
+    log(`profile ${f}: ${(total / 1e6).toFixed(1)} s sampled`);
+    for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(`prof ${(us / 1e6).toFixed(2).padStart(7)} s ${((100 * us) / total).toFixed(1).padStart(5)}% ${key}`);
+  }
+}
+
 async function main() {
   const n0 = nodeMeminfo(0);
   const kthreads0 = { kswapd: kthreadCpu(/^kswapd/), kdamond: kthreadCpu(/^kdamond/) };
@@ -185,7 +205,8 @@ async function main() {
     const tracker = contender.slice(6);
     const pids = workload === 'full-both' ? [w.proc.pid, filler.proc.pid] : [w.proc.pid];
     writeFileSync('/tmp/compare.yaml', `targets: { pids: [${pids.join(', ')}], minRss: 0 }\nscan: { tracker: ${tracker} }\nmetrics: { enabled: false }\nlog: { level: warn, format: json }\n`);
-    tierd = spawn(process.execPath, [CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
+    tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
     tierd.stderr.on('data', (d) => process.stdout.write(String(d).split('\n').filter((l) => l).map((l) => `[compare] tierd: ${l.slice(0, 300)}\n`).join('')));
   }
   const samples = [];
@@ -217,6 +238,7 @@ async function main() {
     tierd.kill('SIGTERM');
     await new Promise((r) => (tierd.exitCode !== null ? r() : tierd.on('exit', r)));
   }
+  if (process.env.TIERD_PROFILE === '1' && tierd) printProfile('/tmp/prof');
   if (contender === 'damon') for (const i of [0, 1]) write(`/sys/kernel/mm/damon/admin/kdamonds/${i}/state`, 'off');
   const vm1 = vmstat();
   const ops = w.ops.filter((o) => o.t <= 2 * phaseS);
