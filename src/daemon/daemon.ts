@@ -234,7 +234,8 @@ export class Daemon {
     const fastFree = this.topo.nodes.filter((n) => top.includes(n.id)).reduce((sum, n) => sum + n.memFreeBytes, 0);
     const target = this.config.policy.hotTarget * ((plan.trackedBytes[0] ?? 0) + fastFree);
     const hot = plan.hotSetBytes;
-    this.quietPeriods = plan.warmSetBytes < target / 2 ? this.quietPeriods + 1 : 0;
+    // quiet: no hot page at all and little else accessed; only then can a longer interval help
+    this.quietPeriods = hot === 0 && plan.warmSetBytes < target / 16 ? this.quietPeriods + 1 : 0;
     let next = this.intervalMs;
     if (hot > target) next = this.intervalMs * Math.max(0.5, target / Math.max(hot, 1));
     else if (this.intervalMs < s.initialInterval && hot < target / 2) next = Math.min(s.initialInterval, this.intervalMs * 2);
