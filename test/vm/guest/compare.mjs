@@ -200,6 +200,7 @@ async function main() {
   const cpu0 = cpuOf(w.proc.pid);
   let tierd = null;
   let tierdCpu = { user: 0, sys: 0 };
+  let kdamondCpu = 0;
   if (contender === 'damon') startDamonSchemes();
   if (contender.startsWith('tierd-')) {
     const tracker = contender.slice(6);
@@ -232,6 +233,8 @@ async function main() {
     }
     samples.push({ t: (Date.now() - t0) / 1000, phase: ph, hit });
     if (tierd && tierd.exitCode === null) tierdCpu = cpuOf(tierd.pid);
+    // kdamonds exit when their monitoring stops: read them while they run
+    kdamondCpu = kthreadCpu(/^kdamond/) - kthreads0.kdamond;
   }
   const cpu1 = cpuOf(w.proc.pid);
   if (tierd) {
@@ -263,7 +266,7 @@ async function main() {
     pagesUp: up, pagesDown: down, pagesBack: back,
     cpu: {
       tierd: tierdCpu.user + tierdCpu.sys, tierdUser: tierdCpu.user, tierdSys: tierdCpu.sys,
-      kdamond: kthreadCpu(/^kdamond/) - kthreads0.kdamond, kswapd: kthreadCpu(/^kswapd/) - kthreads0.kswapd,
+      kdamond: kdamondCpu, kswapd: kthreadCpu(/^kswapd/) - kthreads0.kswapd,
       workloadSys: cpu1.sys - cpu0.sys, workloadUser: cpu1.user - cpu0.user,
     },
     opsPerSec: [rate(0, phaseS), rate(phaseS, 2 * phaseS)],
