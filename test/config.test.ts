@@ -1,8 +1,9 @@
 import { test } from 'node:test';
+import { stringify } from 'yaml';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, parseConfig, defaultConfig } from '../src/config/load.js';
+import { loadConfig, parseConfig, defaultConfig, effective } from '../src/config/load.js';
 import { loadScenario } from '../src/kernel/sim/scenario.js';
 import { TierdError } from '../src/util/errors.js';
 
@@ -47,6 +48,14 @@ const BROKEN: [string, string][] = [
   ['nodes: automatic\n', 'f.yaml:1: nodes: expected object, received string, found "automatic"'],
   ['scan: [1, 2\n', 'f.yaml:2: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
   ['bogus: true\n', 'f.yaml:1: (top level): unknown key "bogus"'],
+  ['migrate:\n  promoteRate: 0\n', 'f.yaml:2: migrate.promoteRate: must be at least 4KiB/s (one page a second): a rate of 0 would stall every move'],
+  ['migrate:\n  demoteRate: 0MiB/s\n', 'f.yaml:2: migrate.demoteRate: must be at least 4KiB/s (one page a second): a rate of 0 would stall every move'],
+  ['scan:\n  interval: 0s\n  intervalMin: 0s\n', 'f.yaml:2: scan.interval: must be at least 1ms: an interval of 0 would walk without pause and never let time pass'],
+  ['scan:\n  intervalMin: 0s\n', 'f.yaml:2: scan.intervalMin: must be at least 1ms: an interval of 0 would walk without pause and never let time pass'],
+  ['migrate:\n  promoteRate: 256MB/s\n', 'f.yaml:2: migrate.promoteRate: "MB" is ambiguous: write MiB for 2^20 bytes, or the exact number of bytes with B'],
+  ['targets:\n  minRss: 1GB\n', 'f.yaml:2: targets.minRss: "GB" is ambiguous: write GiB for 2^30 bytes, or the exact number of bytes with B'],
+  ['', 'f.yaml: the file is empty'],
+  ['# only a comment\n\n', 'f.yaml: the file is empty'],
 ];
 
 test('broken configs give one exact line naming file, line, key, expectation and what was found', () => {
@@ -68,4 +77,13 @@ test('broken configs give one exact line naming file, line, key, expectation and
 
 test('a missing config file says how to fix it', () => {
   assert.throws(() => loadConfig('/nonexistent/tierd.yaml'), (e: unknown) => e instanceof TierdError && /^cannot read config \/nonexistent\/tierd\.yaml: ENOENT \(create it/.test(e.line()));
+});
+
+test('check-config output is itself a config that reads back to the same settings', () => {
+  const c = parseConfig('scan: { interval: 750ms, intervalMin: 0.05 }\ntargets: { minRss: 4097 }\nmigrate: { promoteRate: 64MiB/s }\n', 'f.yaml');
+  const printed = stringify(effective(c));
+  assert.match(printed, /interval: 750ms/);
+  assert.match(printed, /intervalMin: 50ms/, 'a bare number (seconds) is printed with its unit');
+  assert.match(printed, /minRss: 4097B/);
+  assert.deepEqual(effective(parseConfig(printed, 'printed.yaml')), effective(c));
 });

@@ -4,6 +4,7 @@ import { parseYaml, schemaError } from './yaml-errors.js';
 import { zConfig, type Config } from './schema.js';
 import type { NodeMapEntry } from '../topology/topology.js';
 import { StateSpace } from '../heat/states.js';
+import { durationText, sizeText } from '../util/units.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/tierd/tierd.yaml';
 
@@ -23,6 +24,10 @@ export function loadConfig(file: string): Config {
 }
 
 export function parseConfig(text: string, file = 'config'): Config {
+  // an empty file is a mistake (a truncated file, a wrong path), never "all defaults": say {} for that
+  if (text.trim() === '' || text.split('\n').every((l) => /^\s*(#.*)?$/.test(l))) {
+    throw new TierdError('CONFIG', `${file}: the file is empty`, 'write the settings (see config/tierd.yaml), or "{}" for all defaults');
+  }
   const parsed = parseYaml(text, file, 'CONFIG');
   const r = zConfig.safeParse(parsed.value ?? {});
   if (!r.success) throw schemaError(r.error.issues, parsed, file, 'CONFIG', 'see config/tierd.yaml for every key');
@@ -70,9 +75,23 @@ export function hotThreshold(c: Config): number {
   return c.policy.hotThreshold ?? c.scan.walks;
 }
 
-/** The effective config as plain YAML-able data (regexes as source, units in base units). */
+const SIZE_KEYS = new Set(['minRss', 'minSize', 'bufferSize', 'periodCap']);
+const DURATION_KEYS = new Set(['interval', 'intervalMin', 'intervalMax', 'initialInterval', 'periodPause', 'callTarget']);
+const RATE_KEYS = new Set(['promoteRate', 'demoteRate']);
+
+/**
+ * The effective config as YAML-able data that reads back to the same config: sizes, durations and
+ * rates with their units ("64MiB", "500ms", "256MiB/s"), regexes as their source.
+ */
 export function effective(c: Config): unknown {
   return JSON.parse(
-    JSON.stringify(c, (_k, v: unknown) => (v instanceof RegExp ? v.source : v)),
+    JSON.stringify(c, (k, v: unknown) => {
+      if (v instanceof RegExp) return v.source;
+      if (typeof v !== 'number') return v;
+      if (SIZE_KEYS.has(k)) return sizeText(v);
+      if (DURATION_KEYS.has(k)) return durationText(v);
+      if (RATE_KEYS.has(k)) return `${sizeText(v)}/s`;
+      return v;
+    }),
   ) as unknown;
 }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { zDuration, zRate, zSize } from './zod-units.js';
+
+/** Values that would stall the daemon (no move can fit a rate of 0, an interval of 0 never lets time pass). */
+const atLeastAPage = (v: number): boolean => v >= 4096;
+// messages as strings: zod normalises a params object in place, so one object cannot be shared
+const PAGE_RATE = 'must be at least 4KiB/s (one page a second): a rate of 0 would stall every move';
+const atLeastAMs = (v: number): boolean => v >= 1;
+const MS = 'must be at least 1ms: an interval of 0 would walk without pause and never let time pass';
 import { parseDuration } from '../util/units.js';
 
 const zFraction = z.number().min(0).max(1);
@@ -56,11 +63,15 @@ export const zScan = z
           ctx.addIssue({ code: 'custom', message: `expected "auto" or a duration like "500ms", found ${JSON.stringify(v)}` });
           return z.NEVER;
         }
+        if (ms < 1) {
+          ctx.addIssue({ code: 'custom', message: MS });
+          return z.NEVER;
+        }
         return ms;
       }),
-    intervalMin: zDuration.prefault('50ms'),
-    intervalMax: zDuration.prefault('10s'),
-    initialInterval: zDuration.prefault('500ms'),
+    intervalMin: zDuration.prefault('50ms').refine(atLeastAMs, { message: MS }),
+    intervalMax: zDuration.prefault('10s').refine(atLeastAMs, { message: MS }),
+    initialInterval: zDuration.prefault('500ms').refine(atLeastAMs, { message: MS }),
     /** pause between periods, after migration */
     periodPause: zDuration.prefault('0s'),
     /** largest idle_pages read (64KiB–1MiB) */
@@ -111,13 +122,13 @@ export const zPolicy = z
 
 export const zMigrate = z
   .strictObject({
-    promoteRate: zRate.prefault('256MiB/s'),
-    demoteRate: zRate.prefault('256MiB/s'),
+    promoteRate: zRate.prefault('256MiB/s').refine(atLeastAPage, { message: PAGE_RATE }),
+    demoteRate: zRate.prefault('256MiB/s').refine(atLeastAPage, { message: PAGE_RATE }),
     /** most bytes moved per period, both directions */
-    periodCap: zSize.prefault('1GiB'),
+    periodCap: zSize.prefault('1GiB').refine(atLeastAPage, { message: 'must be at least 4KiB: a cap of 0 moves nothing' }),
     batchPages: z.number().int().min(1).max(16384).default(1024),
     /** shrink batches when a move_pages call takes longer than this */
-    callTarget: zDuration.prefault('20ms'),
+    callTarget: zDuration.prefault('20ms').refine((v) => v > 0, { message: 'must be above 0' }),
     /** MPOL_MF_SW_YOUNG: auto = when the kernel accepts it */
     swYoung: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /** MPOL_MF_MOVE_ALL also moves shared pages; needs CAP_SYS_NICE */

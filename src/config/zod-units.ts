@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { parseDuration, parseRate, parseSize } from '../util/units.js';
+import { parseDuration, parseRate, parseSize, sizeUnitHint } from '../util/units.js';
 
 function unit(kind: string, parse: (v: string | number) => number | undefined, example: string) {
   return z.union([z.string(), z.number()]).transform((v, ctx) => {
     const n = parse(v);
     if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a ${kind} like "${example}", found ${JSON.stringify(v)}` });
+      const hint = typeof v === 'string' && kind !== 'duration' ? sizeUnitHint(v) : undefined;
+      ctx.addIssue({ code: 'custom', message: hint ?? `expected a ${kind} like "${example}", found ${JSON.stringify(v)}` });
       return z.NEVER;
     }
     return n;

@@ -5,7 +5,7 @@ import { simulate, type SimRun, type SimRunOptions } from '../../src/daemon/simu
 import type { SimKernel } from '../../src/kernel/sim/sim-kernel.js';
 import type { SimProcess } from '../../src/kernel/sim/sim-process.js';
 
-export async function runSim(scenario: string, config = '', opts: SimRunOptions = {}): Promise<SimRun> {
+export async function runSim(scenario: string, config = '{}', opts: SimRunOptions = {}): Promise<SimRun> {
   return simulate(parseScenario(scenario), parseConfig(config), silentLogger, opts);
 }
 
