@@ -4,6 +4,7 @@
 // COMPARE_RESULT line; this script prints the table, or JSON lines with -- --json.
 //   CONTENDERS="stock:nothing stock:nb ..." picks the runs (default: all below)
 //   WORKLOADS="shift zipf full full-both" picks the workloads; PHASE=seconds per phase (90)
+//   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,12 +46,13 @@ function boot(kernel: string, contender: string, workload: string): Result | nul
   const r = spawnSync('bash', ['test/vm/run.sh'], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: `tierd.contender=${contender} tierd.workload=${workload} tierd.phase=${phase}` },
+    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: `tierd.contender=${contender} tierd.workload=${workload} tierd.phase=${phase}${process.env.PROFILE === '1' ? ' tierd.profile=1' : ''}` },
     maxBuffer: 1 << 28,
   });
   const text = `${r.stdout}\n${r.stderr}`;
   const line = text.split('\n').find((l) => l.includes('COMPARE_RESULT '));
   process.stderr.write(`[bench:vm] ${kernel} ${contender} ${workload}: ${line ? 'done' : 'no result'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  if (process.env.PROFILE === '1') process.stderr.write(text.split('\n').filter((l) => /\[compare\] (prof|profile)/.test(l)).join('\n') + '\n');
   if (!line) {
     process.stderr.write(text.split('\n').filter((l) => /COMPARE_ERROR|\[compare\]|no verdict|failed/.test(l)).slice(-15).join('\n') + '\n');
     return null;
