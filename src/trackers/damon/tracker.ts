@@ -6,7 +6,12 @@ import { TierdError } from '../../util/errors.js';
 import { writeRegions } from './regions-stream.js';
 import type { Tracker, WalkResult } from '../tracker.js';
 
-export const DEFAULT_DAMON_ATTRS: DamonAttrs = { sampleUs: 5000, aggrUs: 100_000, updateUs: 1_000_000, minRegions: 10, maxRegions: 1000 };
+/**
+ * tierd's kdamond: 20 samples per aggregation as DAMON's defaults give, at half their rate (10 ms,
+ * 200 ms): a kdamond's cost is regions × samples per second, and at 5 ms it took a third of a
+ * core under TCG. Walks come every ~500 ms, so a 200 ms aggregation is still fresh.
+ */
+export const DEFAULT_DAMON_ATTRS: DamonAttrs = { sampleUs: 10_000, aggrUs: 200_000, updateUs: 1_000_000, minRegions: 10, maxRegions: 1000 };
 
 /**
  * The upstream DAMON tracker (sysfs, vaddr): tierd's own kdamond per target. A walk reads the
