@@ -117,3 +117,27 @@ test('the demo (npm start) runs: the daemon on the built-in simulated PMEM host'
   assert.match(out, /period +0 .*DRAM hit .*promoted [3-9]\d\dMiB/);
   assert.match(out, /period +1 /);
 });
+
+test('SIGTERM during a long interval sleep: the daemon exits 0 at once instead of waiting the interval out', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tierd-stop-'));
+  const config = join(dir, 'tierd.yaml');
+  // a 30 s interval in real time (pace 1): before the fix the stop waited for it to end
+  writeFileSync(config, 'scan: { walks: 3, interval: 30s }\nlog: { level: info }\n');
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', config, '--metrics-listen', `127.0.0.1:${port}`, '--pace', '1', '--log-format', 'json'], { cwd: fileURLToPath(new URL('../../', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await until('the first walk', async () => (/"msg":"new target"/.test(stderr) ? true : null));
+    await new Promise((r) => setTimeout(r, 300)); // inside the first 30 s sleep
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const ms = Date.now() - t0;
+    process.stdout.write(`# stop during a 30 s interval took ${ms} ms\n`);
+    assert.equal(code, 0);
+    assert.ok(ms < 10_000, `stopped in ${ms} ms, not after the 30 s interval`);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});

@@ -77,6 +77,8 @@ export class Daemon {
   private refusalLogged = false;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
   private stopping = false;
+  /** aborted by stop(): interval sleeps and rate-limit waits end at once */
+  private readonly abort = new AbortController();
   period = 0;
   private lastWalkEndMs: number | null = null;
 
@@ -85,20 +87,21 @@ export class Daemon {
     this.topo = this.readTopology();
     this.space = this.makeSpace();
     this.planner = new Planner(kernel);
-    this.mover = new Mover(kernel, this.moverParams(), log, this.moverHooks());
+    this.mover = new Mover(kernel, this.moverParams(), log, this.moverHooks(), this.abort.signal);
     this.tracker = makeTracker(kernel, config.scan);
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
   }
 
-  get moverLog(): Mover['callLog'] {
-    return this.mover.callLog;
+  get moverPeaks(): Mover['peaks'] {
+    return this.mover.peaks;
   }
 
   /** Stop after the current move_pages call; the period's record is kept. */
   stop(): void {
     this.stopping = true;
     this.mover.stopRequested = true;
+    this.abort.abort();
   }
 
   get stopped(): boolean {
@@ -117,7 +120,7 @@ export class Daemon {
         if (this.opts.untilMs !== undefined && this.kernel.now() >= this.opts.untilMs) break;
         await this.runPeriod();
         if (this.stopping) break;
-        if (this.config.scan.periodPause > 0) await this.kernel.sleep(this.config.scan.periodPause);
+        if (this.config.scan.periodPause > 0) await this.kernel.sleep(this.config.scan.periodPause, this.abort.signal);
       }
     } finally {
       this.tracker.close?.(); // DAMON: remove our kdamonds
@@ -138,7 +141,7 @@ export class Daemon {
     }
     let lastWalk = this.kernel.now() - this.lastWalkEndMs;
     for (let w = 0; w < N && !this.stopping; w++) {
-      await this.kernel.sleep(Math.max(0, this.intervalMs - lastWalk));
+      await this.kernel.sleep(Math.max(0, this.intervalMs - lastWalk), this.abort.signal);
       const t0 = this.kernel.now();
       await this.walkAll(this.space);
       lastWalk = this.kernel.now() - t0;

@@ -1,7 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { SimKernel, type SimOptions } from '../kernel/sim/sim-kernel.js';
 import type { Scenario } from '../kernel/sim/scenario.js';
-import { maxOverWindows } from '../mover/rate-window.js';
 import type { MoveLog } from '../mover/dry-run.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/log.js';
@@ -112,8 +111,8 @@ export function summarize(kernel: SimKernel, d: Daemon, reports: PeriodReport[],
     demotedBytes: sum((r) => r.demotedBytes),
     pingPongPages: sum((r) => r.pingPongPages),
     movedPages: sum((r) => r.movedPages),
-    maxPromoteBytesPerSec: maxOverWindows(d.moverLog[0]),
-    maxDemoteBytesPerSec: maxOverWindows(d.moverLog[1]),
+    maxPromoteBytesPerSec: d.moverPeaks[0].peak,
+    maxDemoteBytesPerSec: d.moverPeaks[1].peak,
     failedPages: sum((r) => Object.values(r.failures).reduce((s, v) => s + v, 0)),
     timeAveragedEfficiency: whole.oracle > 0 ? whole.actual / whole.oracle : 1,
     recoveries: recoveries(kernel.scenario, marks),

@@ -125,7 +125,8 @@ export interface Kernel {
   readonly kind: 'linux' | 'sim';
   /** milliseconds; the simulated clock is virtual */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** resolves after ms, or at once when `signal` aborts (a SIGTERM must not wait out an interval) */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   topology(): RawTopology;
   processes(): ProcessInfo[];
   /** one process, or null when it is gone */

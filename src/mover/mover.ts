@@ -6,7 +6,7 @@ import { Dir } from '../planner/history.js';
 import { ERRNO, SyscallError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { O, emptyTotals, type MoveTotals } from './outcomes.js';
-import { RateWindow } from './rate-window.js';
+import { PeakRate, RateWindow } from './rate-window.js';
 import type { MoveLog } from './dry-run.js';
 import type { StateSpace } from '../heat/states.js';
 
@@ -40,8 +40,8 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 export class Mover {
   stopRequested = false;
   private learn: (t: Target, addr: number, node: number) => void = () => {};
-  /** (start time ms, bytes) of every move call, per direction, for rate checks */
-  readonly callLog: [{ t: number; bytes: number }[], { t: number; bytes: number }[]] = [[], []];
+  /** the most bytes moved in any 1 s window, per direction (reports and the simulation summary) */
+  readonly peaks: [PeakRate, PeakRate] = [new PeakRate(), new PeakRate()];
   private readonly windows: [RateWindow, RateWindow];
   private batch: number;
   private addrs = new Float64Array(1024);
@@ -50,15 +50,16 @@ export class Mover {
   private idx = new Int32Array(1024);
   private from = new Int32Array(1024);
 
-  constructor(private readonly kernel: Kernel, private params: MoverParams, private readonly log: Logger, private readonly hooks: MoverHooks = {}) {
+  constructor(private readonly kernel: Kernel, private params: MoverParams, private readonly log: Logger, private readonly hooks: MoverHooks = {}, private readonly signal?: AbortSignal) {
     this.windows = [new RateWindow(params.promoteRate), new RateWindow(params.demoteRate)];
     this.batch = params.batchPages;
   }
 
+  /** New limits apply to the windows as they are: moves of the last second still count after a reload. */
   setParams(p: MoverParams): void {
     this.params = p;
-    this.windows[0] = new RateWindow(p.promoteRate);
-    this.windows[1] = new RateWindow(p.demoteRate);
+    this.windows[0].bytesPerSec = p.promoteRate;
+    this.windows[1].bytesPerSec = p.demoteRate;
     this.batch = Math.min(this.batch, p.batchPages);
   }
 
@@ -159,7 +160,7 @@ export class Mover {
     for (let wait = w.waitFor(this.kernel.now(), bytes); wait > 0; wait = w.waitFor(this.kernel.now(), bytes)) {
       totals.rateLimitedMs[dir]! += wait;
       this.hooks.onRateLimited?.(dir, wait / 1000);
-      await this.kernel.sleep(wait);
+      await this.kernel.sleep(wait, this.signal);
       if (this.stopRequested) return 0;
     }
     for (let k = 0; k < m; k++) {
@@ -251,7 +252,7 @@ export class Mover {
     }
     if (dir === Dir.PROMOTE) totals.promotedBytes += movedBytes;
     else totals.demotedBytes += movedBytes;
-    this.callLog[dir]!.push({ t: t0, bytes: movedBytes });
+    this.peaks[dir]!.record(t0, movedBytes);
     for (const [src, [pages, b]] of bySource) this.hooks.onMoved?.(dir, src, to, pages, b);
     await new Promise<void>((resolve) => setImmediate(resolve));
     return movedBytes;

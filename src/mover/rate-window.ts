@@ -9,7 +9,7 @@ export class RateWindow {
   private head = 0;
   private inWindow = 0;
 
-  constructor(readonly bytesPerSec: number) {}
+  constructor(public bytesPerSec: number) {}
 
   private expire(nowMs: number): void {
     while (this.head < this.t.length && this.t[this.head]! <= nowMs - 1000) {
@@ -45,15 +45,29 @@ export class RateWindow {
   }
 }
 
-/** Largest bytes moved in any 1 s window of a (time ms, bytes) log: what the limits promise. */
-export function maxOverWindows(log: readonly { t: number; bytes: number }[]): number {
-  let best = 0;
-  let sum = 0;
-  let j = 0;
-  for (let i = 0; i < log.length; i++) {
-    sum += log[i]!.bytes;
-    while (log[j]!.t <= log[i]!.t - 1000) sum -= log[j++]!.bytes;
-    best = Math.max(best, sum);
+/**
+ * The largest bytes moved in any 1 s window so far, kept as moves happen: memory bounded by the
+ * moves of the last second, however long the daemon runs (what the limits promise, reported).
+ */
+export class PeakRate {
+  private readonly t: number[] = [];
+  private readonly b: number[] = [];
+  private sum = 0;
+  peak = 0;
+
+  record(nowMs: number, bytes: number): void {
+    this.t.push(nowMs);
+    this.b.push(bytes);
+    this.sum += bytes;
+    while (this.t[0]! <= nowMs - 1000) {
+      this.t.shift();
+      this.sum -= this.b.shift()!;
+    }
+    this.peak = Math.max(this.peak, this.sum);
   }
-  return best;
+
+  /** entries held: at most the moves of the last second */
+  get size(): number {
+    return this.t.length;
+  }
 }

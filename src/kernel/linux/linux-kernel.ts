@@ -1,3 +1,4 @@
+import { abortableDelay } from '../delay.js';
 import { performance } from 'node:perf_hooks';
 import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport } from '../types.js';
 import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
@@ -38,8 +39,8 @@ export class LinuxKernel implements Kernel {
     return performance.now();
   }
 
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return abortableDelay(ms, signal);
   }
 
   topology(): RawTopology {

@@ -7,6 +7,7 @@ import type { Scenario, ScenarioProcess } from './scenario.js';
 import { ABSENT, SimProcess } from './sim-process.js';
 import { Prng } from './prng.js';
 import { oracleTopFraction } from './oracle.js';
+import { abortableDelay } from '../delay.js';
 
 /** move_pages stopped after a batch with failures: status of that batch and after is unwritten */
 class StopEarly {
@@ -252,9 +253,9 @@ export class SimKernel implements Kernel {
     return this.clockMs;
   }
 
-  async sleep(ms: number): Promise<void> {
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.advance(ms);
-    if (Number.isFinite(this.pace)) await new Promise((r) => setTimeout(r, ms / this.pace));
+    if (Number.isFinite(this.pace)) await abortableDelay(ms / this.pace, signal);
     else await new Promise<void>((r) => setImmediate(r));
   }
 
