@@ -18,6 +18,7 @@ export function decodeCommand(y: Argv): Argv {
       } catch (e) {
         throw new TierdError('IO', `cannot read ${file}: ${fsErrorCode(e) ?? String(e)}`, 'give a dump file or pipe one on stdin');
       }
+      if (bytes.length === 0) throw new TierdError('DECODE', `${file === '-' ? 'stdin' : file} is empty: no idle_pages records`, 'give a dump made by reading /proc/PID/idle_pages (tierd decode FILE)');
       const dec = new IdlePagesDecoder({ merge: false });
       const batch = new RunBatch(Math.max(16, bytes.length));
       let failure: DecodeError | null = null;

@@ -279,7 +279,7 @@ export class Planner {
         plan.demoteBytes += list.bytes(Dir.DEMOTE);
       }
     }
-    if (hotWant > promoteBudget) plan.notes.push(`fast tier short: ${hotWant - promoteBudget} hot bytes stay on slower tiers this period`);
+    if (hotWant > promoteBudget) plan.notes.push(`fast tier short: ${Math.round(hotWant - promoteBudget)} hot bytes stay on slower tiers this period`);
     return plan;
   }
 
