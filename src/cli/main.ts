@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     .help()
     .fail((msg, err) => {
       if (err) fail(err);
-      process.stderr.write(`tierd: ${msg} (see tierd --help)\n`);
+      process.stderr.write(`tierd: ${msg.replace(/\s*\n\s*/g, ' ')} (see tierd --help)\n`);
       process.exit(EXIT.usage);
     })
     .parseAsync();

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { Daemon } from '../daemon/daemon.js';
 import { MoveLog } from '../mover/dry-run.js';
-import { makeKernel, makeLogger, resolveConfig } from './common.js';
+import { checkExplicitPids, makeKernel, makeLogger, resolveConfig, withFlags } from './common.js';
 import { TierdError } from '../util/errors.js';
 
 export function planCommand(y: Argv): Argv {
@@ -11,27 +11,29 @@ export function planCommand(y: Argv): Argv {
     (a) =>
       a
         .option('pid', { type: 'number', array: true, describe: 'target process (repeatable)' })
+        .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'log level (default warn)' })
         .option('walks', { type: 'number', describe: 'walks in the period' })
         .option('interval', { type: 'string', describe: 'time between walks, e.g. 1s' })
         .option('json', { type: 'boolean', default: false })
         .option('config', { type: 'string' })
         .option('sim', { type: 'string', describe: 'plan on a simulated host from this scenario' }),
     async (argv) => {
-      const { config } = resolveConfig(argv, false);
+      const { config: base } = resolveConfig(argv, false);
       const pids = argv.pid ?? [];
-      if (pids.length === 0 && argv.sim === undefined && config.targets.pids.length === 0 && config.targets.comm === undefined && config.targets.cgroup === undefined) {
+      if (pids.length === 0 && argv.sim === undefined && base.targets.pids.length === 0 && base.targets.comm === undefined && base.targets.cgroup === undefined) {
         throw new TierdError('USAGE', 'no target', 'name one with --pid PID');
       }
-      if (pids.length > 0) config.targets = { ...config.targets, pids, comm: undefined, cgroup: undefined };
-      if (argv.walks !== undefined) config.scan.walks = argv.walks;
-      if (argv.interval !== undefined) {
-        const { parseDuration } = await import('../util/units.js');
-        const ms = parseDuration(argv.interval);
-        if (ms === undefined) throw new TierdError('USAGE', `--interval: "${argv.interval}" is not a duration`, 'use e.g. 500ms or 1s');
-        config.scan.interval = ms;
-      }
-      const kernel = makeKernel(argv);
-      const log = makeLogger({ ...argv, 'log-level': argv['log-level'] as string | undefined ?? 'warn' }, config);
+      const flags: Parameters<typeof withFlags>[1] = [];
+      if (argv.walks !== undefined) flags.push({ flag: '--walks', path: ['scan', 'walks'], value: argv.walks });
+      if (argv.interval !== undefined) flags.push({ flag: '--interval', path: ['scan', 'interval'], value: argv.interval });
+      const config = withFlags(base, flags);
+      const kernel0 = makeKernel(argv);
+      if (pids.length > 0) {
+        checkExplicitPids(kernel0, pids, 'flag');
+        config.targets = { ...config.targets, pids, comm: undefined, cgroup: undefined };
+      } else checkExplicitPids(kernel0, config.targets.pids, 'config');
+      const kernel = kernel0;
+      const log = makeLogger({ ...argv, 'log-level': argv['log-level'] ?? 'warn' }, config);
       const moveLog = new MoveLog();
       const d = new Daemon(kernel, config, log, { dryRun: true, moveLog, maxPeriods: 1 });
       await d.run();

@@ -9,7 +9,7 @@ import { SimKernel } from '../kernel/sim/sim-kernel.js';
 import { summarize } from '../daemon/simulate.js';
 import { TierdError } from '../util/errors.js';
 import { formatBytes } from '../util/units.js';
-import { makeKernel, makeLogger, resolveConfig } from './common.js';
+import { checkExplicitPids, makeKernel, makeLogger, resolveConfig, withFlags } from './common.js';
 import { periodLine } from './period-line.js';
 
 export function runCommand(y: Argv): Argv {
@@ -28,10 +28,13 @@ export function runCommand(y: Argv): Argv {
         .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const }),
     async (argv) => {
       const sim = argv.sim !== undefined;
-      const { config, file } = resolveConfig(argv, !sim);
-      if (argv['metrics-listen'] !== undefined) config.metrics.listen = argv['metrics-listen'];
+      const { config: base, file } = resolveConfig(argv, !sim);
+      const config = argv['metrics-listen'] === undefined ? base : withFlags(base, [{ flag: '--metrics-listen', path: ['metrics', 'listen'], value: argv['metrics-listen'] }]);
+      if (argv.pace !== undefined && !(argv.pace > 0 && Number.isFinite(argv.pace))) throw new TierdError('USAGE', `--pace: ${argv.pace} is not a positive number of simulated seconds per second`, 'e.g. --pace 8');
+      if (argv.periods !== undefined && !(Number.isInteger(argv.periods) && argv.periods >= 1)) throw new TierdError('USAGE', `--periods: ${argv.periods} is not a whole number of periods ≥ 1`, 'e.g. --periods 10');
       const log = makeLogger(argv, config);
       const kernel = makeKernel(argv, argv.pace);
+      checkExplicitPids(kernel, config.targets.pids, 'config');
       const metrics = new Metrics();
       const moveLog = argv['dry-run'] ? new MoveLog() : null;
       const simKernel = kernel instanceof SimKernel ? kernel : null;

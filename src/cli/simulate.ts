@@ -15,11 +15,11 @@ export function simulateCommand(y: Argv): Argv {
         .positional('scenario', { type: 'string', demandOption: true })
         .option('config', { type: 'string' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per period, then {"summary":…}' })
-        .option('log-level', { type: 'string', default: 'warn' }),
+        .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, default: 'warn' as const }),
     async (argv) => {
       const scenario = loadScenario(argv.scenario!);
       const config = argv.config !== undefined ? loadConfig(argv.config) : defaultConfig();
-      const log = createLogger({ level: argv['log-level'] as 'warn', format: 'auto' });
+      const log = createLogger({ level: argv['log-level'], format: 'auto' });
       const run = await simulate(scenario, config, log, {
         onPeriod: (r, k) => {
           if (argv.json) process.stdout.write(JSON.stringify({ ...r, simulatedSeconds: k.now() / 1000, dramHitRatio: k.instantHitRatio(), oracleHitRatio: k.oracleHitRatio() }) + '\n');

@@ -159,7 +159,11 @@ export const zConfig = z.strictObject({
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),
-      listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT').default('127.0.0.1:9477'),
+      listen: z
+        .string()
+        .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT')
+        .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'the port must be 1..65535' })
+        .default('127.0.0.1:9477'),
     })
     .prefault({}),
   log: z

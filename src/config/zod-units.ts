@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { parseDuration, parseRate, parseSize, sizeUnitHint } from '../util/units.js';
 
 function unit(kind: string, parse: (v: string | number) => number | undefined, example: string) {
-  return z.union([z.string(), z.number()]).transform((v, ctx) => {
+  return z.unknown().transform((v, ctx) => {
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      ctx.addIssue({ code: 'custom', message: `expected a ${kind} like "${example}", found ${v === null || v === undefined ? 'nothing' : JSON.stringify(v)}` });
+      return z.NEVER;
+    }
     const n = parse(v);
     if (n === undefined) {
       const hint = typeof v === 'string' && kind !== 'duration' ? sizeUnitHint(v) : undefined;

@@ -91,6 +91,7 @@ export class Daemon {
     this.tracker = makeTracker(kernel, config.scan);
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
+    this.warnUnknownNodes();
   }
 
   get moverPeaks(): Mover['peaks'] {
@@ -193,8 +194,16 @@ export class Daemon {
     }
   }
 
+  /** nodes.map entries for nodes this host does not have are a typo or a stale config: say so */
+  private warnUnknownNodes(): void {
+    const have = new Set(this.kernel.topology().nodes.map((n) => n.id));
+    const unknown = Object.keys(this.config.nodes.map ?? {}).map(Number).filter((id) => !have.has(id));
+    if (unknown.length > 0) this.log.warn({ nodes: unknown, present: [...have] }, 'nodes.map names nodes this host does not have; their entries are ignored');
+  }
+
   private refreshTargets(): void {
     const procs = selectTargets(this.kernel, this.config.targets);
+    if (procs.length === 0 && this.period === 0) this.log.warn({ comm: this.config.targets.comm?.source, cgroup: this.config.targets.cgroup, minRss: this.config.targets.minRss }, 'no process matches the targets yet (tierd_targets is 0); tierd keeps looking every period');
     const keep = new Set<string>();
     for (const p of procs) {
       const key = identityKey(p);
@@ -293,6 +302,7 @@ export class Daemon {
     if (c.scan.interval !== 'auto') this.intervalMs = c.scan.interval;
     this.topo = this.readTopology();
     this.rebuildSpace();
+    this.warnUnknownNodes();
     this.log.info('configuration reloaded');
   }
 
