@@ -76,7 +76,7 @@ export function hotThreshold(c: Config): number {
 }
 
 const SIZE_KEYS = new Set(['minRss', 'minSize', 'bufferSize', 'periodCap']);
-const DURATION_KEYS = new Set(['interval', 'intervalMin', 'intervalMax', 'initialInterval', 'periodPause', 'callTarget']);
+const DURATION_KEYS = new Set(['interval', 'intervalMin', 'intervalMax', 'initialInterval', 'periodPause', 'settledPauseMax', 'callTarget']);
 const RATE_KEYS = new Set(['promoteRate', 'demoteRate']);
 
 /**

@@ -74,6 +74,12 @@ export const zScan = z
     initialInterval: zDuration.prefault('500ms').refine(atLeastAMs, { message: MS }),
     /** pause between periods, after migration */
     periodPause: zDuration.prefault('0s'),
+    /**
+     * after a period that moved (almost) nothing, the pause before the next one doubles up to
+     * this (from one interval); a period that moves resets it. Walks cost CPU in proportion to
+     * the memory walked, and a placed workload needs no walk every interval. 0 = never pause
+     */
+    settledPauseMax: zDuration.prefault('8s'),
     /** largest idle_pages read (64KiB–1MiB) */
     bufferSize: zSize.prefault('256KiB'),
     /** open flags: SCAN_HUGE_PAGE, SCAN_SKIM_IDLE, SCAN_DIRTY_PAGE */

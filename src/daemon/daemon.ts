@@ -75,6 +75,8 @@ export class Daemon {
   /** consecutive periods with ping-pong well under its limit (the gap relaxes after a window of them) */
   private calmPeriods = 0;
   private refusalLogged = false;
+  /** extra pause between periods while placement is settled (scan.settledPauseMax) */
+  private settledPause = 0;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
   private stopping = false;
   /** aborted by stop(): interval sleeps and rate-limit waits end at once */
@@ -121,7 +123,8 @@ export class Daemon {
         if (this.opts.untilMs !== undefined && this.kernel.now() >= this.opts.untilMs) break;
         await this.runPeriod();
         if (this.stopping) break;
-        if (this.config.scan.periodPause > 0) await this.kernel.sleep(this.config.scan.periodPause, this.abort.signal);
+        const pause = this.config.scan.periodPause + this.settledPause;
+        if (pause > 0) await this.kernel.sleep(pause, this.abort.signal);
       }
     } finally {
       this.tracker.close?.(); // DAMON: remove our kdamonds
@@ -229,6 +232,7 @@ export class Daemon {
     }
     this.tuneInterval(plan);
     this.watchPingPong(totals);
+    this.backOffWhenSettled(plan, totals);
     this.period++;
   }
 
@@ -256,6 +260,22 @@ export class Daemon {
     next = Math.min(s.intervalMax, Math.max(s.intervalMin * 2 ** this.extraColdPeriods, next));
     if (Math.abs(next - this.intervalMs) > 1e-9) this.log.debug({ from: this.intervalMs, to: next, hotBytes: hot, targetBytes: target }, 'scan interval tuned');
     this.intervalMs = next;
+  }
+
+  /**
+   * A period that moved next to nothing (under 0.1% of the tracked memory, or 2 MiB) doubles the
+   * pause before the next one, up to scan.settledPauseMax; any period with real work resets it.
+   * A placed workload then costs a few walks a minute instead of N per period, and a hot-set
+   * shift waits at most that pause longer to be seen.
+   */
+  private backOffWhenSettled(plan: Plan, totals: MoveTotals): void {
+    const max = this.config.scan.settledPauseMax;
+    const tracked = plan.trackedBytes.reduce((s, v) => s + v, 0);
+    const moved = totals.promotedBytes + totals.demotedBytes;
+    const settled = moved <= Math.max(2 * 2 ** 20, 0.001 * tracked) && plan.promoteBytes + plan.demoteBytes <= Math.max(2 * 2 ** 20, 0.001 * tracked);
+    const next = settled && max > 0 ? Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
+    if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
+    this.settledPause = next;
   }
 
   /**
