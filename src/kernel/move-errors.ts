@@ -2,7 +2,7 @@ import { ERRNO, TierdError, errnoName } from '../util/errors.js';
 import { MPOL_MF_MOVE_ALL } from './types.js';
 
 /**
- * What a whole-call move_pages errno means for an operator (kernel-facts §1.1), as the error
+ * What a whole-call move_pages errno means for an operator (docs/spec/kernel-facts.md §1.1), as the error
  * tierd reports. ENOMEM/ENODEV/ESRCH are handled by the mover; the rest stop the daemon.
  */
 export function explainMoveError(errno: number, pid: number, flags: number): TierdError {

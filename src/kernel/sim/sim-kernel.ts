@@ -427,7 +427,7 @@ export class SimKernel implements Kernel {
         else if (p.shared[idx] === 1 && (flags & MPOL_MF_MOVE_ALL) === 0) st = -ERRNO.EACCES;
         else if (k.busy > 0 && this.rng.next() < k.busy) st = -ERRNO.EBUSY;
         if (st !== null) {
-          // an entry that is not queued flushes the batch (kernel-facts §1.1)
+          // an entry that is not queued flushes the batch (docs/spec/kernel-facts.md §1.1)
           flush();
           status[i] = st;
         } else {
