@@ -161,3 +161,13 @@ test('dry-run moves nothing and prints exactly the plan a real run then executes
   assert.deepEqual(Object.keys(line), ['pid', 'comm', 'start', 'pages', 'bytes', 'pageSize', 'from', 'to', 'direction', 'reason', 'count', 'walks']);
   assert.match(dry.table(), /^PID\s+COMM\s+RANGE\s+SIZE\s+FROM→TO\s+REASON/);
 });
+
+test('the first period plans after half its walks: a fresh hot set is promoted without waiting a whole period', async () => {
+  const { reports, kernel } = await runSim(hotset(), FAST, { maxPeriods: 1 });
+  const r = reports[0]!;
+  // N = 5 walks at 500 ms: a whole first period would be a priming walk and 5 intervals (2.5 s)
+  assert.ok(r.durationMs < 2000, `first period took ${r.durationMs} ms of simulated time`);
+  assert.ok(r.promotedBytes > 0, 'the hot set was promoted in it');
+  assert.ok(fractionOn(kernel, 0, isHot) >= 0.99, `hot set in DRAM after the first period: ${fractionOn(kernel, 0, isHot)}`);
+  assert.ok(fractionOn(kernel, 0, (p, i) => !isHot(p, i)) < 0.001, 'no cold page promoted on the shorter evidence');
+});

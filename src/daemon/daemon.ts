@@ -144,12 +144,16 @@ export class Daemon {
       this.lastWalkEndMs = this.kernel.now();
     }
     let lastWalk = this.kernel.now() - this.lastWalkEndMs;
-    for (let w = 0; w < N && !this.stopping; w++) {
+    // the first period plans after half its walks: a fresh target's clear hot set should not
+    // wait a whole period (the rank scales counts by the walks that saw a page)
+    const walks = this.period === 0 ? Math.ceil(N / 2) : N;
+    for (let w = 0; w < walks && !this.stopping; w++) {
       await this.kernel.sleep(Math.max(0, this.intervalMs - lastWalk), this.abort.signal);
       const t0 = this.kernel.now();
       await this.walkAll(this.space);
       lastWalk = this.kernel.now() - t0;
     }
+    this.skipWalks(N - walks);
     this.lastWalkEndMs = this.kernel.now();
     const live = [...this.targets.values()].filter((t) => !t.gone);
     if (this.log.isLevelEnabled('debug')) {
@@ -164,6 +168,17 @@ export class Daemon {
     this.endPeriod(plan, totals);
     this.opts.onPeriod?.(report, plan);
     return report;
+  }
+
+  /** Walks not made this period: every page misses them, so only the walks made are evidence. */
+  private skipWalks(n: number): void {
+    for (let k = 0; k < n; k++) {
+      for (const t of this.targets.values()) {
+        if (t.gone) continue;
+        t.heat.beginWalk();
+        t.heat.endWalk();
+      }
+    }
   }
 
   private async walkAll(space: StateSpace | null): Promise<void> {
