@@ -97,7 +97,7 @@ export const zPolicy = z
      * pages accessed in at least this many walks (below the hot threshold) fill the fast tier's
      * free room beyond the headroom, highest count first; 0 = only hot pages are promoted
      */
-    fillThreshold: z.number().int().min(0).max(15).default(2),
+    fillThreshold: z.number().int().min(0).max(15).default(3),
     /** cold = accessed in at most this many walks ... */
     coldThreshold: z.number().int().min(0).max(14).default(0),
     /** ... in this many consecutive periods */

@@ -4,7 +4,7 @@ import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport } fro
 import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../../targets/maps.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
-import { readTopology } from './sysfs-topology.js';
+import { readNodeFree, readTopology } from './sysfs-topology.js';
 import { listProcesses, readMaps, readProcess } from './procfs.js';
 import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
@@ -19,6 +19,9 @@ export interface LinuxKernelOptions {
   sysRoot?: string;
 }
 
+/** How long the slow-changing facts of the topology are kept (free memory is always fresh). */
+const TOPOLOGY_TTL_MS = 30_000;
+
 /** The real host: procfs, sysfs, and move_pages(2) through koffi. */
 export class LinuxKernel implements Kernel {
   readonly kind = 'linux' as const;
@@ -29,6 +32,8 @@ export class LinuxKernel implements Kernel {
   private swYoung: boolean | null = null;
   private phys: PhysPages | null = null;
   private damonCtl: Damon | null = null;
+  private topo: RawTopology | null = null;
+  private topoAt = 0;
 
   constructor(opts: LinuxKernelOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
@@ -43,8 +48,29 @@ export class LinuxKernel implements Kernel {
     return abortableDelay(ms, signal);
   }
 
+  /**
+   * Nodes, tiers, distances, HMAT and watermarks change with hotplug or an admin's write, not
+   * from one period to the next: they are read in full at most every TOPOLOGY_TTL_MS, while free
+   * memory is read fresh on every call (a few dozen files and /proc/zoneinfo per read were a
+   * tenth of tierd's CPU in the VM profile).
+   */
   topology(): RawTopology {
-    return readTopology(this.sysRoot, this.procRoot);
+    const now = performance.now();
+    if (this.topo === null || now - this.topoAt > TOPOLOGY_TTL_MS) {
+      this.topo = readTopology(this.sysRoot, this.procRoot);
+      this.topoAt = now;
+      return this.topo;
+    }
+    const nodes = this.topo.nodes.map((n) => {
+      const free = readNodeFree(this.sysRoot, n.id);
+      return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: free };
+    });
+    // a node that went away is worth a full read at once
+    if (nodes.some((n, i) => n.online !== this.topo!.nodes[i]!.online)) {
+      this.topo = null;
+      return this.topology();
+    }
+    return { ...this.topo, nodes };
   }
 
   processes(): ProcessInfo[] {

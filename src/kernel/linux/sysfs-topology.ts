@@ -1,7 +1,13 @@
 import type { NodeInfo, RawTopology } from '../types.js';
 import { listDir, parseList, readInt, readText } from './files.js';
 
-/** Read every NUMA node's facts from sysfs; nothing is cached, nodes come and go. */
+/** Free memory per node now (nodeN/meminfo), for a cached topology between full reads. */
+export function readNodeFree(sysRoot: string, id: number): number | undefined {
+  const t = readText(`${sysRoot}/devices/system/node/node${id}/meminfo`);
+  return t === undefined ? undefined : parseNodeMeminfo(t).free;
+}
+
+/** Read every NUMA node's facts from sysfs and procfs. */
 export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   const base = `${sysRoot}/devices/system/node`;
   const online = new Set(parseList(readText(`${base}/online`)));
