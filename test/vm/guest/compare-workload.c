@@ -10,7 +10,8 @@
  *     touches SIZE_MIB on the node it runs on, then one page per second: rarely-touched memory
  *     that fills DRAM (the "DRAM nearly full" scenario).
  *
- * All memory of shift/zipf is placed on node 1 after it is touched (the worst start). The
+ * All memory of shift/zipf is placed on node 1 after it is touched (the worst start), in 4 KiB
+ * pages (MADV_NOHUGEPAGE: a THP would mix hot and cold extents). The
  * workload prints one JSON line with its layout: base, size, and per 4 KiB page the share of
  * accesses it gets ("shares": run-length list of [pages, share per page]) for each phase, then
  * one line per second: {"t":S,"ops":N} (accesses done in that second). It is the ground truth
@@ -44,6 +45,10 @@ static char *map_on_node1(unsigned long size) {
   char *raw = mmap(0, size + 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) { perror("mmap"); exit(1); }
   char *mem = (char *)(((unsigned long)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
+  /* 4 KiB pages: the hot and warm extents start anywhere, so with THPs every 2 MiB unit would
+   * hold a mix, each contender could only move whole mixtures, and the page-level best would
+   * be out of reach for all of them (the VM boots with transparent_hugepage=always) */
+  madvise(mem, size, MADV_NOHUGEPAGE);
   unsigned long pages = size / PAGE;
   for (unsigned long i = 0; i < pages; i++) mem[i * PAGE] = 1;
   void *addrs[1024]; int nodes[1024], status[1024];
