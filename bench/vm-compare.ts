@@ -72,7 +72,9 @@ function mechanismCpu(r: Result, nothing: Result | undefined): number {
 function table(results: Result[]): string {
   const rows = ['| workload | kernel | contender | hit end of phase 1 / 2 (best) | time to 90% of best, start / shift | pages up / down / back | CPU of the mechanism | throughput vs nothing | alloc failures |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of results) {
-    const nothing = results.find((x) => x.workload === (r.workload === 'full-both' ? 'full' : r.workload) && x.contender === 'nothing');
+    // the "nothing" run of the same workload, on the same kernel where there is one
+    const base = results.filter((x) => x.workload === (r.workload === 'full-both' ? 'full' : r.workload) && x.contender === 'nothing');
+    const nothing = base.find((x) => x.kernel === r.kernel) ?? base[0];
     const tput = nothing ? r.opsPerSec.map((v, i) => f3(v / Math.max(1, nothing.opsPerSec[i]!))).join(' / ') : '-';
     const best = r.workload === 'full-both' ? r.bestAll : r.best;
     const reach = r.workload === 'full-both' && r.reachAll ? r.reachAll : r.reach;
