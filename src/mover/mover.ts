@@ -109,13 +109,10 @@ export class Mover {
   private async runBatch(list: PlanList, take: Int32Array, to: number, dir: number, plan: Plan, totals: MoveTotals, free: Map<number, number>, blocked: Set<number>, moveLog: MoveLog | null, topo: Topology): Promise<number> {
     const t = list.target;
     const pid = t.id.pid;
-    const now = this.kernel.process(pid);
-    if (now === null || now.starttime !== t.id.starttime) {
-      t.gone = true;
-      totals.outcomes[now === null ? O.gone : O.pid_reused]! += take.length;
-      if (now !== null) this.log.warn({ pid, was: t.id.starttime, now: now.starttime }, 'pid reused by another process; nothing moved');
-      return 0;
-    }
+    // a dry-run prints what the query finds, so it must be the target's; a real move is checked
+    // right before move_pages below (one /proc read per batch: under TCG batches shrink to a few
+    // dozen pages and two reads per batch were a fifth of tierd's CPU)
+    if (this.params.dryRun && !this.stillTarget(t, totals, take.length)) return 0;
     this.ensure(take.length);
     const addrs = this.addrs;
     const status = this.status;
@@ -168,13 +165,8 @@ export class Mover {
       moveLog?.add(pid, t.comm, list.addrs[e]!, 2 ** list.shift[e]!, this.from[k]!, to, dir, list.reason[e]!, list.count[e]!, plan.walks);
     }
     if (this.params.dryRun) return 0;
-    // the pid may have been reused since the query: check again right before the move
-    const again = this.kernel.process(pid);
-    if (again === null || again.starttime !== t.id.starttime) {
-      t.gone = true;
-      totals.outcomes[again === null ? O.gone : O.pid_reused]! += m;
-      return 0;
-    }
+    // the pid may have been reused since the walk: check right before the move
+    if (!this.stillTarget(t, totals, m)) return 0;
     this.nodes.fill(to, 0, m);
     status.fill(SENTINEL, 0, m);
     const t0 = this.kernel.now();
@@ -256,6 +248,16 @@ export class Mover {
     for (const [src, [pages, b]] of bySource) this.hooks.onMoved?.(dir, src, to, pages, b);
     await new Promise<void>((resolve) => setImmediate(resolve));
     return movedBytes;
+  }
+
+  /** Is the pid still the target's process (same starttime)? If not, its `n` pages are accounted and it is gone. */
+  private stillTarget(t: Target, totals: MoveTotals, n: number): boolean {
+    const now = this.kernel.process(t.id.pid);
+    if (now !== null && now.starttime === t.id.starttime) return true;
+    t.gone = true;
+    totals.outcomes[now === null ? O.gone : O.pid_reused]! += n;
+    if (now !== null) this.log.warn({ pid: t.id.pid, was: t.id.starttime, now: now.starttime }, 'pid reused by another process; nothing moved');
+    return false;
   }
 
   /** Where addrs[0..n) are now (query mode); false when the process is gone. */
