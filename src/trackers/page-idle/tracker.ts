@@ -200,7 +200,9 @@ export class PageIdleTracker implements Tracker {
     try {
       return io();
     } catch (e) {
-      if (e instanceof TierdError) throw e;
+      // only the kernel's refusals (an fs error with an errno code): a bug must still surface
+      const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+      if (e instanceof TierdError || typeof code !== 'string') throw e;
       this.refused++;
       this.lastRefusal = e instanceof Error ? e.message : String(e);
       return fallback;
