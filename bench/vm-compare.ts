@@ -5,8 +5,9 @@
 //   CONTENDERS="stock:nothing stock:nb ..." picks the runs (default: all below)
 //   WORKLOADS="shift zipf full full-both" picks the workloads; PHASE=seconds per phase (90)
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
+//   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,13 @@ const workloads = (process.env.WORKLOADS ?? 'shift zipf full full-both').split(/
 const phase = Number(process.env.PHASE ?? 90);
 const out = process.env.RESULTS ?? join(mkdtempSync(join(tmpdir(), 'tierd-compare-')), 'results.jsonl');
 
+function guestArgs(contender: string, workload: string): string {
+  const args = [`tierd.contender=${contender}`, `tierd.workload=${workload}`, `tierd.phase=${phase}`];
+  if (process.env.PROFILE === '1') args.push('tierd.profile=1');
+  if (process.env.TIERD_LOG) args.push(`tierd.log=${process.env.TIERD_LOG}`);
+  return args.join(' ');
+}
+
 /** One fresh boot: returns the guest's result, or null with the reason printed. */
 function boot(kernel: string, contender: string, workload: string): Result | null {
   // tierd manages only the workload except in full-both; the kernel's mechanisms see everything
@@ -46,10 +54,14 @@ function boot(kernel: string, contender: string, workload: string): Result | nul
   const r = spawnSync('bash', ['test/vm/run.sh'], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: `tierd.contender=${contender} tierd.workload=${workload} tierd.phase=${phase}${process.env.PROFILE === '1' ? ' tierd.profile=1' : ''}` },
+    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: guestArgs(contender, workload) },
     maxBuffer: 1 << 28,
   });
   const text = `${r.stdout}\n${r.stderr}`;
+  if (process.env.LOGS) {
+    mkdirSync(process.env.LOGS, { recursive: true });
+    writeFileSync(join(process.env.LOGS, `${kernel}-${contender}-${workload}.log`), text);
+  }
   const line = text.split('\n').find((l) => l.includes('COMPARE_RESULT '));
   process.stderr.write(`[bench:vm] ${kernel} ${contender} ${workload}: ${line ? 'done' : 'no result'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   if (process.env.PROFILE === '1') process.stderr.write(text.split('\n').filter((l) => /\[compare\] (prof|profile)/.test(l)).join('\n') + '\n');

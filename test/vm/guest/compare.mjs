@@ -5,6 +5,7 @@
 //   TIERD_CONTENDER  nothing | nb | damon | tierd-idle_pages | tierd-page_idle | tierd-damon
 //   TIERD_WORKLOAD   shift | zipf | full | full-both
 //   TIERD_PHASE      seconds per phase (the hot set moves once, after the first)
+//   TIERD_LOG        tierd's log level (warn); at info each period prints one compact line
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
@@ -12,6 +13,7 @@ import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
 const contender = process.env.TIERD_CONTENDER ?? 'nothing';
 const workload = process.env.TIERD_WORKLOAD ?? 'shift';
 const phaseS = Number(process.env.TIERD_PHASE ?? 90);
+const tierdLog = process.env.TIERD_LOG ?? 'warn';
 const SAMPLE_S = 2;
 const CLI = 'dist/src/cli/main.js';
 const PAGE = 4096;
@@ -151,6 +153,20 @@ function startDamonSchemes() {
   });
 }
 
+const MiB = (b) => (b / 2 ** 20).toFixed(0);
+/** one of tierd's JSON log lines, compact: a period as its timing, plan and moves, the rest cut */
+function tierdLine(l, t0) {
+  let r;
+  try {
+    r = JSON.parse(l);
+  } catch {
+    return l.slice(0, 300);
+  }
+  if (r.msg !== 'period') return l.slice(0, 300);
+  const sum = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+  return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages}`;
+}
+
 /** tierd's CPU profile (node --cpu-prof): self time per function, the top 30, as [compare] lines */
 function printProfile(dir) {
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
@@ -205,10 +221,10 @@ async function main() {
   if (contender.startsWith('tierd-')) {
     const tracker = contender.slice(6);
     const pids = workload === 'full-both' ? [w.proc.pid, filler.proc.pid] : [w.proc.pid];
-    writeFileSync('/tmp/compare.yaml', `targets: { pids: [${pids.join(', ')}], minRss: 0 }\nscan: { tracker: ${tracker} }\nmetrics: { enabled: false }\nlog: { level: warn, format: json }\n`);
+    writeFileSync('/tmp/compare.yaml', `targets: { pids: [${pids.join(', ')}], minRss: 0 }\nscan: { tracker: ${tracker} }\nmetrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
     const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
     tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    tierd.stderr.on('data', (d) => process.stdout.write(String(d).split('\n').filter((l) => l).map((l) => `[compare] tierd: ${l.slice(0, 300)}\n`).join('')));
+    tierd.stderr.on('data', (d) => process.stdout.write(String(d).split('\n').filter((l) => l).map((l) => `[compare] tierd: ${tierdLine(l, t0)}\n`).join('')));
   }
   const samples = [];
   const node = new Int32Array(pages);
