@@ -108,7 +108,7 @@ test('ENOMEM: promotions to a node that filled up stop for the period, nothing f
   const { reports, kernel } = await runSim(hotset(), FAST, {
     maxPeriods: 2,
     beforeMove: (k, plan) => {
-      if (plan.period === 0) k.spawn({ name: 'hog', memory: [{ size: 240 * 2 ** 20, pageSize: 4096, node: 0, shared: 0 }], phases: [{ at: 0, pattern: 'idle' }] });
+      if (plan.period === 0) k.spawn({ name: 'hog', memory: [{ size: 240 * 2 ** 20, pageSize: 4096, node: 0, shared: 0 }], phases: [{ at: 0, pattern: 'idle' }], startAt: 0 });
     },
   });
   assert.ok(kernel.nodeUsed(0) <= 256 * 2 ** 20);
@@ -170,4 +170,23 @@ test('the first period plans after half its walks: a fresh hot set is promoted w
   assert.ok(r.promotedBytes > 0, 'the hot set was promoted in it');
   assert.ok(fractionOn(kernel, 0, isHot) >= 0.99, `hot set in DRAM after the first period: ${fractionOn(kernel, 0, isHot)}`);
   assert.ok(fractionOn(kernel, 0, (p, i) => !isHot(p, i)) < 0.001, 'no cold page promoted on the shorter evidence');
+});
+
+test('a process that starts while the daemon runs is found within an interval and placed within its first half period', async () => {
+  const late = hotset({ duration: '30s' }).replace('  - name: kvstore\n', '  - name: kvstore\n    startAt: 12s\n');
+  const reports: { startedMs: number; durationMs: number; targets: number; promotedBytes: number }[] = [];
+  let placedAt = Infinity;
+  const { kernel } = await runSim(late, `${FAST}targets: { comm: kvstore, minRss: 0 }\n`, {
+    onPeriod: (r, k) => {
+      reports.push(r);
+      if (placedAt === Infinity && k.allProcesses().length > 0 && fractionOn(k, 0, isHot) >= 0.99) placedAt = k.now();
+    },
+  });
+  const found = reports.find((r) => r.targets > 0)!;
+  process.stdout.write(`# late process: started at 12 s, period with it began at ${(found.startedMs / 1000).toFixed(2)} s, hot set placed at ${(placedAt / 1000).toFixed(2)} s\n`);
+  // interval 500 ms: a target-less daemon looks every interval, not every period plus a settled pause
+  assert.ok(found.startedMs <= 12_000 + 500 + 1, `found at ${found.startedMs} ms`);
+  // priming walk, 3 walks of 500 ms (half of N = 5), then the moves
+  assert.ok(placedAt <= 12_000 + 500 + 2_500, `placed at ${placedAt} ms`);
+  assert.ok(fractionOn(kernel, 0, (p, i) => !isHot(p, i)) < 0.001, 'no cold page promoted');
 });

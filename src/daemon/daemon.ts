@@ -135,24 +135,9 @@ export class Daemon {
     this.applyPending();
     const started = this.kernel.now();
     this.topo = this.readTopology();
-    this.refreshTargets();
+    const fresh = this.refreshTargets();
     const N = this.config.scan.walks;
-    // every counted walk sees the bits of exactly one interval: bits older than that (process
-    // start, migration, pause) are cleared by an uncounted priming walk
-    if (this.lastWalkEndMs === null || started - this.lastWalkEndMs > 2 * this.intervalMs) {
-      await this.walkAll(null);
-      this.lastWalkEndMs = this.kernel.now();
-    }
-    let lastWalk = this.kernel.now() - this.lastWalkEndMs;
-    // the first period plans after half its walks: a fresh target's clear hot set should not
-    // wait a whole period (the rank scales counts by the walks that saw a page)
-    const walks = this.period === 0 ? Math.ceil(N / 2) : N;
-    for (let w = 0; w < walks && !this.stopping; w++) {
-      await this.kernel.sleep(Math.max(0, this.intervalMs - lastWalk), this.abort.signal);
-      const t0 = this.kernel.now();
-      await this.walkAll(this.space);
-      lastWalk = this.kernel.now() - t0;
-    }
+    const walks = await this.walkPeriod(started, fresh);
     this.skipWalks(N - walks);
     this.lastWalkEndMs = this.kernel.now();
     const live = [...this.targets.values()].filter((t) => !t.gone);
@@ -170,6 +155,37 @@ export class Daemon {
     return report;
   }
 
+  /**
+   * The period's walks; returns how many were made. Every counted walk sees the bits of exactly
+   * one interval: bits older than that (process start, migration, pause) are cleared by an
+   * uncounted priming walk, of every target after a gap, else of the targets new this period.
+   * A period whose targets are all new plans after half its walks: a fresh target's clear hot
+   * set should not wait a whole period (the rank scales counts by the walks that saw a page).
+   * With no target there is nothing to walk: the period is one interval, so a process that
+   * appears is found within an interval, not a period.
+   */
+  private async walkPeriod(started: number, fresh: Target[]): Promise<number> {
+    const live = [...this.targets.values()].filter((t) => !t.gone);
+    if (live.length === 0) {
+      await this.kernel.sleep(this.intervalMs, this.abort.signal);
+      return 0;
+    }
+    if (this.lastWalkEndMs === null || started - this.lastWalkEndMs > 2 * this.intervalMs) {
+      await this.walkAll(null);
+      this.lastWalkEndMs = this.kernel.now();
+    } else if (fresh.length > 0) await this.walkAll(null, fresh);
+    const N = this.config.scan.walks;
+    const walks = fresh.length === live.length ? Math.ceil(N / 2) : N;
+    let lastWalk = this.kernel.now() - this.lastWalkEndMs;
+    for (let w = 0; w < walks && !this.stopping; w++) {
+      await this.kernel.sleep(Math.max(0, this.intervalMs - lastWalk), this.abort.signal);
+      const t0 = this.kernel.now();
+      await this.walkAll(this.space);
+      lastWalk = this.kernel.now() - t0;
+    }
+    return walks;
+  }
+
   /** Walks not made this period: every page misses them, so only the walks made are evidence. */
   private skipWalks(n: number): void {
     for (let k = 0; k < n; k++) {
@@ -181,10 +197,10 @@ export class Daemon {
     }
   }
 
-  private async walkAll(space: StateSpace | null): Promise<void> {
+  private async walkAll(space: StateSpace | null, only?: Target[]): Promise<void> {
     const t0 = this.kernel.now();
     let scanned = 0;
-    for (const t of this.targets.values()) {
+    for (const t of only ?? this.targets.values()) {
       if (t.gone) continue;
       const maps = this.kernel.maps(t.id.pid);
       const now = this.kernel.process(t.id.pid);
@@ -219,21 +235,26 @@ export class Daemon {
     if (unknown.length > 0) this.log.warn({ nodes: unknown, present: [...have] }, 'nodes.map names nodes this host does not have; their entries are ignored');
   }
 
-  private refreshTargets(): void {
+  /** Follow the selectors; returns the targets new this period. */
+  private refreshTargets(): Target[] {
     const procs = selectTargets(this.kernel, this.config.targets);
     if (procs.length === 0 && this.period === 0) this.log.warn({ comm: this.config.targets.comm?.source, cgroup: this.config.targets.cgroup, minRss: this.config.targets.minRss }, 'no process matches the targets yet (tierd_targets is 0); tierd keeps looking every period');
     const keep = new Set<string>();
+    const fresh: Target[] = [];
     for (const p of procs) {
       const key = identityKey(p);
       keep.add(key);
       if (!this.targets.has(key)) {
-        this.targets.set(key, { id: { pid: p.pid, starttime: p.starttime }, comm: p.comm, heat: new HeatTable(this.space), history: new MoveHistory(), ranges: new Float64Array(0), gone: false });
+        const t: Target = { id: { pid: p.pid, starttime: p.starttime }, comm: p.comm, heat: new HeatTable(this.space), history: new MoveHistory(), ranges: new Float64Array(0), gone: false };
+        this.targets.set(key, t);
+        fresh.push(t);
         this.log.info({ pid: p.pid, comm: p.comm }, 'new target');
       }
     }
     for (const [key, t] of this.targets) if (!keep.has(key) || t.gone) this.targets.delete(key);
     this.tracker.setTargets?.([...this.targets.values()].map((t) => t.id.pid));
     this.opts.metrics?.targets.set(this.targets.size);
+    return fresh;
   }
 
   private endPeriod(plan: Plan, totals: MoveTotals): void {
@@ -287,7 +308,8 @@ export class Daemon {
     const max = this.config.scan.settledPauseMax;
     const tracked = plan.trackedBytes.reduce((s, v) => s + v, 0);
     const moved = totals.promotedBytes + totals.demotedBytes;
-    const settled = moved <= Math.max(2 * 2 ** 20, 0.001 * tracked) && plan.promoteBytes + plan.demoteBytes <= Math.max(2 * 2 ** 20, 0.001 * tracked);
+    // nothing tracked is not settled: a process that appears must be found within an interval
+    const settled = tracked > 0 && moved <= Math.max(2 * 2 ** 20, 0.001 * tracked) && plan.promoteBytes + plan.demoteBytes <= Math.max(2 * 2 ** 20, 0.001 * tracked);
     const next = settled && max > 0 ? Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
     this.settledPause = next;

@@ -46,6 +46,8 @@ const zProcess = z.strictObject({
   pid: z.number().int().min(2).optional(),
   memory: z.array(zVma).min(1),
   phases: z.array(zPhase).min(1).default([{ at: 0, pattern: 'idle' }]),
+  /** start at this simulated time (a process that appears while the daemon runs) */
+  startAt: zDuration.default(0),
   /** exit at this simulated time */
   exitAt: zDuration.optional(),
 });

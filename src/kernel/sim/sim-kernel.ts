@@ -57,6 +57,8 @@ export class SimKernel implements Kernel {
   private readonly procs = new Map<number, SimProcess>();
   private readonly dead: SimProcess[] = [];
   private nextPid = 1000;
+  /** scenario processes that start later, by start time */
+  private unborn: ScenarioProcess[] = [];
   private readonly rng: Prng;
   private readonly pace: number;
   private readonly privileged: boolean;
@@ -84,7 +86,8 @@ export class SimKernel implements Kernel {
         scenario.nodes.map((o) => [o.id, n.distance?.[String(o.id)] ?? (o.id === n.id ? 10 : 10 + 10 * Math.abs(o.tier - n.tier) + 1)]),
       ),
     }));
-    for (const p of scenario.processes) this.spawn(p);
+    for (const p of scenario.processes) if (p.startAt <= 0) this.spawn(p);
+    this.unborn = scenario.processes.filter((p) => p.startAt > 0).sort((a, b) => a.startAt - b.startAt);
     this.advancePhases();
   }
 
@@ -210,6 +213,7 @@ export class SimKernel implements Kernel {
         const next = Math.min(p.nextPhaseAt(nowSec), p.exitAt !== undefined ? p.exitAt / 1000 : Infinity);
         if (next !== Infinity) step = Math.min(step, Math.max(0, (next - nowSec) * 1000));
       }
+      if (this.unborn.length > 0) step = Math.min(step, Math.max(0, this.unborn[0]!.startAt - this.clockMs));
       step = Math.max(step, Math.min(remaining, 0.001));
       this.integrate(step / 1000);
       this.clockMs += step;
@@ -237,6 +241,7 @@ export class SimKernel implements Kernel {
 
   private advancePhases(): void {
     const nowSec = this.clockMs / 1000;
+    while (this.unborn.length > 0 && this.unborn[0]!.startAt <= this.clockMs) this.spawn(this.unborn.shift()!);
     for (const p of [...this.procs.values()]) {
       if (p.exitAt !== undefined && p.exitAt / 1000 <= nowSec) {
         this.exit(p.pid);
