@@ -3,18 +3,23 @@ import { Reason } from './plan.js';
 /** Direction of a move. */
 export const Dir = { PROMOTE: 0, DEMOTE: 1 } as const;
 
-/** A move made on the strength of a hot count (high side) or of a low one (every other reason). */
-const highSide = (reason: number): boolean => reason === Reason.HOT;
+/**
+ * The evidence a move was made on: a hot count (hot), a count at or above the fill threshold
+ * but under the hot one (fill, exchange), or a confirmed-cold count (cold).
+ */
+const evidence = (reason: number): number => (reason === Reason.HOT ? 2 : reason === Reason.COLD ? 0 : 1);
 
 /**
  * Recent moves of one process, page address → (period, reason, direction). Bounded by what the
  * rate limits let move within the window, never by the size of the process.
  *
- * A ping-pong is a page moved back within the window while its own access count stayed on the
- * same side of the hot threshold: the policy changed its mind, the page did not. A page promoted
- * hot and demoted cold after its accesses stopped (a hot-set shift) is not one, nor is a page
- * promoted into free room (fill) whose room an exchange reclaimed for a hotter page: that is
- * what fill room is for.
+ * A ping-pong is a page moved back within the window on the same class of evidence as its
+ * last move: the policy changed its mind, the page did not. A page whose accesses changed is
+ * not one: promoted hot or by fill and demoted confirmed-cold after its accesses stopped (a
+ * hot-set shift), or demoted cold and promoted when they came back. Nor is a page promoted
+ * into free room (fill) whose room an exchange reclaimed for a hotter page: that is what fill
+ * room is for. What remains is a page exchanged out and filled back in while its count stayed
+ * where it was.
  */
 export class MoveHistory {
   private readonly moves = new Map<number, number>();
@@ -32,7 +37,7 @@ export class MoveHistory {
     this.moves.set(addr, period * 8 + reason * 2 + dir);
     if (e === undefined || (e & 1) === dir || period - Math.floor(e / 8) > window) return false;
     const was = (e >>> 1) & 3;
-    if (highSide(was) !== highSide(reason)) return false;
+    if (evidence(was) !== evidence(reason)) return false;
     if (was === Reason.FILL && reason === Reason.EXCHANGE) return false;
     this.pingPongs++;
     return true;
