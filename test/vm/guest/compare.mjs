@@ -5,15 +5,15 @@
 //   TIERD_CONTENDER  nothing | nb | damon | tierd-idle_pages | tierd-page_idle | tierd-damon
 //   TIERD_WORKLOAD   shift | zipf | full | full-both
 //   TIERD_PHASE      seconds per phase (the hot set moves once, after the first)
-//   TIERD_LOG        tierd's log level (warn); at info each period prints one compact line
+//   TIERD_LOG        tierd's log level (info: each period prints one compact line)
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
 
 const contender = process.env.TIERD_CONTENDER ?? 'nothing';
 const workload = process.env.TIERD_WORKLOAD ?? 'shift';
 const phaseS = Number(process.env.TIERD_PHASE ?? 90);
-const tierdLog = process.env.TIERD_LOG ?? 'warn';
+const tierdLog = process.env.TIERD_LOG ?? 'info';
 const SAMPLE_S = 2;
 const CLI = 'dist/src/cli/main.js';
 const PAGE = 4096;
@@ -53,9 +53,14 @@ function kthreadCpu(re) {
 }
 const vmstat = () => Object.fromEntries(readFileSync('/proc/vmstat', 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([a, b]) => [a, Number(b)]));
 
+const WORKLOAD = 'test/vm/guest/compare-workload';
+/** the same program under another name: its comm tells tierd's selector it is not the workload */
+const FILLER = '/tmp/compare-filler';
+
 /** Start a compare-workload; resolves with its layout line, and follows its ops lines. */
-function startWorkload(args) {
-  const p = spawn('test/vm/guest/compare-workload', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+function startWorkload(args, exe = WORKLOAD) {
+  if (exe !== WORKLOAD && !existsSync(exe)) symlinkSync(`${process.cwd()}/${WORKLOAD}`, exe);
+  const p = spawn(exe, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const ops = [];
   let buf = '';
   return new Promise((resolve, reject) => {
@@ -154,6 +159,27 @@ function startDamonSchemes() {
 }
 
 const MiB = (b) => (b / 2 ** 20).toFixed(0);
+/**
+ * Start tierd with a comm selector; resolves once its first period has looked for targets (its
+ * first log line: "new target" or "no process matches").
+ */
+function startTierd(tracker, comm, since) {
+  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\nscan: { tracker: ${tracker} }\nmetrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
+  const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
+  const started = Date.now();
+  const tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    tierd.stderr.on('data', (d) => {
+      process.stdout.write(String(d).split('\n').filter((l) => l).map((l) => `[compare] tierd: ${tierdLine(l, since())}\n`).join(''));
+      if (/new target|no process matches/.test(String(d))) {
+        log(`tierd ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        resolve(tierd);
+      }
+    });
+    tierd.on('exit', (c) => reject(new Error(`tierd exited ${c} before its first period`)));
+  });
+}
+
 /** one of tierd's JSON log lines, compact: a period as its timing, plan and moves, the rest cut */
 function tierdLine(l, t0) {
   let r;
@@ -199,9 +225,14 @@ async function main() {
   if (workload.startsWith('full')) {
     // node 0 about 85% full of another process's rarely-touched memory: ~150 MiB stay free
     const mib = Math.floor((nodeMeminfo(0).free - 150 * 2 ** 20) / 2 ** 20);
-    filler = await startWorkload(['filler', String(mib)]);
+    filler = await startWorkload(['filler', String(mib)], FILLER);
     log(`filler: ${mib} MiB on node 0, node 0 free now ${(nodeMeminfo(0).free / 2 ** 20).toFixed(0)} MiB`);
   }
+  // tierd runs as a service does: started before the workload, it finds it by name (its
+  // startup is not the placement's time, as the kernel's boot is not NUMA balancing's)
+  let tierd = null;
+  let t0 = Date.now();
+  if (contender.startsWith('tierd-')) tierd = await startTierd(contender.slice(6), workload === 'full-both' ? '^compare-(workloa|filler)$' : '^compare-workloa$', () => t0);
   const freeBefore = nodeMeminfo(0).free;
   const args = workload === 'zipf' ? ['zipf', '1024', '99', String(phaseS), '1'] : ['shift', '1024', '128', '256', String(phaseS), '1'];
   const w = await startWorkload(args);
@@ -212,20 +243,12 @@ async function main() {
   const bestFree = shares.map((s) => best(s, room));
   const bestAll = filler ? shares.map((s) => best(s, room + filler.size / PAGE)) : bestFree;
   log(`workload ${workload}: ${pages} pages, room for ${room} on node 0, best ${bestFree.map((b) => b.toFixed(3))}`);
-  const t0 = Date.now();
+  t0 = Date.now();
   const cpu0 = cpuOf(w.proc.pid);
-  let tierd = null;
-  let tierdCpu = { user: 0, sys: 0 };
+  const tierdCpu0 = tierd ? cpuOf(tierd.pid) : { user: 0, sys: 0 };
+  let tierdCpu = tierdCpu0;
   let kdamondCpu = 0;
   if (contender === 'damon') startDamonSchemes();
-  if (contender.startsWith('tierd-')) {
-    const tracker = contender.slice(6);
-    const pids = workload === 'full-both' ? [w.proc.pid, filler.proc.pid] : [w.proc.pid];
-    writeFileSync('/tmp/compare.yaml', `targets: { pids: [${pids.join(', ')}], minRss: 0 }\nscan: { tracker: ${tracker} }\nmetrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
-    const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
-    tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    tierd.stderr.on('data', (d) => process.stdout.write(String(d).split('\n').filter((l) => l).map((l) => `[compare] tierd: ${tierdLine(l, t0)}\n`).join('')));
-  }
   const samples = [];
   const node = new Int32Array(pages);
   const prev = new Int32Array(pages).fill(-1);
@@ -281,7 +304,7 @@ async function main() {
     reachAll: filler ? [reach(0, bestAll[0]), reach(1, bestAll[1])] : null,
     pagesUp: up, pagesDown: down, pagesBack: back,
     cpu: {
-      tierd: tierdCpu.user + tierdCpu.sys, tierdUser: tierdCpu.user, tierdSys: tierdCpu.sys,
+      tierd: tierdCpu.user - tierdCpu0.user + tierdCpu.sys - tierdCpu0.sys, tierdUser: tierdCpu.user - tierdCpu0.user, tierdSys: tierdCpu.sys - tierdCpu0.sys,
       kdamond: kdamondCpu, kswapd: kthreadCpu(/^kswapd/) - kthreads0.kswapd,
       workloadSys: cpu1.sys - cpu0.sys, workloadUser: cpu1.user - cpu0.user,
     },
