@@ -190,3 +190,23 @@ test('a process that starts while the daemon runs is found within an interval an
   assert.ok(placedAt <= 12_000 + 500 + 2_500, `placed at ${placedAt} ms`);
   assert.ok(fractionOn(kernel, 0, (p, i) => !isHot(p, i)) < 0.001, 'no cold page promoted');
 });
+
+test('hot pages moved back to the slow tier by someone else are found and promoted again within a few periods', async () => {
+  const seen: number[] = [];
+  await runSim(hotset({ duration: '60s' }), FAST, {
+    onPeriod: (r, k) => {
+      if (r.period === 2) {
+        // the application (or the kernel) moves the placed hot set back to PMEM behind tierd's back
+        for (const p of k.allProcesses()) {
+          const idx = [...Array(p.pages).keys()].filter((i) => isHot(p, i));
+          const addrs = Float64Array.from(idx, (i) => p.pageAddr(i));
+          k.movePages(p.pid, addrs.length, addrs, new Int32Array(addrs.length).fill(1), new Int32Array(addrs.length), 0);
+        }
+      }
+      seen.push(fractionOn(k, 0, isHot));
+    },
+  });
+  process.stdout.write(`# hot set in DRAM per period, moved away after period 2: ${seen.slice(0, 10).map((x) => x.toFixed(3)).join(' ')}\n`);
+  assert.ok(seen[2]! < 0.01, `moved away: ${seen[2]}`);
+  assert.ok(seen[7]! >= 0.99, `five periods later: ${seen[7]}`);
+});

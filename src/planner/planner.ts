@@ -75,11 +75,12 @@ export class Planner {
       trackedBytes: new Array<number>(tiers + 1).fill(0), hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, notes: [],
     };
 
-    // 1. look up the placement of candidates whose tier is unknown (bounded per period)
+    // 1. look up the placement of candidates whose tier is unknown, and re-check a quarter of
+    //    the hot pages believed in the fast tier (bounded per period)
     let budget = p.placementQueries;
     for (const t of targets) {
       if (t.gone || budget <= 0) continue;
-      budget -= this.discover(t, space, hot, cold, tierOfNode, budget);
+      budget -= this.discover(t, space, hot, cold, tierOfNode, budget, period & 3);
     }
     plan.placementQueries = p.placementQueries - budget;
 
@@ -135,8 +136,10 @@ export class Planner {
 
     // 3. budgets: room per node, promotions into the top tier, demotions one tier down
     const room = new Map<number, number>();
-    for (const n of topo.nodes) room.set(n.id, Math.max(0, Math.floor(roomOn(n, p.headroom) / 4096) * 4096)); // whole pages
-    const tierRoom = (t: number): number => (topo.tiers[t] ?? []).reduce((s, id) => s + room.get(id)!, 0);
+    // whole pages; below zero when other allocations took the node under its headroom (a deficit)
+    for (const n of topo.nodes) room.set(n.id, Math.floor(roomOn(n, p.headroom) / 4096) * 4096);
+    const tierRoom = (t: number): number => Math.max(0, (topo.tiers[t] ?? []).reduce((s, id) => s + Math.max(0, room.get(id)!), 0));
+    const deficit = Math.max(0, -(topo.tiers[0] ?? []).reduce((s, id) => s + room.get(id)!, 0));
     const destTier = (t: number): number => (p.demoteToLowest ? tiers - 1 : t + 1);
     let cap = p.periodCap;
     const sum = (a: Float64Array, from = 0): number => a.subarray(from).reduce((x, y) => x + y, 0);
@@ -148,23 +151,28 @@ export class Planner {
     let exchange = 0;
     if (tiers > 1) {
       // the fast tier is short: demote its coldest pages first, promote into the room they free
+      // (a deficit is paid first: the room a demotion frees under the headroom is not room)
       const short = hotWant - promoteBudget;
-      const forRoom = Math.min(Math.ceil(short / 4096) * 4096, coldTop, tierRoom(destTier(0)), cap - promoteBudget);
+      const forRoom = Math.min(Math.ceil((short + deficit) / 4096) * 4096, coldTop, tierRoom(destTier(0)), cap - promoteBudget);
       demoteBudget[0] = forRoom;
-      promoteBudget += Math.max(0, Math.min(forRoom, cap - promoteBudget - forRoom));
+      promoteBudget += Math.max(0, Math.min(forRoom - deficit, cap - promoteBudget - forRoom));
       cap -= promoteBudget + forRoom;
-      // still short: exchange warm fast-tier pages for clearly hotter ones (counts apart by exchangeGap)
+      // still short: exchange warm fast-tier pages for clearly hotter ones (counts apart by
+      // exchangeGap); what is left of a deficit is paid first, else the exchange would demote
+      // pages into room that the promotions then cannot use
       const stillShort = hotWant - promoteBudget;
+      const unpaid = Math.max(0, deficit - forRoom);
       if (stillShort > 0 && p.exchangeGap > 0) {
         const lowestWanted = cut(promo, hotWant, true).rank;
         let avail = 0;
         for (let c = 0; c <= lowestWanted - p.exchangeGap; c++) avail += warm0[c]!;
-        exchange = Math.max(0, Math.min(stillShort, avail, tierRoom(destTier(0)) - forRoom, cap / 2));
-        promoteBudget += exchange;
+        exchange = Math.max(0, Math.min(stillShort + unpaid, avail, tierRoom(destTier(0)) - forRoom, cap / 2));
+        if (exchange <= unpaid) exchange = 0;
+        promoteBudget += Math.max(0, exchange - unpaid);
         cap -= 2 * exchange;
       }
       // the fast tier's room once the hot moves are done, and the reserve kept free in it
-      const roomAfter = tierRoom(0) + forRoom + exchange - promoteBudget;
+      const roomAfter = tierRoom(0) - deficit + forRoom + exchange - promoteBudget;
       const reserve = p.freeReserve * (topo.tiers[0] ?? []).reduce((s, id) => s + (topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
       // room beyond the reserve: warm pages fill it, highest count first; they are the first the
       // exchange reclaims when hot pages need the room
@@ -283,8 +291,14 @@ export class Planner {
     return plan;
   }
 
-  /** Query the node of unknown-tier candidates; returns the number of pages queried. */
-  private discover(t: Target, space: StateSpace, hot: Uint8Array, cold: Uint8Array, tierOfNode: Map<number, number>, budget: number): number {
+  /**
+   * Query the node of unknown-tier candidates, and of the hot pages believed in the fast tier
+   * whose index is `stripe` mod 4; returns the number of pages queried. A believed placement
+   * goes stale when something else moves the page (the application's own move_pages or mbind,
+   * the kernel's demotion or NUMA balancing): a hot page wrongly believed in the fast tier
+   * would never be planned again, so every hot page is re-checked every four periods.
+   */
+  private discover(t: Target, space: StateSpace, hot: Uint8Array, cold: Uint8Array, tierOfNode: Map<number, number>, budget: number, stripe: number): number {
     const addrs = this.qAddrs;
     const status = this.qStatus;
     const qSeg = this.qSeg;
@@ -318,7 +332,9 @@ export class Planner {
       const st = seg.states;
       for (let i = 0; i < seg.length; i++) {
         const s = st[i]!;
-        if (space.tierSlot[s] !== 0 || (hot[s] === NONE && cold[s] === NONE)) continue;
+        const slot = space.tierSlot[s]!;
+        const recheck = slot === 1 && hot[s] !== NONE && (i & 3) === stripe;
+        if (!recheck && (slot !== 0 || (hot[s] === NONE && cold[s] === NONE))) continue;
         addrs[pending] = seg.start + i * seg.pageSize;
         qSeg[pending] = g;
         qSlot[pending] = i;
