@@ -289,8 +289,11 @@ export class Daemon {
     // quiet: no hot page at all and little else accessed; only then can a longer interval help
     this.quietPeriods = hot === 0 && plan.warmSetBytes < target / 16 ? this.quietPeriods + 1 : 0;
     let next = this.intervalMs;
-    if (hot > target) next = this.intervalMs * Math.max(0.5, target / Math.max(hot, 1));
-    else if (this.intervalMs < s.initialInterval && hot < target / 2) next = Math.min(s.initialInterval, this.intervalMs * 2);
+    // damped both ways: near the interval where hot pages stop being seen in every walk, the
+    // measured hot set swings several-fold for a small change (seen on a real kernel: 20 to
+    // 155 MiB between 125 and 250 ms), and full steps made the interval oscillate
+    if (hot > target) next = this.intervalMs * Math.max(0.7, Math.sqrt(target / Math.max(hot, 1)));
+    else if (this.intervalMs < s.initialInterval && hot < target / 2) next = Math.min(s.initialInterval, this.intervalMs * 1.25);
     else if (this.intervalMs > s.initialInterval && this.quietPeriods === 0) next = Math.max(s.initialInterval, this.intervalMs / 2);
     else if (this.quietPeriods >= 3) next = this.intervalMs * 2;
     next = Math.min(s.intervalMax, Math.max(s.intervalMin * 2 ** this.extraColdPeriods, next));
@@ -299,7 +302,7 @@ export class Daemon {
   }
 
   /**
-   * A period that moved next to nothing (under 0.1% of the tracked memory, or 2 MiB) doubles the
+   * A period that moved next to nothing (under 1% of the tracked memory, or 2 MiB) doubles the
    * pause before the next one, up to scan.settledPauseMax; any period with real work resets it.
    * A placed workload then costs a few walks a minute instead of N per period, and a hot-set
    * shift waits at most that pause longer to be seen.
@@ -309,7 +312,8 @@ export class Daemon {
     const tracked = plan.trackedBytes.reduce((s, v) => s + v, 0);
     const moved = totals.promotedBytes + totals.demotedBytes;
     // nothing tracked is not settled: a process that appears must be found within an interval
-    const settled = tracked > 0 && moved <= Math.max(2 * 2 ** 20, 0.001 * tracked) && plan.promoteBytes + plan.demoteBytes <= Math.max(2 * 2 ** 20, 0.001 * tracked);
+    const small = Math.max(2 * 2 ** 20, 0.01 * tracked);
+    const settled = tracked > 0 && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
     const next = settled && max > 0 ? Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
     this.settledPause = next;

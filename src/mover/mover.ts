@@ -286,7 +286,9 @@ export class Mover {
 
   /** Keep each call near the time target: halve the batch when calls run long, grow it back when short. */
   private adapt(ms: number): void {
-    if (ms > this.params.callTargetMs) this.batch = Math.max(16, this.batch >> 1);
+    // not below 128 pages: each call also costs a placement query and an identity read, and on a
+    // slow host (the TCG VM) batches of 16 made those reads a quarter of tierd's CPU
+    if (ms > this.params.callTargetMs) this.batch = Math.max(Math.min(128, this.params.batchPages), this.batch >> 1);
     else if (ms < this.params.callTargetMs / 4) this.batch = Math.min(this.params.batchPages, this.batch * 2);
   }
 

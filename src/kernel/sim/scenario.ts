@@ -27,6 +27,9 @@ const zPhase = z.discriminatedUnion('pattern', [
     hotOffset: zFraction.default(0),
     hotRate: z.number().min(0),
     coldRate: z.number().min(0).default(0),
+    /** a warm set beside the hot one: this fraction of the bytes at warmRate (after the hot range, or scattered) */
+    warmFraction: zFraction.default(0),
+    warmRate: z.number().min(0).default(0),
     scatter: z.boolean().default(false),
   }),
   z.strictObject({ at: zDuration, pattern: z.literal('zipf'), theta: z.number().min(0).max(5), totalRate: z.number().min(0) }),

@@ -22,18 +22,24 @@ export function phaseRates(phase: Phase, units: Uint16Array, seed: number, out: 
       if (!phase.scatter) {
         const from = phase.hotOffset * total;
         const to = from + hotUnits;
+        const warmTo = to + phase.warmFraction * total;
         let u = 0;
         for (let i = 0; i < n; i++) {
           const w = units[i]!;
-          // overlap of [u, u + w) with [from, to), so hot bytes are exact even for 2 MiB pages
-          const hot = Math.max(0, Math.min(u + w, to) - Math.max(u, from));
-          out[i] = hot * phase.hotRate + (w - hot) * phase.coldRate;
+          // overlap of [u, u + w) with the ranges, so hot bytes are exact even for 2 MiB pages
+          const hot = overlap(u, u + w, from, to);
+          const warm = overlap(u, u + w, to, warmTo);
+          out[i] = hot * phase.hotRate + warm * phase.warmRate + (w - hot - warm) * phase.coldRate;
           u += w;
         }
       } else {
         const rng = new Prng(seed ^ 0x5bd1e995);
         const p = phase.hotFraction;
-        for (let i = 0; i < n; i++) out[i] = (rng.next() < p ? phase.hotRate : phase.coldRate) * units[i]!;
+        const pw = p + phase.warmFraction;
+        for (let i = 0; i < n; i++) {
+          const r = rng.next();
+          out[i] = (r < p ? phase.hotRate : r < pw ? phase.warmRate : phase.coldRate) * units[i]!;
+        }
       }
       return;
     }
@@ -62,3 +68,5 @@ export function phaseRates(phase: Phase, units: Uint16Array, seed: number, out: 
     }
   }
 }
+
+const overlap = (a: number, b: number, from: number, to: number): number => Math.max(0, Math.min(b, to) - Math.max(a, from));
