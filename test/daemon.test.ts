@@ -210,3 +210,28 @@ test('hot pages moved back to the slow tier by someone else are found and promot
   assert.ok(seen[2]! < 0.01, `moved away: ${seen[2]}`);
   assert.ok(seen[7]! >= 0.99, `five periods later: ${seen[7]}`);
 });
+
+test('a fast tier under its headroom (another process filled it): exchanges pay the deficit, no promotion is refused for room', async () => {
+  const scenario = `
+seed: 3
+duration: 60s
+nodes:
+  - { id: 0, tier: dram, capacity: 256MiB }
+  - { id: 1, tier: pmem, capacity: 1GiB }
+processes:
+  - name: filler
+    memory:
+      - { size: 203MiB, pageSize: 4KiB, node: 0 }
+  - name: kvstore
+    memory:
+      - { size: 48MiB, pageSize: 4KiB, node: 0 }
+      - { size: 256MiB, pageSize: 4KiB, node: 1 }
+    phases:
+      - { at: 0s, pattern: hotset, hotFraction: 0.025, hotOffset: 0.5, hotRate: 50, coldRate: 1 }
+`;
+  // 5 MiB free against a 25.6 MiB headroom: a 20 MiB deficit before anything moves
+  const { summary, kernel } = await runSim(scenario, `${FAST}targets: { comm: kvstore, minRss: 0 }\npolicy: { headroom: 10% }\n`);
+  process.stdout.write(`# deficit: hot set in DRAM ${fractionOn(kernel, 0, isHot).toFixed(3)}, failed ${summary.failedPages}, promoted ${summary.promotedBytes} B, demoted ${summary.demotedBytes} B\n`);
+  assert.ok(fractionOn(kernel, 0, isHot) >= 0.99, `hot set in DRAM: ${fractionOn(kernel, 0, isHot)}`);
+  assert.equal(summary.failedPages, 0, 'a promotion refused for room means an exchange demoted for nothing');
+});
