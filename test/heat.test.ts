@@ -148,3 +148,21 @@ test('count histogram: pages and bytes per count per tier, partial evidence apar
   assert.equal(h.partialPages, 2, 'the late page and the THP were seen once');
   assert.equal(h.partialBytes, 4096 + 2 ** 21);
 });
+
+test('heat: period end marks pages hot this period, and a marked page starts its cold streak from zero', () => {
+  const space = new StateSpace({ walks: 2, coldPeriods: 2, tiers: 2 });
+  const heat = new HeatTable(space);
+  const endTable = space.periodEndTable((seen, count) => seen === 2 && count === 0, (seen, count) => seen === 2 && count === 2);
+  walk(heat, `${SET_A} 01 51`);
+  walk(heat, `${SET_A} 01 51`);
+  heat.endPeriod(endTable);
+  const page = (): number => heat.locate(A)!.seg.states[heat.locate(A)!.slot]!;
+  assert.equal(space.hotBefore[page()], 1, 'accessed in both walks: marked');
+  assert.equal(space.coldConfirmed(page()), false, 'the mark is not a cold streak');
+  // two idle walks: cold once, so the streak is 1 = K-1, and the mark is gone
+  walk(heat, `${SET_A} 51`);
+  walk(heat, `${SET_A} 51`);
+  heat.endPeriod(endTable);
+  assert.equal(space.hotBefore[page()], 0);
+  assert.equal(space.streak[page()], 1);
+});

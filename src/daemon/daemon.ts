@@ -77,6 +77,8 @@ export class Daemon {
   private refusalLogged = false;
   /** extra pause between periods while placement is settled (scan.settledPauseMax) */
   private settledPause = 0;
+  /** hot bytes outside the fast tier (and of unknown placement) in the last period */
+  private lastHotElsewhere = 0;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
   private stopping = false;
   /** aborted by stop(): interval sleeps and rate-limit waits end at once */
@@ -260,7 +262,15 @@ export class Daemon {
   private endPeriod(plan: Plan, totals: MoveTotals): void {
     const cold = this.config.policy.coldThreshold;
     const N = this.space.N;
-    const table = this.space.periodEndTable((seen, count) => seen === N && count <= cold);
+    // the mark: a promotion candidate (hot, or a fill candidate) as the planner ranks it, the
+    // count scaled to N walks on at least half of them. A hot page seen in most walks of one
+    // period and all of the next is evidence; a merely warm page lucky twice is rare
+    const fill = this.config.policy.fillThreshold;
+    const mark = Math.min(hotThreshold(this.config), fill > 0 ? fill : Infinity);
+    const table = this.space.periodEndTable(
+      (seen, count) => seen === N && count <= cold,
+      (seen, count) => seen >= Math.ceil(N / 2) && Math.floor((count * N) / seen) >= mark,
+    );
     const keep = Math.max(this.config.policy.pingPongWindow, this.config.policy.minResidency);
     for (const t of this.targets.values()) {
       t.heat.endPeriod(table);
@@ -305,7 +315,9 @@ export class Daemon {
    * A period that moved next to nothing (under 1% of the tracked memory, or 2 MiB) doubles the
    * pause before the next one, up to scan.settledPauseMax; any period with real work resets it.
    * A placed workload then costs a few walks a minute instead of N per period, and a hot-set
-   * shift waits at most that pause longer to be seen.
+   * shift waits at most that pause longer to be seen. A shift shows before it moves anything
+   * (its new hot pages wait a second period for the hot mark before they may displace others):
+   * hot memory outside the fast tier that more than doubled is work, not calm.
    */
   private backOffWhenSettled(plan: Plan, totals: MoveTotals): void {
     const max = this.config.scan.settledPauseMax;
@@ -313,7 +325,10 @@ export class Daemon {
     const moved = totals.promotedBytes + totals.demotedBytes;
     // nothing tracked is not settled: a process that appears must be found within an interval
     const small = Math.max(2 * 2 ** 20, 0.01 * tracked);
-    const settled = tracked > 0 && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
+    const hotElsewhere = plan.hotBytes.slice(1).reduce((s, v) => s + v, 0);
+    const shifting = hotElsewhere > small && hotElsewhere > 2 * this.lastHotElsewhere;
+    this.lastHotElsewhere = hotElsewhere;
+    const settled = tracked > 0 && !shifting && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
     const next = settled && max > 0 ? Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
     this.settledPause = next;

@@ -27,8 +27,18 @@ export interface PlannerParams {
 const NONE = 255;
 
 /**
- * Per-state look-ups for one period: a page's promotion rank (walks accessed, scaled to N when
- * it was seen in fewer walks) if hot, its coldness if confirmed cold, and its tier slot.
+ * Promotion ranks, highest first: hot with the hot mark (a candidate last period too), hot,
+ * fill candidate with the mark, fill candidate; within a band by count.
+ * rank = band × (N + 1) + count.
+ */
+const BAND_FILL = 0;
+const BAND_HOT = 2;
+const bandBase = (N: number, band: number): number => band * (N + 1);
+
+/**
+ * Per-state look-ups for one period: a page's promotion rank (see above; its count scaled to N
+ * when it was seen in fewer walks) if a hot or fill candidate, its coldness if confirmed cold,
+ * its count if fully seen and not confirmed cold.
  */
 function stateTables(space: StateSpace, p: PlannerParams): { hot: Uint8Array; cold: Uint8Array; warm: Uint8Array } {
   const hot = new Uint8Array(space.size).fill(NONE);
@@ -40,11 +50,11 @@ function stateTables(space: StateSpace, p: PlannerParams): { hot: Uint8Array; co
     const seen = space.seen[s]!;
     const c = space.count[s]!;
     if (seen >= minSeen) {
-      // fill candidates share the promotion ranks below the hot threshold: one histogram, hot first
       const rank = Math.floor((c * N) / seen);
-      if (rank >= p.hotThreshold || (p.fillThreshold > 0 && rank >= p.fillThreshold)) hot[s] = rank;
+      const band = rank >= p.hotThreshold ? BAND_HOT : p.fillThreshold > 0 && rank >= p.fillThreshold ? BAND_FILL : -1;
+      if (band >= 0) hot[s] = bandBase(N, band + space.hotBefore[s]!) + rank;
     }
-    if (seen === N && c <= p.coldThreshold && space.streak[s]! >= space.K - 1) cold[s] = c;
+    if (seen === N && c <= p.coldThreshold && space.coldConfirmed(s)) cold[s] = c;
     else if (seen === N) warm[s] = c;
   }
   return { hot, cold, warm };
@@ -86,7 +96,9 @@ export class Planner {
 
     // 2. histograms: pages per state in one pass (one increment per page), then per state:
     //    promotion bytes by rank, demotion bytes by source tier and coldness, warm fast-tier bytes
-    const promo = new Float64Array(N + 1);
+    const promo = new Float64Array(bandBase(N, 4));
+    const HOT = bandBase(N, BAND_HOT);
+    const CONFIRMED = bandBase(N, BAND_HOT + 1);
     const demo: Float64Array[] = Array.from({ length: tiers }, () => new Float64Array(N + 1));
     const warm0 = new Float64Array(N + 1); // fast-tier pages by count, full evidence, not confirmed cold
     const ts = space.tierSlot;
@@ -117,8 +129,8 @@ export class Planner {
       plan.trackedBytes[tier]! += bytes;
       const h = hot[s]!;
       if (h !== NONE) {
-        if (h >= p.hotThreshold) plan.hotBytes[tier]! += bytes;
-        if (h === N) plan.hotSetBytes += bytes;
+        if (h >= HOT) plan.hotBytes[tier]! += bytes;
+        if (h >= HOT && h % (N + 1) === N) plan.hotSetBytes += bytes;
         plan.warmSetBytes += bytes;
         if (slot > 1) {
           promo[h]! += free;
@@ -129,7 +141,7 @@ export class Planner {
       if (c !== NONE) {
         plan.coldBytes[tier]! += bytes;
         if (slot !== 0 && slot < tiers) demo[slot - 1]![c]! += free;
-      } else if (slot === 1 && tiers > 1 && warm[s] !== NONE) {
+      } else if (slot === 1 && tiers > 1 && warm[s] !== NONE && space.hotBefore[s] === 0) {
         warm0[warm[s]!]! += free;
       }
     }
@@ -143,8 +155,9 @@ export class Planner {
     const destTier = (t: number): number => (p.demoteToLowest ? tiers - 1 : t + 1);
     let cap = p.periodCap;
     const sum = (a: Float64Array, from = 0): number => a.subarray(from).reduce((x, y) => x + y, 0);
-    const hotWant = Math.min(sum(promo, p.hotThreshold), cap);
-    const fillWant = sum(promo) - sum(promo, p.hotThreshold);
+    const hotWant = Math.min(sum(promo, HOT), cap);
+    const confirmedWant = Math.min(sum(promo, CONFIRMED), hotWant);
+    const fillWant = sum(promo) - sum(promo, HOT);
     const coldTop = tiers > 1 ? sum(demo[0]!) : 0;
     let promoteBudget = Math.min(hotWant, tierRoom(0));
     let demoteBudget = new Array<number>(tiers).fill(0);
@@ -158,12 +171,14 @@ export class Planner {
       promoteBudget += Math.max(0, Math.min(forRoom - deficit, cap - promoteBudget - forRoom));
       cap -= promoteBudget + forRoom;
       // still short: exchange warm fast-tier pages for clearly hotter ones (counts apart by
-      // exchangeGap); what is left of a deficit is paid first, else the exchange would demote
-      // pages into room that the promotions then cannot use
-      const stillShort = hotWant - promoteBudget;
+      // exchangeGap), marked hot pages for unmarked ones (one period's count is noisy:
+      // exchanging on it swaps equally warm pages back and forth);
+      // what is left of a deficit is paid first, else the exchange would demote pages into
+      // room that the promotions then cannot use
+      const stillShort = confirmedWant - promoteBudget;
       const unpaid = Math.max(0, deficit - forRoom);
       if (stillShort > 0 && p.exchangeGap > 0) {
-        const lowestWanted = cut(promo, hotWant, true).rank;
+        const lowestWanted = cut(promo, confirmedWant, true).rank % (N + 1);
         let avail = 0;
         for (let c = 0; c <= lowestWanted - p.exchangeGap; c++) avail += warm0[c]!;
         exchange = Math.max(0, Math.min(stillShort + unpaid, avail, tierRoom(destTier(0)) - forRoom, cap / 2));
@@ -235,7 +250,7 @@ export class Planner {
       const c = cold[s]!;
       if (c !== NONE) {
         if (tier < tiers - 1 && c <= demoCut[tier]!.rank) want[s] = COLD;
-      } else if (tier === 0 && warm[s] !== NONE && warm[s]! <= warmCut.rank && exchange > 0) {
+      } else if (tier === 0 && warm[s] !== NONE && warm[s]! <= warmCut.rank && exchange > 0 && space.hotBefore[s] === 0) {
         want[s] = WARM;
       }
     }
@@ -259,7 +274,7 @@ export class Planner {
               partialP.left -= size;
             } else if (t.history.recentlyMoved(addr, period, p.minResidency)) continue;
             promLeft -= size;
-            list.push(addr, shift, pick(0, size), Dir.PROMOTE, h >= p.hotThreshold ? Reason.HOT : Reason.FILL, space.count[s]!);
+            list.push(addr, shift, pick(0, size), Dir.PROMOTE, h >= HOT ? Reason.HOT : Reason.FILL, space.count[s]!);
           } else if (w === COLD) {
             const c = cold[s]!;
             const tier = ts[s]! - 1;
