@@ -59,6 +59,9 @@ export interface DaemonOptions {
  * migration, one report. Clock and sleep come from the Kernel, so the same loop runs on the
  * simulated host in virtual time.
  */
+/** the largest share of wall time the walks may take (the interval is at least walk / share) */
+const WALK_SHARE = 0.25;
+
 export class Daemon {
   private config: Config;
   private pending: Config | null = null;
@@ -77,6 +80,8 @@ export class Daemon {
   private refusalLogged = false;
   /** extra pause between periods while placement is settled (scan.settledPauseMax) */
   private settledPause = 0;
+  /** the longest counted walk of this period */
+  private walkMs = 0;
   /** hot bytes outside the fast tier (and of unknown placement) in the last period */
   private lastHotElsewhere = 0;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
@@ -184,6 +189,7 @@ export class Daemon {
       const t0 = this.kernel.now();
       await this.walkAll(this.space);
       lastWalk = this.kernel.now() - t0;
+      this.walkMs = Math.max(this.walkMs, lastWalk);
     }
     return walks;
   }
@@ -306,7 +312,12 @@ export class Daemon {
     else if (this.intervalMs < s.initialInterval && hot < target / 2) next = Math.min(s.initialInterval, this.intervalMs * 1.25);
     else if (this.intervalMs > s.initialInterval && this.quietPeriods === 0) next = Math.max(s.initialInterval, this.intervalMs / 2);
     else if (this.quietPeriods >= 3) next = this.intervalMs * 2;
-    next = Math.min(s.intervalMax, Math.max(s.intervalMin * 2 ** this.extraColdPeriods, next));
+    // walks take at most WALK_SHARE of the time: an interval shorter than that costs a core and,
+    // where tierd shares CPUs with its targets, slows them so much that their accesses thin
+    // out, the hot set looks smaller still and the interval kept shrinking (seen in the VM)
+    const floor = Math.max(s.intervalMin * 2 ** this.extraColdPeriods, this.walkMs / WALK_SHARE);
+    next = Math.min(s.intervalMax, Math.max(floor, next));
+    this.walkMs = 0;
     if (Math.abs(next - this.intervalMs) > 1e-9) this.log.debug({ from: this.intervalMs, to: next, hotBytes: hot, targetBytes: target }, 'scan interval tuned');
     this.intervalMs = next;
   }

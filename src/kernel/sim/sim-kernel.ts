@@ -328,7 +328,10 @@ export class SimKernel implements Kernel {
       pread: (buf: Uint8Array, count: number, pos: number): number => {
         if (!p.alive) throw new SyscallError('read', ERRNO.ESRCH);
         p.nowSec = this.clockMs / 1000;
-        return enc.read(p, pos, count, buf).ret;
+        const r = enc.read(p, pos, count, buf);
+        // the walk's own time: a walk of a big process takes long enough to bound the interval
+        if (r.pos > pos) this.charge(((r.pos - pos) / 4096) * k.scanPageCost);
+        return r.ret;
       },
       close: (): void => {},
     };
