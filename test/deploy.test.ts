@@ -16,12 +16,12 @@ test('systemd unit passes systemd-analyze verify and keeps move_pages', (t) => {
     t.skip('systemd-analyze is missing: apt-get install systemd');
     return;
   }
-  // verify checks that ExecStart is executable: point it at a stand-in for /usr/bin/tierd
+  // verify checks that ExecStart is executable: point it at a stand-in for /usr/local/bin/tierd
   const dir = mkdtempSync(join(tmpdir(), 'tierd-unit-'));
   const bin = join(dir, 'tierd');
   writeFileSync(bin, '#!/bin/sh\nexit 0\n');
   chmodSync(bin, 0o755);
-  writeFileSync(join(dir, 'tierd.service'), readFileSync(UNIT, 'utf8').replace('/usr/bin/tierd', bin));
+  writeFileSync(join(dir, 'tierd.service'), readFileSync(UNIT, 'utf8').replace('/usr/local/bin/tierd', bin));
   const r = spawnSync('/usr/bin/systemd-analyze', ['verify', join(dir, 'tierd.service')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr.trim(), '', r.stderr);
@@ -67,4 +67,21 @@ test('every metric the Grafana dashboard queries exists', async () => {
   for (const p of dash.panels) for (const t of p.targets) for (const m of t.expr.matchAll(/\b(tierd_[a-z_]+|process_[a-z_]+)/g)) used.add(m[1]!.replace(/_(bucket|sum|count)$/, ''));
   assert.ok(used.size >= 10);
   for (const u of used) assert.ok(names.has(u), `dashboard uses unknown metric ${u}`);
+});
+
+test('the README install (npm pack, npm install -g) gives an executable tierd that runs, at the path the unit starts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tierd-install-'));
+  // dist is already built by npm test; prepack (npm run build) is what a user's npm pack runs
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; version: string };
+  assert.equal(pkg.scripts.prepack, 'npm run build');
+  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, stdio: 'pipe' });
+  const tgz = join(dir, `tierd-${pkg.version}.tgz`);
+  execFileSync('npm', ['install', '-g', '--prefix', join(dir, 'usr/local'), '--prefer-offline', '--no-audit', '--no-fund', tgz], { cwd: dir, stdio: 'pipe' });
+  const bin = join(dir, 'usr/local/bin/tierd');
+  assert.equal(readFileSync(UNIT, 'utf8').match(/^ExecStart=(\S+)/m)?.[1], '/usr/local/bin/tierd', 'the unit starts what the install creates');
+  assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim(), pkg.version);
+  // topology loads koffi (move_pages) from the installed tree: its prebuilt binary is enough
+  const topo = spawnSync(bin, ['topology'], { encoding: 'utf8' });
+  assert.equal(topo.status, 0, topo.stderr);
+  assert.match(topo.stdout, /move_pages MPOL_MF_SW_YOUNG/);
 });
