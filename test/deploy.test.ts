@@ -85,3 +85,31 @@ test('the README install (npm pack, npm install -g) gives an executable tierd th
   assert.equal(topo.status, 0, topo.stderr);
   assert.match(topo.stdout, /move_pages MPOL_MF_SW_YOUNG/);
 });
+
+test('each tracker profile (the unit plus its drop-in) verifies clean; its exposure is printed', (t) => {
+  if (!existsSync('/usr/bin/systemd-analyze')) {
+    t.skip('systemd-analyze is missing');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tierd-profile-'));
+  const bin = join(dir, 'tierd');
+  writeFileSync(bin, '#!/bin/sh\nexit 0\n');
+  chmodSync(bin, 0o755);
+  const scores: string[] = [];
+  for (const profile of ['idle_pages', 'page_idle', 'damon']) {
+    // a drop-in's [Service] section appended to the unit is what systemd merges
+    const dropIn = profile === 'idle_pages' ? '' : readFileSync(join(ROOT, `systemd/tierd.service.d/${profile}.conf`), 'utf8');
+    const unit = join(dir, 'tierd.service');
+    writeFileSync(unit, readFileSync(UNIT, 'utf8').replace('/usr/local/bin/tierd', bin) + '\n' + dropIn);
+    const v = spawnSync('/usr/bin/systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    assert.equal(v.status, 0, `${profile}: ${v.stderr}`);
+    assert.equal(v.stderr.trim(), '', `${profile}: ${v.stderr}`);
+    const out = execFileSync('/usr/bin/systemd-analyze', ['security', '--offline=yes', unit], { encoding: 'utf8' });
+    scores.push(`${profile} ${/Overall exposure level for tierd\.service: ([0-9.]+)/.exec(out)?.[1]}`);
+  }
+  process.stdout.write(`# systemd exposure per profile: ${scores.join(', ')}\n`);
+  const pageIdle = readFileSync(join(ROOT, 'systemd/tierd.service.d/page_idle.conf'), 'utf8');
+  assert.match(pageIdle, /^AmbientCapabilities=CAP_SYS_ADMIN$/m);
+  assert.match(pageIdle, /^ReadWritePaths=\/sys\/kernel\/mm\/page_idle\/bitmap$/m);
+  assert.match(readFileSync(join(ROOT, 'systemd/tierd.service.d/damon.conf'), 'utf8'), /^ReadWritePaths=\/sys\/kernel\/mm\/damon$/m);
+});

@@ -1,6 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -118,4 +120,22 @@ test('an unprivileged user gets EPERM that names the missing capability', async 
   }
   assert.match(out, /EPERM/);
   assert.match(out, /CAP_SYS_PTRACE/);
+});
+
+test('page_idle without CAP_SYS_ADMIN is reported missing, with the systemd profile that grants it', (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) {
+    t.skip('needs root and setpriv to drop CAP_SYS_ADMIN');
+    return;
+  }
+  // a sysfs with a page_idle bitmap (this machine's kernel has none)
+  const sys = mkdtempSync(join(tmpdir(), 'tierd-sys-'));
+  mkdirSync(join(sys, 'kernel/mm/page_idle'), { recursive: true });
+  writeFileSync(join(sys, 'kernel/mm/page_idle/bitmap'), '');
+  const mod = new URL('../src/kernel/linux/idle-pages-file.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(mod)}).then((m) => console.log(JSON.stringify(m.detectTrackers('/proc', ${JSON.stringify(sys)}))))`;
+  const withCap = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { pageIdle: boolean; missing: Record<string, string> };
+  assert.equal(withCap.pageIdle, true, JSON.stringify(withCap.missing));
+  const without = JSON.parse(execFileSync('/usr/bin/setpriv', ['--bounding-set=-sys_admin', '--inh-caps=-sys_admin', process.execPath, '-e', script], { encoding: 'utf8' })) as { pageIdle: boolean; missing: Record<string, string> };
+  assert.equal(without.pageIdle, false);
+  assert.match(without.missing.page_idle!, /CAP_SYS_ADMIN.*systemd\/tierd\.service\.d\/page_idle\.conf/);
 });

@@ -24,7 +24,9 @@ export function makeTracker(kernel: Kernel, scan: Config['scan']): Tracker {
   const name = scan.tracker === 'auto' ? have[0] : scan.tracker;
   if (name === undefined) {
     const why = Object.entries(missing).map(([k, v]) => `${k}: ${v}`).join('; ');
-    throw new TierdError('NO_TRACKER', `no access-bit tracker on this kernel (${why})`, 'boot a kernel with one of them (see README, "Installing")');
+    // a tracker the kernel has but the sandbox withholds is fixed by a profile, not a new kernel
+    const hint = why.includes('tierd.service.d') ? 'add the systemd profile named above (see README, "Installing")' : 'boot a kernel with one of them (see README, "Installing")';
+    throw new TierdError('NO_TRACKER', `no access-bit tracker on this kernel (${why})`, hint);
   }
   if (!have.includes(name)) {
     throw new TierdError('NO_TRACKER', `scan.tracker: ${name} is not available: ${missing[name] ?? 'missing'}`, `use scan.tracker: auto${have.length > 0 ? ` (this kernel offers ${have.join(', ')})` : ''}`);

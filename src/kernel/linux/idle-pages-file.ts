@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, constants } from 'node:fs';
+import { accessSync, closeSync, existsSync, openSync, readSync, constants } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import type { AccessFile, IdlePagesVariant, TrackerSupport } from '../types.js';
@@ -74,11 +74,44 @@ export function detectTrackers(procRoot: string, sysRoot: string): TrackerSuppor
   if (existsSync(`${procRoot}/idle_pages`)) idlePages = 'mod';
   else if (existsSync(`${procRoot}/self/idle_pages`)) idlePages = isEtmem(`${procRoot}/self/idle_pages`) ? 'etk' : 'rfc';
   else missing.idle_pages = 'no /proc/PID/idle_pages: the kernel lacks the 2018 "PMEM NUMA node and hotness accounting" patches (or etmem_scan / kvm_ept_idle)';
-  const pageIdle = existsSync(`${sysRoot}/kernel/mm/page_idle/bitmap`);
-  if (!pageIdle) missing.page_idle = 'no /sys/kernel/mm/page_idle/bitmap: the kernel was built without CONFIG_IDLE_PAGE_TRACKING';
+  const pageIdle = pageIdleUsable(procRoot, sysRoot);
+  if (!pageIdle.ok) missing.page_idle = pageIdle.why;
   const damon = damonVaddr(procRoot, sysRoot);
-  if (!damon.ok) missing.damon = damon.why;
-  return { idlePages, pageIdle, damon: damon.ok, missing };
+  if (damon.ok && !writable(`${sysRoot}/kernel/mm/damon/admin/kdamonds/nr_kdamonds`)) {
+    missing.damon = `${sysRoot}/kernel/mm/damon is read-only for tierd (the systemd unit's default profile): add ${DROP_INS}/damon.conf`;
+  } else if (!damon.ok) missing.damon = damon.why;
+  return { idlePages, pageIdle: pageIdle.ok, damon: damon.ok && missing.damon === undefined, missing };
+}
+
+/** where the systemd profiles for the stock-kernel trackers live (README, "Installing") */
+const DROP_INS = 'systemd/tierd.service.d';
+const CAP_SYS_ADMIN = 21n;
+
+/**
+ * page_idle needs the bitmap writable (marking pages idle is a write) and CAP_SYS_ADMIN (without
+ * it /proc/PID/pagemap reads frame numbers as zero, and every page would look like frame 0).
+ */
+function pageIdleUsable(procRoot: string, sysRoot: string): { ok: boolean; why: string } {
+  const bitmap = `${sysRoot}/kernel/mm/page_idle/bitmap`;
+  if (!existsSync(bitmap)) return { ok: false, why: `no ${bitmap}: the kernel was built without CONFIG_IDLE_PAGE_TRACKING` };
+  if (!hasCapability(procRoot, CAP_SYS_ADMIN)) return { ok: false, why: `page_idle needs CAP_SYS_ADMIN (frame numbers in pagemap), which tierd lacks: add ${DROP_INS}/page_idle.conf` };
+  if (!writable(bitmap)) return { ok: false, why: `${bitmap} is read-only for tierd (the systemd unit's default profile): add ${DROP_INS}/page_idle.conf` };
+  return { ok: true, why: '' };
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is `cap` in this process's effective set (/proc/self/status CapEff)? */
+function hasCapability(procRoot: string, cap: bigint): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readText(`${procRoot}/self/status`) ?? '');
+  return m !== null && ((BigInt(`0x${m[1]}`) >> cap) & 1n) === 1n;
 }
 
 function isEtmem(path: string): boolean {
