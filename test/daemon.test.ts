@@ -239,14 +239,18 @@ processes:
   assert.ok(summary.promotedBytes <= 3 * 7.6 * 2 ** 20, `promoted ${summary.promotedBytes} B for a 7.6 MiB hot set`);
 });
 
-test('the interval never shrinks below four times the walk: walks take at most a quarter of the time', async () => {
+test('the interval shrinks no further than four times the walk, and a slow walk does not lengthen it', async () => {
   const phases = `      - { at: 0s, pattern: zipf, theta: 0.99, totalRate: 2e6 }`;
-  // 512 MiB = 131072 pages at 2 µs each: a 262 ms walk, so the interval stays at or above 1.05 s
-  const scenario = hotset({ dram: '96MiB', phases, duration: '60s' }).replace('duration: 60s', 'duration: 60s\nkernel: { scanPageCost: 2us }');
-  const { reports } = await runSim(scenario, 'scan: { walks: 5 }\n');
+  // 512 MiB = 131072 pages at 0.8 µs each: a 105 ms walk, so the interval stays at or above 420 ms
+  const scenario = (cost: string): string => hotset({ dram: '96MiB', phases, duration: '60s' }).replace('duration: 60s', `duration: 60s\nkernel: { scanPageCost: ${cost} }`);
+  const { reports } = await runSim(scenario('0.8us'), 'scan: { walks: 5 }\n');
   const intervals = reports.map((r) => r.intervalMs);
   process.stdout.write(`# walk share: intervals ${intervals.slice(0, 8).map((x) => x.toFixed(0)).join(' ')} ms\n`);
-  assert.ok(intervals.slice(1).every((ms) => ms >= 4 * 262 - 1), `intervals ${intervals.join(' ')}`);
+  assert.ok(intervals.every((ms) => ms >= 4 * 105 - 1), `intervals ${intervals.join(' ')}`);
+  assert.ok(Math.min(...intervals) < 500, 'it still shrinks down to the floor');
+  // a 262 ms walk: the floor would be 1.05 s, but the interval stays at initialInterval
+  const slow = await runSim(scenario('2us'), 'scan: { walks: 5 }\n');
+  assert.ok(slow.reports.every((r) => r.intervalMs === 500), `intervals ${slow.reports.map((r) => r.intervalMs).join(' ')}`);
   // the same workload with a cheap walk does shrink it: the floor, not the workload, held it
   const cheap = await runSim(hotset({ dram: '96MiB', phases, duration: '60s' }), 'scan: { walks: 5 }\n');
   assert.ok(Math.min(...cheap.reports.map((r) => r.intervalMs)) < 500, 'a cheap walk lets the interval shrink');

@@ -312,10 +312,13 @@ export class Daemon {
     else if (this.intervalMs < s.initialInterval && hot < target / 2) next = Math.min(s.initialInterval, this.intervalMs * 1.25);
     else if (this.intervalMs > s.initialInterval && this.quietPeriods === 0) next = Math.max(s.initialInterval, this.intervalMs / 2);
     else if (this.quietPeriods >= 3) next = this.intervalMs * 2;
-    // walks take at most WALK_SHARE of the time: an interval shorter than that costs a core and,
-    // where tierd shares CPUs with its targets, slows them so much that their accesses thin
-    // out, the hot set looks smaller still and the interval kept shrinking (seen in the VM)
-    const floor = Math.max(s.intervalMin * 2 ** this.extraColdPeriods, this.walkMs / WALK_SHARE);
+    // the interval shrinks no further than walks taking WALK_SHARE of the time: shorter costs a
+    // core and, where tierd shares CPUs with its targets, slows them so much that their accesses
+    // thin out, the hot set looks smaller still and the interval kept shrinking (seen in the
+    // VM). It never lengthens the interval beyond initialInterval: a walk slowed by contention
+    // then pushed it to 6 s, where every warm page looked hot
+    const walkFloor = Math.min(s.initialInterval, this.walkMs / WALK_SHARE);
+    const floor = Math.max(s.intervalMin * 2 ** this.extraColdPeriods, walkFloor);
     next = Math.min(s.intervalMax, Math.max(floor, next));
     this.walkMs = 0;
     if (Math.abs(next - this.intervalMs) > 1e-9) this.log.debug({ from: this.intervalMs, to: next, hotBytes: hot, targetBytes: target }, 'scan interval tuned');
