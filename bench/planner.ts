@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { HeatTable, Segment } from '../src/heat/heat-table.js';
 import { StateSpace } from '../src/heat/states.js';
-import { Planner } from '../src/planner/planner.js';
+import { plan } from '../src/planner/planner.js';
 import { MoveHistory } from '../src/planner/history.js';
 import type { Target } from '../src/planner/plan.js';
 import { classify } from '../src/topology/topology.js';
@@ -42,7 +42,6 @@ export interface PlannerResult {
 export function benchPlanner(sizes: number[], runs: number): PlannerResult[] {
   const kernel = new SimKernel(parseScenario('duration: 1s\nnodes: [{id: 0, tier: dram, capacity: 1TiB}, {id: 1, tier: pmem, capacity: 4TiB}]\nprocesses: [{name: x, memory: [{size: 4KiB, node: 1}]}]\n'));
   const topo = classify(kernel.topology());
-  const planner = new Planner(kernel);
   const out: PlannerResult[] = [];
   for (const pages of sizes) {
     const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
@@ -50,7 +49,7 @@ export function benchPlanner(sizes: number[], runs: number): PlannerResult[] {
     const times: number[] = [];
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      planner.plan([target], topo, space, r, { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, placementQueries: 0, demoteToLowest: false, exchangeGap: 2, fillThreshold: 2, freeReserve: 0.1 });
+      plan([target], topo, space, r, { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, demoteToLowest: false, exchangeGap: 2, fillThreshold: 2, freeReserve: 0.1 });
       times.push((performance.now() - t0) / 1000);
     }
     const s = stat(times);

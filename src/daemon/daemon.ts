@@ -11,7 +11,9 @@ import type { Tracker } from '../trackers/tracker.js';
 import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
 import { identityKey } from '../targets/identity.js';
-import { Planner, type PlannerParams } from '../planner/planner.js';
+import { plan as planPeriod, type PlannerParams } from '../planner/planner.js';
+import { rankTables } from '../planner/ranks.js';
+import { PlacementLookup } from '../mover/placement.js';
 import { MoveHistory } from '../planner/history.js';
 import type { Plan, Target } from '../planner/plan.js';
 import { Mover, type MoverParams } from '../mover/mover.js';
@@ -68,7 +70,7 @@ export class Daemon {
   private space: StateSpace;
   private topo: Topology;
   private readonly targets = new Map<string, Target>();
-  private readonly planner: Planner;
+  private readonly placement: PlacementLookup;
   private readonly mover: Mover;
   private tracker: Tracker;
   private intervalMs: number;
@@ -95,7 +97,7 @@ export class Daemon {
     this.config = config;
     this.topo = this.readTopology();
     this.space = this.makeSpace();
-    this.planner = new Planner(kernel);
+    this.placement = new PlacementLookup(kernel);
     this.mover = new Mover(kernel, this.moverParams(), log, this.moverHooks(), this.abort.signal);
     this.tracker = makeTracker(kernel, config.scan);
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
@@ -153,7 +155,11 @@ export class Daemon {
       const h = countHistogram(live.map((t) => t.heat), this.topo.tiers.length);
       this.log.debug({ period: this.period, walks: h.walks, bytesByTierSlotAndCount: h.bytes, partialBytes: h.partialBytes }, 'access-count histogram');
     }
-    const plan = this.planner.plan(live, this.topo, this.space, this.period, this.plannerParams());
+    const params = this.plannerParams();
+    const tables = rankTables(this.space, params);
+    const queried = this.placement.lookup(live, this.space, tables, this.topo, this.period, this.config.policy.placementQueries);
+    const plan = planPeriod(live, this.topo, this.space, this.period, params, tables);
+    plan.placementQueries = queried;
     this.opts.beforeMove?.(plan);
     const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);
     const report = this.report(started, plan, totals, live.length);
@@ -413,7 +419,7 @@ export class Daemon {
 
   private plannerParams(): PlannerParams {
     const p = this.config.policy;
-    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, placementQueries: p.placementQueries, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: p.fillThreshold, freeReserve: p.freeReserve };
+    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: p.fillThreshold, freeReserve: p.freeReserve };
   }
 
   private moverParams(): MoverParams {

@@ -1,0 +1,89 @@
+import { roomOn, type Topology } from '../topology/topology.js';
+import type { Histograms } from './histograms.js';
+import type { PlannerParams } from './params.js';
+import { cut, hotRank, markedHotRank, sum } from './ranks.js';
+
+/** What the period may move: bytes to promote into the top tier, to demote from each tier, to exchange. */
+export interface Budgets {
+  promote: number;
+  demote: number[];
+  /** warm fast-tier bytes demoted to make room for hotter pages */
+  exchange: number;
+  /** hot bytes wanted in the top tier (for the "fast tier short" note) */
+  hotWant: number;
+  /** room per node, whole pages; below zero when other allocations took a node under its headroom */
+  room: Map<number, number>;
+}
+
+/** the tier a page of tier t is demoted to */
+export const destTier = (t: number, tiers: number, p: PlannerParams): number => (p.demoteToLowest ? tiers - 1 : t + 1);
+
+/**
+ * Room per node, then in order: hot promotions into free room; cold demotions to make room for
+ * the rest; exchanges; fill of the room left beyond the reserve; cold demotions that restore
+ * the reserve. Everything within the period's cap.
+ */
+export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: number): Budgets {
+  const tiers = topo.tiers.length;
+  const room = new Map<number, number>();
+  for (const n of topo.nodes) room.set(n.id, Math.floor(roomOn(n, p.headroom) / 4096) * 4096);
+  const tierRoom = (t: number): number => Math.max(0, (topo.tiers[t] ?? []).reduce((s, id) => s + Math.max(0, room.get(id)!), 0));
+  const deficit = Math.max(0, -(topo.tiers[0] ?? []).reduce((s, id) => s + room.get(id)!, 0));
+  const dest = (t: number): number => destTier(t, tiers, p);
+  let cap = p.periodCap;
+  const hotWant = Math.min(sum(h.promo, hotRank(N)), cap);
+  const b: Budgets = { promote: Math.min(hotWant, tierRoom(0)), demote: new Array<number>(tiers).fill(0), exchange: 0, hotWant, room };
+  if (tiers <= 1) {
+    b.promote = 0;
+    b.demote = [0];
+    return b;
+  }
+  // the fast tier is short: demote its coldest pages first, promote into the room they free
+  // (a deficit is paid first: the room a demotion frees under the headroom is not room)
+  const coldTop = sum(h.demo[0]!);
+  const short = hotWant - b.promote;
+  const forRoom = Math.min(Math.ceil((short + deficit) / 4096) * 4096, coldTop, tierRoom(dest(0)), cap - b.promote);
+  b.demote[0] = forRoom;
+  b.promote += Math.max(0, Math.min(forRoom - deficit, cap - b.promote - forRoom));
+  cap -= b.promote + forRoom;
+  cap -= exchangeInto(b, h, p, N, { deficit: Math.max(0, deficit - forRoom), destRoom: tierRoom(dest(0)) - forRoom, cap });
+  // the fast tier's room once the hot moves are done, and the reserve kept free in it
+  const roomAfter = tierRoom(0) - deficit + forRoom + b.exchange - b.promote;
+  const reserve = p.freeReserve * (topo.tiers[0] ?? []).reduce((s, id) => s + (topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
+  // room beyond the reserve: warm pages fill it, highest count first; they are the first the
+  // exchange reclaims when hot pages need the room
+  const fill = Math.max(0, Math.min(sum(h.promo) - sum(h.promo, hotRank(N)), roomAfter - reserve, cap));
+  b.promote += fill;
+  cap -= fill;
+  // then confirmed-cold pages: out of the fast tier only as far as the reserve needs (a cold
+  // page in otherwise free room costs nothing, and moving it and a warm page back and forth
+  // would be churn), out of the middle tiers all of them, within the cap
+  const coldWant = (t: number): number => (t === 0 ? Math.max(0, reserve - (roomAfter - fill)) : Infinity);
+  for (let t = 0; t < tiers - 1; t++) {
+    const extra = Math.max(0, Math.min(sum(h.demo[t]!) - b.demote[t]!, coldWant(t), tierRoom(dest(t)) - b.demote[t]!, cap));
+    b.demote[t]! += extra;
+    cap -= extra;
+  }
+  return b;
+}
+
+/**
+ * Still short: exchange warm fast-tier pages for clearly hotter ones (counts apart by
+ * exchangeGap), marked hot pages for unmarked ones (one period's count is noisy: exchanging
+ * on it swaps equally warm pages back and forth). What is left of a deficit is paid first,
+ * else the exchange would demote pages into room that the promotions then cannot use.
+ * Sets b.exchange and adds its promotions; returns the cap it uses.
+ */
+function exchangeInto(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { deficit: number; destRoom: number; cap: number }): number {
+  const confirmedWant = Math.min(sum(h.promo, markedHotRank(N)), b.hotWant);
+  const stillShort = confirmedWant - b.promote;
+  if (stillShort <= 0 || p.exchangeGap <= 0) return 0;
+  const lowestWanted = cut(h.promo, confirmedWant, true).rank % (N + 1);
+  let avail = 0;
+  for (let c = 0; c <= lowestWanted - p.exchangeGap; c++) avail += h.warm0[c]!;
+  let exchange = Math.max(0, Math.min(stillShort + o.deficit, avail, o.destRoom, o.cap / 2));
+  if (exchange <= o.deficit) exchange = 0;
+  b.exchange = exchange;
+  b.promote += Math.max(0, exchange - o.deficit);
+  return 2 * exchange;
+}

@@ -1,0 +1,126 @@
+import type { StateSpace } from '../heat/states.js';
+import type { Topology } from '../topology/topology.js';
+import { destTier, type Budgets } from './budgets.js';
+import { Dir } from './history.js';
+import type { Histograms } from './histograms.js';
+import type { PlannerParams } from './params.js';
+import { PlanList, Reason, type Plan, type Target } from './plan.js';
+import { NONE, cut, hotRank, type RankTables } from './ranks.js';
+
+const PROMOTE = 1;
+const COLD = 2;
+const WARM = 3;
+
+/** One budget cut into a histogram, spent page by page: whole buckets above the rank, part of it. */
+class Spend {
+  private left: number;
+  private partial: number;
+  readonly rank: number;
+  constructor(hist: Float64Array, budget: number, descending: boolean) {
+    const c = cut(hist, budget, descending);
+    this.rank = c.rank;
+    this.partial = c.partial;
+    this.left = budget;
+  }
+  /**
+   * Take `size` bytes of the page at addr, of rank r, unless it was moved in the last
+   * minResidency periods; true if taken. The history is looked up last: most candidates
+   * beyond the budget never need it.
+   */
+  take(r: number, size: number, t: Target, addr: number, period: number, minResidency: number): boolean {
+    if (this.left < size) return false;
+    if (r === this.rank) {
+      if (this.partial < size || t.history.recentlyMoved(addr, period, minResidency)) return false;
+      this.partial -= size;
+    } else if (t.history.recentlyMoved(addr, period, minResidency)) return false;
+    this.left -= size;
+    return true;
+  }
+}
+
+/**
+ * Thresholds by rank (promotion), coldness (demotion) and count (exchange), then one pass over
+ * every page that collects the moves into per-target lists, each move assigned to the node
+ * with the most room in its tier.
+ */
+export function collectMoves(targets: Target[], space: StateSpace, tables: RankTables, h: Histograms, b: Budgets, topo: Topology, p: PlannerParams, plan: Plan): void {
+  const tiers = topo.tiers.length;
+  const promo = new Spend(h.promo, b.promote, true);
+  const demo = h.demo.map((hist, t) => new Spend(hist, b.demote[t] ?? 0, false));
+  const warm = new Spend(h.warm0, b.exchange, false);
+  const want = wantTable(space, tables, tiers, promo.rank, demo.map((d) => d.rank), b.exchange > 0 ? warm.rank : -1);
+  const pick = picker(topo, b.room);
+  const HOT = hotRank(space.N);
+  const period = plan.period;
+  const m = p.minResidency;
+  const { hot, cold, warm: warmT } = tables;
+  const { tierSlot, count } = space;
+  for (const t of targets) {
+    if (t.gone) continue;
+    const list = new PlanList(t);
+    for (const seg of t.heat.segments) {
+      const st = seg.states;
+      const size = seg.pageSize;
+      const shift = seg.shift;
+      for (let i = 0; i < seg.length; i++) {
+        const s = st[i]!;
+        const w = want[s]!;
+        if (w === 0) continue;
+        const addr = seg.start + i * size;
+        if (w === PROMOTE) {
+          const r = hot[s]!;
+          if (promo.take(r, size, t, addr, period, m)) list.push(addr, shift, pick(0, size), Dir.PROMOTE, r >= HOT ? Reason.HOT : Reason.FILL, count[s]!);
+        } else if (w === COLD) {
+          const tier = tierSlot[s]! - 1;
+          if (demo[tier]!.take(cold[s]!, size, t, addr, period, m)) list.push(addr, shift, pick(destTier(tier, tiers, p), size), Dir.DEMOTE, Reason.COLD, count[s]!);
+        } else if (warm.take(warmT[s]!, size, t, addr, period, m)) {
+          list.push(addr, shift, pick(destTier(0, tiers, p), size), Dir.DEMOTE, Reason.EXCHANGE, count[s]!);
+        }
+      }
+    }
+    if (list.length > 0) {
+      plan.lists.push(list);
+      plan.promoteBytes += list.bytes(Dir.PROMOTE);
+      plan.demoteBytes += list.bytes(Dir.DEMOTE);
+    }
+  }
+}
+
+/** One look-up per page decides whether it is a candidate at all (warmRank -1: no exchange). */
+function wantTable(space: StateSpace, tables: RankTables, tiers: number, promoRank: number, demoRank: number[], warmRank: number): Uint8Array {
+  const want = new Uint8Array(space.size);
+  for (let s = 0; s < space.size; s++) {
+    const slot = space.tierSlot[s]!;
+    if (slot === 0) continue;
+    const tier = slot - 1;
+    const r = tables.hot[s]!;
+    if (r !== NONE && slot > 1) {
+      if (r >= promoRank) want[s] = PROMOTE;
+      continue;
+    }
+    const c = tables.cold[s]!;
+    if (c !== NONE) {
+      if (tier < tiers - 1 && c <= demoRank[tier]!) want[s] = COLD;
+    } else if (tier === 0 && tables.warm[s] !== NONE && tables.warm[s]! <= warmRank && space.hotBefore[s] === 0) {
+      want[s] = WARM;
+    }
+  }
+  return want;
+}
+
+/** The node of a tier with the most room left; the room is spent as moves are assigned. */
+function picker(topo: Topology, room: Map<number, number>): (tier: number, bytes: number) => number {
+  return (tier, bytes) => {
+    let best = -1;
+    let bestRoom = -Infinity; // room may be spent below zero: demotions free more than it counts
+    for (const id of topo.tiers[tier] ?? []) {
+      const r = room.get(id)!;
+      if (r > bestRoom) {
+        best = id;
+        bestRoom = r;
+      }
+    }
+    if (best >= 0) room.set(best, bestRoom - bytes);
+    return best;
+  };
+}

@@ -1,0 +1,74 @@
+import type { StateSpace } from '../heat/states.js';
+import type { Plan, Target } from './plan.js';
+import { NONE, RANKS, hotRank, type RankTables } from './ranks.js';
+
+/** Bytes that may move this period (not moved in the last minResidency periods), by rank. */
+export interface Histograms {
+  /** pages of slower tiers by promotion rank */
+  promo: Float64Array;
+  /** confirmed-cold pages by source tier, then count */
+  demo: Float64Array[];
+  /** fast-tier pages by count: seen in every walk, not confirmed cold, without the hot mark */
+  warm0: Float64Array;
+}
+
+/**
+ * One pass over every page (one increment per page per segment), then per state: the
+ * histograms the budgets cut, and the plan's per-tier totals.
+ */
+export function histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, plan: Plan): Histograms {
+  const N = space.N;
+  const { bytesOf, blockedOf } = bytesPerState(targets, space, period, minResidency);
+  const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1) };
+  const HOT = hotRank(N);
+  const { hot, cold, warm } = tables;
+  for (let s = 0; s < space.size; s++) {
+    const bytes = bytesOf[s]!;
+    if (bytes === 0) continue;
+    const free = bytes - blockedOf[s]!;
+    const slot = space.tierSlot[s]!;
+    const tier = slot === 0 ? tiers : slot - 1;
+    plan.trackedBytes[tier]! += bytes;
+    const r = hot[s]!;
+    if (r !== NONE) {
+      if (r >= HOT) plan.hotBytes[tier]! += bytes;
+      if (r >= HOT && r % (N + 1) === N) plan.hotSetBytes += bytes;
+      plan.warmSetBytes += bytes;
+      if (slot > 1) {
+        h.promo[r]! += free;
+        continue;
+      }
+    }
+    const c = cold[s]!;
+    if (c !== NONE) {
+      plan.coldBytes[tier]! += bytes;
+      if (slot !== 0 && slot < tiers) h.demo[slot - 1]![c]! += free;
+    } else if (slot === 1 && tiers > 1 && warm[s] !== NONE && space.hotBefore[s] === 0) {
+      h.warm0[warm[s]!]! += free;
+    }
+  }
+  return h;
+}
+
+/** Bytes per state over all targets, and of those the bytes moved too recently to move again. */
+function bytesPerState(targets: Target[], space: StateSpace, period: number, minResidency: number): { bytesOf: Float64Array; blockedOf: Float64Array } {
+  const bytesOf = new Float64Array(space.size);
+  const blockedOf = new Float64Array(space.size);
+  const pagesOf = new Float64Array(space.size);
+  for (const t of targets) {
+    if (t.gone) continue;
+    for (const seg of t.heat.segments) {
+      const st = seg.states;
+      pagesOf.fill(0);
+      for (let i = 0; i < seg.length; i++) pagesOf[st[i]!]!++;
+      const size = seg.pageSize;
+      for (let s = 0; s < space.size; s++) if (pagesOf[s]! > 0) bytesOf[s]! += pagesOf[s]! * size;
+    }
+    // the move history is bounded by the rate limits, not by the process: subtract it
+    t.history.forEachRecent(period, minResidency, (addr) => {
+      const loc = t.heat.locate(addr);
+      if (loc) blockedOf[loc.seg.states[loc.slot]!]! += loc.seg.pageSize;
+    });
+  }
+  return { bytesOf, blockedOf };
+}

@@ -1,0 +1,67 @@
+import type { StateSpace } from '../heat/states.js';
+import type { PlannerParams } from './params.js';
+
+/** no rank: not a candidate of that kind */
+export const NONE = 255;
+
+/**
+ * Promotion ranks, highest first: hot with the hot mark (a candidate last period too), hot,
+ * fill candidate with the mark, fill candidate; within a band by count.
+ * rank = band × (N + 1) + count.
+ */
+const BAND_FILL = 0;
+const BAND_HOT = 2;
+export const bandBase = (N: number, band: number): number => band * (N + 1);
+/** the lowest rank of a hot page, and of a hot page with the mark */
+export const hotRank = (N: number): number => bandBase(N, BAND_HOT);
+export const markedHotRank = (N: number): number => bandBase(N, BAND_HOT + 1);
+export const RANKS = (N: number): number => bandBase(N, 4);
+
+/** Per-state look-ups for one period (one entry per state, NONE where it does not apply). */
+export interface RankTables {
+  /** promotion rank (see above; the count scaled to N when the page was seen in fewer walks) */
+  hot: Uint8Array;
+  /** the count of a confirmed-cold page */
+  cold: Uint8Array;
+  /** the count of a page seen in every walk and not confirmed cold */
+  warm: Uint8Array;
+}
+
+export function rankTables(space: StateSpace, p: PlannerParams): RankTables {
+  const hot = new Uint8Array(space.size).fill(NONE);
+  const cold = new Uint8Array(space.size).fill(NONE);
+  const warm = new Uint8Array(space.size).fill(NONE);
+  const N = space.N;
+  const minSeen = Math.ceil(N / 2);
+  for (let s = 0; s < space.size; s++) {
+    const seen = space.seen[s]!;
+    const c = space.count[s]!;
+    if (seen >= minSeen) {
+      const rank = Math.floor((c * N) / seen);
+      const band = rank >= p.hotThreshold ? BAND_HOT : p.fillThreshold > 0 && rank >= p.fillThreshold ? BAND_FILL : -1;
+      if (band >= 0) hot[s] = bandBase(N, band + space.hotBefore[s]!) + rank;
+    }
+    if (seen === N && c <= p.coldThreshold && space.coldConfirmed(s)) cold[s] = c;
+    else if (seen === N) warm[s] = c;
+  }
+  return { hot, cold, warm };
+}
+
+/**
+ * Where a budget cuts a histogram: every bucket beyond `rank` is taken whole, bucket `rank`
+ * takes `partial` bytes. Descending (promotion: highest rank first) or ascending (coldest first).
+ */
+export function cut(hist: Float64Array, budget: number, descending: boolean): { rank: number; partial: number } {
+  let left = budget;
+  const n = hist.length;
+  for (let k = 0; k < n; k++) {
+    const r = descending ? n - 1 - k : k;
+    const b = hist[r]!;
+    if (b === 0) continue;
+    if (b >= left) return { rank: r, partial: left };
+    left -= b;
+  }
+  return descending ? { rank: 0, partial: Infinity } : { rank: n - 1, partial: Infinity };
+}
+
+export const sum = (a: Float64Array, from = 0): number => a.subarray(from).reduce((x, y) => x + y, 0);
