@@ -4,7 +4,7 @@
 // (test/scenarios/shifting-12h.yaml) runs with `tierd simulate`; its figures are in the README.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSim } from './helpers/sim-run.js';
+import { runSim, fractionOn } from './helpers/sim-run.js';
 import type { SimSummary } from '../src/daemon/simulate.js';
 
 const OFFSETS = [0.1, 0.5, 0.3, 0.7, 0.2, 0.6, 0.4, 0.8];
@@ -65,4 +65,35 @@ test('DRAM full of another managed process at the shift: demotions make the room
   assertHolds(summary, 0.9);
   const noRoom = reports.reduce((s, r) => s + (r.failures.no_room ?? 0), 0);
   assert.equal(noRoom, 0, 'no promotion ran into a full node');
+});
+
+test('DRAM smaller than the hot set, the rest held by another process: after a shift the new hot set fills DRAM again within 20 s', async () => {
+  const scenario = `
+seed: 5
+duration: 120s
+nodes:
+  - { id: 0, tier: dram, capacity: 1GiB }
+  - { id: 1, tier: pmem, capacity: 2GiB }
+processes:
+  - name: filler
+    memory:
+      - { size: 870MiB, pageSize: 4KiB, node: 0 }
+    phases:
+      - { at: 0s, pattern: uniform, rate: 0.001 }
+  - name: kvstore
+    memory:
+      - { size: 1GiB, pageSize: 4KiB, node: 1 }
+    phases:
+      - { at: 0s, pattern: hotset, hotFraction: 0.3, warmFraction: 0.2, hotRate: 8, warmRate: 0.75, coldRate: 0.1, scatter: true }
+      - { at: 60s, pattern: hotset, hotFraction: 0.3, warmFraction: 0.2, hotRate: 8, warmRate: 0.75, coldRate: 0.1, scatter: true }
+`;
+  const isHotNow = (p: { rate: Float32Array; comm: string }, i: number): boolean => p.comm === 'kvstore' && p.rate[i]! >= 8;
+  const trace: [number, number][] = [];
+  await runSim(scenario, 'targets: { comm: kvstore, minRss: 0 }\n', { onPeriod: (_r, k) => trace.push([k.now() / 1000, fractionOn(k, 0, isHotNow)]) });
+  const before = trace.filter(([t]) => t < 60).at(-1)![1];
+  const after20 = trace.filter(([t]) => t <= 80).at(-1)![1];
+  process.stdout.write(`# DRAM-full shift: hot set in DRAM before the shift ${before.toFixed(3)}, 20 s after ${after20.toFixed(3)}; ${trace.filter(([t]) => t > 50 && t < 90).map(([t, f]) => `${t.toFixed(1)}:${f.toFixed(2)}`).join(' ')}\n`);
+  // 307 MiB of hot pages, about 130 MiB of room: hot memory stays about as large outside DRAM
+  assert.ok(before >= 0.35, `before the shift: ${before}`);
+  assert.ok(after20 >= 0.8 * before, `20 s after the shift: ${after20}`);
 });

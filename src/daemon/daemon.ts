@@ -86,6 +86,7 @@ export class Daemon {
   private walkMs = 0;
   /** hot bytes outside the fast tier (and of unknown placement) in the last period */
   private lastHotElsewhere = 0;
+  private lastHotFast = 0;
   private readonly ppWindow: { moved: number; pp: number }[] = [];
   private stopping = false;
   /** aborted by stop(): interval sleeps and rate-limit waits end at once */
@@ -337,7 +338,7 @@ export class Daemon {
    * A placed workload then costs a few walks a minute instead of N per period, and a hot-set
    * shift waits at most that pause longer to be seen. A shift shows before it moves anything
    * (its new hot pages wait a second period for the hot mark before they may displace others):
-   * hot memory outside the fast tier that more than doubled is work, not calm.
+   * hot memory outside the fast tier that more than doubled, or inside it that halved, is work.
    */
   private backOffWhenSettled(plan: Plan, totals: MoveTotals): void {
     const max = this.config.scan.settledPauseMax;
@@ -346,8 +347,12 @@ export class Daemon {
     // nothing tracked is not settled: a process that appears must be found within an interval
     const small = Math.max(2 * 2 ** 20, 0.01 * tracked);
     const hotElsewhere = plan.hotBytes.slice(1).reduce((s, v) => s + v, 0);
-    const shifting = hotElsewhere > small && hotElsewhere > 2 * this.lastHotElsewhere;
+    const hotFast = plan.hotBytes[0] ?? 0;
+    // a shift: hot memory elsewhere doubled, or (when the fast tier cannot hold the hot set, so
+    // that it stays about as large elsewhere) the hot memory in the fast tier halved
+    const shifting = (hotElsewhere > small && hotElsewhere > 2 * this.lastHotElsewhere) || (this.lastHotFast > small && hotFast < this.lastHotFast / 2);
     this.lastHotElsewhere = hotElsewhere;
+    this.lastHotFast = hotFast;
     const settled = tracked > 0 && !shifting && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
     const next = settled && max > 0 ? Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
