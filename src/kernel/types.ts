@@ -8,6 +8,7 @@ export interface NodeInfo {
   hasMemory: boolean;
   cpus: number[];
   memTotalBytes: number;
+  /** free memory, with the pages on the per-cpu lists (Linux: /proc/zoneinfo; see parseZoneinfoFree) */
   memFreeBytes: number;
   /**
    * free memory the page allocator keeps back on this node: the high watermarks of its zones

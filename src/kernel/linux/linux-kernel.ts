@@ -4,7 +4,7 @@ import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport } fro
 import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../../targets/maps.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
-import { readNodeFree, readTopology } from './sysfs-topology.js';
+import { readNodeFree, readZoneFree, readTopology } from './sysfs-topology.js';
 import { listProcesses, readMaps, readProcess } from './procfs.js';
 import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
@@ -61,9 +61,12 @@ export class LinuxKernel implements Kernel {
       this.topoAt = now;
       return this.topo;
     }
+    // one read of /proc/zoneinfo for every node's free memory with its per-cpu lists; a node
+    // whose meminfo is gone is offline
+    const zoneFree = readZoneFree(this.procRoot);
     const nodes = this.topo.nodes.map((n) => {
       const free = readNodeFree(this.sysRoot, n.id);
-      return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: free };
+      return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: zoneFree?.get(n.id) ?? free };
     });
     // a node that went away is worth a full read at once
     if (nodes.some((n, i) => n.online !== this.topo!.nodes[i]!.online)) {

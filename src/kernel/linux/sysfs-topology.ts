@@ -7,6 +7,12 @@ export function readNodeFree(sysRoot: string, id: number): number | undefined {
   return t === undefined ? undefined : parseNodeMeminfo(t).free;
 }
 
+/** Free bytes per node with the per-cpu lists (parseZoneinfoFree); null without /proc/zoneinfo. */
+export function readZoneFree(procRoot: string): Map<number, number> | null {
+  const t = readText(`${procRoot}/zoneinfo`);
+  return t === undefined ? null : parseZoneinfoFree(t);
+}
+
 /** Read every NUMA node's facts from sysfs and procfs. */
 export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   const base = `${sysRoot}/devices/system/node`;
@@ -15,7 +21,9 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   const hasCpu = new Set(parseList(readText(`${base}/has_cpu`)));
   const hasMemory = new Set(parseList(readText(`${base}/has_memory`)));
   const tierOf = memoryTiers(sysRoot);
-  const reserved = parseZoneinfoReserved(readText(`${procRoot}/zoneinfo`) ?? '');
+  const zoneinfo = readText(`${procRoot}/zoneinfo`) ?? '';
+  const reserved = parseZoneinfoReserved(zoneinfo);
+  const zoneFree = parseZoneinfoFree(zoneinfo);
   const ids = possible.length > 0 ? possible : [...online];
   const nodes: NodeInfo[] = [];
   for (const id of ids) {
@@ -36,7 +44,7 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
       hasMemory: hasMemory.has(id),
       cpus: parseList(readText(`${dir}/cpulist`)),
       memTotalBytes: mem.total,
-      memFreeBytes: mem.free,
+      memFreeBytes: zoneFree.get(id) ?? mem.free,
       distance,
     };
     const tier = tierOf.get(id);
@@ -60,6 +68,30 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
     numaBalancing: nb ?? null,
     demotionEnabled: de === undefined ? null : de === 'true' || de === '1',
   };
+}
+
+/**
+ * Node id → free bytes an allocation on it can get: the zones' free pages plus the pages on
+ * the per-cpu lists (zoneinfo's pageset "count:"). MemFree counts only the former; in the VM
+ * the per-cpu lists of a 1 GiB node held 9 to 38 MiB, and freed pages of a demotion go there
+ * first, so room measured by MemFree alone vanished right after the demotions that made it.
+ * An allocation below the watermarks drains them (drain_all_pages) and gets them.
+ */
+export function parseZoneinfoFree(text: string, pageSize = 4096): Map<number, number> {
+  const out = new Map<number, number>();
+  let node = -1;
+  for (const line of text.split('\n')) {
+    const head = /^Node (\d+), zone/.exec(line);
+    if (head) {
+      node = Number(head[1]);
+      if (!out.has(node)) out.set(node, 0);
+      continue;
+    }
+    if (node < 0) continue;
+    const m = /^\s+(?:pages free|count:)\s+(\d+)$/.exec(line);
+    if (m) out.set(node, out.get(node)! + Number(m[1]) * pageSize);
+  }
+  return out;
 }
 
 /** Node id → bytes under the high watermarks of its zones, from /proc/zoneinfo. */
