@@ -117,6 +117,19 @@ export class Daemon {
     this.abort.abort();
   }
 
+  /** What the daemon holds, for tests and operators: it must follow the targets, not the uptime. */
+  stateSizes(): { targets: number; heatBytes: number; heatSegments: number; historyEntries: number } {
+    let heatBytes = 0;
+    let heatSegments = 0;
+    let historyEntries = 0;
+    for (const t of this.targets.values()) {
+      heatBytes += t.heat.memoryBytes();
+      heatSegments += t.heat.segments.length;
+      historyEntries += t.history.size;
+    }
+    return { targets: this.targets.size, heatBytes, heatSegments, historyEntries };
+  }
+
   get stopped(): boolean {
     return this.stopping;
   }
