@@ -6,6 +6,7 @@ import { benchDecode, decodeTable, makeStream, memoryTable, GiB } from './decode
 import { benchMovePages, moveTable } from './move-pages.js';
 import { benchPlanner, plannerTable } from './planner.js';
 import { benchDaemon, daemonTable } from './daemon.js';
+import { benchUptime, uptimeTable } from './churn.js';
 import { machine } from './util.js';
 
 const json = process.argv.includes('--json');
@@ -27,6 +28,9 @@ async function main(): Promise<void> {
   global.gc?.();
   const daemon = await benchDaemon(quick ? 2 : 4);
   say(daemonTable(daemon));
+  global.gc?.();
+  const uptime = await benchUptime(quick ? 3 : 24);
+  say(uptimeTable(uptime));
   global.gc?.();
   const big = quick ? 64 * GiB : 1024 * GiB;
   const streams = [
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
     },
     planner: { nsPerPage: Math.max(...planner.map((p) => p.nsPerPage)), bySize: planner.map((p) => ({ pages: p.pages, nsPerPage: p.nsPerPage })) },
     daemon: { cpuSecondsPerGiBPeriod: daemon.cpuSecondsPerGiBPeriod, simGiBSecondsPerWallSecond: daemon.simGiBSecondsPerWallSecond },
+    uptime,
   };
   if (json) process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -4,22 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSim } from '../helpers/sim-run.js';
+import { churnScenario, CHURN_CONFIG } from '../../bench/churn.js';
 
 const HOURS = 4;
 
-function scenario(): string {
-  const lines = [`seed: 4\nduration: ${HOURS}h\nnodes:\n  - { id: 0, tier: dram, capacity: 256MiB }\n  - { id: 1, tier: pmem, capacity: 2GiB }\nprocesses:`];
-  const phases = Array.from({ length: HOURS * 6 }, (_, k) => `      - { at: ${k * 10}m, pattern: hotset, hotFraction: 0.1, hotOffset: ${((k * 0.37) % 0.9).toFixed(2)}, hotRate: 50, coldRate: 0.01 }`);
-  lines.push(`  - name: kvstore\n    memory:\n      - { size: 256MiB, pageSize: 4KiB, node: 1 }\n    phases:\n${phases.join('\n')}`);
-  for (let k = 0; k < HOURS * 10; k++) {
-    lines.push(`  - name: batch\n    startAt: ${k * 6}m\n    exitAt: ${k * 6 + 4}m\n    memory:\n      - { size: 32MiB, pageSize: 4KiB, node: 1 }\n    phases:\n      - { at: 0s, pattern: hotset, hotFraction: 0.2, hotRate: 50, coldRate: 0.01 }`);
-  }
-  return lines.join('\n') + '\n';
-}
-
 test('four simulated hours of processes coming and going: targets, heat and move history stay bounded', { timeout: 600_000 }, async () => {
   const samples: { t: number; targets: number; heatBytes: number; historyEntries: number }[] = [];
-  const { summary } = await runSim(scenario(), 'targets: { comm: "^(kvstore|batch)$", minRss: 0 }\n', {
+  const { summary } = await runSim(churnScenario(HOURS), CHURN_CONFIG, {
     onPeriod: (_r, k, d) => samples.push({ t: k.now() / 3_600_000, ...d.stateSizes() }),
   });
   const firstHour = samples.filter((s) => s.t < 1);
