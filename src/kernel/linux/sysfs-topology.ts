@@ -78,35 +78,28 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
  * An allocation below the watermarks drains them (drain_all_pages) and gets them.
  */
 export function parseZoneinfoFree(text: string, pageSize = 4096): Map<number, number> {
+  return sumPerNode(text, /^\s+(?:pages free|count:)\s+(\d+)$/, pageSize);
+}
+
+/** Node id → bytes under the high watermarks of its zones, from /proc/zoneinfo. */
+export function parseZoneinfoReserved(text: string, pageSize = 4096): Map<number, number> {
+  // the zone's own "high" (no colon); the per-cpu pagesets print "high:"
+  return sumPerNode(text, /^\s+high\s+(\d+)$/, pageSize);
+}
+
+/** Sum, per node of /proc/zoneinfo, the page counts of the lines that `line` matches. */
+function sumPerNode(text: string, line: RegExp, pageSize: number): Map<number, number> {
   const out = new Map<number, number>();
   let node = -1;
-  for (const line of text.split('\n')) {
-    const head = /^Node (\d+), zone/.exec(line);
+  for (const l of text.split('\n')) {
+    const head = /^Node (\d+), zone/.exec(l);
     if (head) {
       node = Number(head[1]);
       if (!out.has(node)) out.set(node, 0);
       continue;
     }
-    if (node < 0) continue;
-    const m = /^\s+(?:pages free|count:)\s+(\d+)$/.exec(line);
+    const m = node >= 0 ? line.exec(l) : null;
     if (m) out.set(node, out.get(node)! + Number(m[1]) * pageSize);
-  }
-  return out;
-}
-
-/** Node id → bytes under the high watermarks of its zones, from /proc/zoneinfo. */
-export function parseZoneinfoReserved(text: string, pageSize = 4096): Map<number, number> {
-  const out = new Map<number, number>();
-  let node = -1;
-  for (const line of text.split('\n')) {
-    const head = /^Node (\d+), zone/.exec(line);
-    if (head) {
-      node = Number(head[1]);
-      continue;
-    }
-    // the zone's own "high" (no colon); the per-cpu pagesets print "high:"
-    const high = /^\s+high\s+(\d+)$/.exec(line);
-    if (high && node >= 0) out.set(node, (out.get(node) ?? 0) + Number(high[1]) * pageSize);
   }
   return out;
 }
