@@ -55,7 +55,8 @@ export class SimKernel implements Kernel {
   private clockMs = 0;
   private readonly nodes: SimNode[];
   private readonly procs = new Map<number, SimProcess>();
-  private readonly dead: SimProcess[] = [];
+  /** processes that exited (their count keeps starttimes unique; their pages are freed) */
+  private exited = 0;
   private nextPid = 1000;
   /** scenario processes that start later, by start time */
   private unborn: ScenarioProcess[] = [];
@@ -95,7 +96,7 @@ export class SimKernel implements Kernel {
 
   spawn(spec: ScenarioProcess, pid?: number): SimProcess {
     const id = pid ?? spec.pid ?? this.nextPid++;
-    const p = new SimProcess(spec, id, Math.floor(this.clockMs / 10) + this.procs.size + this.dead.length + 1, this.scenario.seed * 1000003 + id);
+    const p = new SimProcess(spec, id, Math.floor(this.clockMs / 10) + this.procs.size + this.exited + 1, this.scenario.seed * 1000003 + id);
     p.nowSec = this.clockMs / 1000;
     p.lastClear.fill(p.nowSec);
     for (let i = 0; i < p.pages; i++) {
@@ -118,7 +119,7 @@ export class SimKernel implements Kernel {
     p.alive = false;
     for (let i = 0; i < p.pages; i++) if (p.node[i] !== ABSENT) this.nodeById(p.node[i]!).used -= p.units[i]! * 4096;
     this.procs.delete(pid);
-    this.dead.push(p);
+    this.exited++;
     this.oracleDirty = true;
   }
 
