@@ -255,3 +255,19 @@ test('the interval shrinks no further than four times the walk, and a slow walk 
   const cheap = await runSim(hotset({ dram: '96MiB', phases, duration: '60s' }), 'scan: { walks: 5 }\n');
   assert.ok(Math.min(...cheap.reports.map((r) => r.intervalMs)) < 500, 'a cheap walk lets the interval shrink');
 });
+
+test('a target busy again after a quiet minute gets the reactive interval from its next walk, and is placed within seconds', async () => {
+  const phases = `      - { at: 0s, pattern: idle }
+      - { at: 60s, pattern: hotset, hotFraction: 0.1, hotOffset: 0.3, hotRate: 50, coldRate: 0.001 }`;
+  let placedAt = Infinity;
+  const intervals: number[] = [];
+  await runSim(hotset({ phases, duration: '90s' }), '{}', {
+    onPeriod: (r, k) => {
+      intervals.push(r.intervalMs);
+      if (placedAt === Infinity && k.now() > 60_000 && fractionOn(k, 0, isHot) >= 0.99) placedAt = k.now();
+    },
+  });
+  process.stdout.write(`# busy again: intervals ${intervals.join(' ')} ms; hot set placed at ${(placedAt / 1000).toFixed(1)} s (busy from 60 s)\n`);
+  assert.ok(Math.max(...intervals) > 1000, 'the quiet minute lengthened the interval');
+  assert.ok(placedAt <= 60_000 + 12_000, `placed at ${placedAt} ms`);
+});

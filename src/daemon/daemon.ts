@@ -77,6 +77,8 @@ export class Daemon {
   private extraColdPeriods = 0;
   /** consecutive periods with almost no accessed memory (auto interval) */
   private quietPeriods = 0;
+  /** accessed bytes in one walk above which a lengthened interval returns to initialInterval at once */
+  private quietBytes = Infinity;
   /** consecutive periods with ping-pong well under its limit (the gap relaxes after a window of them) */
   private calmPeriods = 0;
   private refusalLogged = false;
@@ -210,8 +212,24 @@ export class Daemon {
       await this.walkAll(this.space);
       lastWalk = this.kernel.now() - t0;
       this.walkMs = Math.max(this.walkMs, lastWalk);
+      this.wakeIfBusy(live);
     }
     return walks;
+  }
+
+  /**
+   * A target that was quiet long enough to lengthen the interval (4 s after a minute's idling)
+   * and is busy again gets the reactive interval from its next walk, not after a whole period
+   * of long intervals: in the VM a workload that finished its start-up waited 80 s to be placed.
+   */
+  private wakeIfBusy(live: Target[]): void {
+    const s = this.config.scan;
+    if (s.interval !== 'auto' || this.intervalMs <= s.initialInterval) return;
+    const accessed = live.reduce((sum, t) => sum + t.heat.walk.accessedBytes, 0);
+    if (accessed <= this.quietBytes) return;
+    this.log.debug({ from: this.intervalMs, to: s.initialInterval, accessedBytes: accessed }, 'busy again: interval back to initialInterval');
+    this.intervalMs = s.initialInterval;
+    this.quietPeriods = 0;
   }
 
   /** Walks not made this period: every page misses them, so only the walks made are evidence. */
@@ -324,6 +342,7 @@ export class Daemon {
     const hot = plan.hotSetBytes;
     // quiet: no hot page at all and little else accessed; only then can a longer interval help
     this.quietPeriods = hot === 0 && plan.warmSetBytes < target / 16 ? this.quietPeriods + 1 : 0;
+    this.quietBytes = target / 16;
     let next = this.intervalMs;
     // damped both ways: near the interval where hot pages stop being seen in every walk, the
     // measured hot set swings several-fold for a small change (seen on a real kernel: 20 to
