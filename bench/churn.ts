@@ -58,7 +58,9 @@ export function uptimeTable(r: UptimeResult): string {
     `| JS heap used (MiB) | ${f(r.heapMiB[0])} | ${f(r.heapMiB[1])} |`,
     `| move-history entries | ${r.historyEntries[0]} | ${r.historyEntries[1]} |`,
     '',
-    'RSS and heap include the simulated host, which keeps every exited process and the hit-ratio timeline.',
+    'RSS and heap include the simulated host and the simulation record: the hit-ratio timeline (about 16 000 samples',
+    'an hour) and every period\'s report. At the end of a 6-hour run they held 14 of its 25.5 MiB of heap; without',
+    'them the heap was 11.2 MiB, below hour 1. The daemon\'s own state is the last row and the bounded-state test.',
     '',
   ].join('\n');
 }
