@@ -56,14 +56,14 @@ export interface DaemonOptions {
   beforeMove?: (plan: Plan) => void;
 }
 
+/** the largest share of wall time the walks may take (the interval is at least walk / share) */
+const WALK_SHARE = 0.25;
+
 /**
  * The period loop: N walks of every target spaced by the interval, one plan, one rate-limited
  * migration, one report. Clock and sleep come from the Kernel, so the same loop runs on the
  * simulated host in virtual time.
  */
-/** the largest share of wall time the walks may take (the interval is at least walk / share) */
-const WALK_SHARE = 0.25;
-
 export class Daemon {
   private config: Config;
   private pending: Config | null = null;
