@@ -44,6 +44,8 @@ export class Mover {
   readonly peaks: [PeakRate, PeakRate] = [new PeakRate(), new PeakRate()];
   private readonly windows: [RateWindow, RateWindow];
   private batch: number;
+  /** when the last "node refused" warning was logged, per node and errno (kernel clock, ms) */
+  private readonly refusedWarnedAt = new Map<number, number>();
   private addrs = new Float64Array(1024);
   private nodes = new Int32Array(1024);
   private status = new Int32Array(1024);
@@ -191,7 +193,7 @@ export class Mover {
       }
       if (errno === ERRNO.ENOMEM || errno === ERRNO.ENODEV) {
         blocked.add(to);
-        this.log.warn({ pid, node: to, errno: errno === ERRNO.ENOMEM ? 'ENOMEM' : 'ENODEV' }, errno === ERRNO.ENOMEM ? 'target node full: no more moves to it this period' : 'target node offline: topology will be re-read');
+        this.warnNodeRefused(pid, to, errno);
         this.refreshFree(free, topo);
       } else if (errno === ERRNO.EACCES) {
         t.gone = true;
@@ -282,6 +284,24 @@ export class Mover {
       const known = topo.nodes.find((x) => x.id === n.id);
       if (known) free.set(n.id, n.online ? roomOn({ ...n, reservedBytes: n.reservedBytes ?? 0 }, this.params.headroom) : 0);
     }
+  }
+
+  /**
+   * A node at its watermarks refuses promotions period after period: warn once a minute per
+   * node and errno (the failures metric counts every page), the rest at debug level.
+   */
+  private warnNodeRefused(pid: number, node: number, errno: number): void {
+    const key = node * 1000 + errno;
+    const now = this.kernel.now();
+    const fields = { pid, node, errno: errno === ERRNO.ENOMEM ? 'ENOMEM' : 'ENODEV' };
+    const why = errno === ERRNO.ENOMEM ? 'target node full: no more moves to it this period' : 'target node offline: topology will be re-read';
+    const last = this.refusedWarnedAt.get(key);
+    if (last !== undefined && now - last < 60_000) {
+      this.log.debug(fields, why);
+      return;
+    }
+    this.refusedWarnedAt.set(key, now);
+    this.log.warn(fields, `${why} (repeats of this warning within a minute are logged at debug level)`);
   }
 
   /** Keep each call near the time target: halve the batch when calls run long, grow it back when short. */
