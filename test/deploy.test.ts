@@ -11,18 +11,26 @@ import { Metrics } from '../src/metrics/metrics.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UNIT = join(ROOT, 'systemd/tierd.service');
 
+/**
+ * The unit (plus a drop-in's text, which systemd merges like an appended section) in a scratch
+ * directory, its ExecStart pointed at a stand-in: verify checks that ExecStart is executable.
+ */
+function unitWithStandIn(dropIn = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tierd-unit-'));
+  const bin = join(dir, 'tierd');
+  writeFileSync(bin, '#!/bin/sh\nexit 0\n');
+  chmodSync(bin, 0o755);
+  const unit = join(dir, 'tierd.service');
+  writeFileSync(unit, readFileSync(UNIT, 'utf8').replace('/usr/local/bin/tierd', bin) + '\n' + dropIn);
+  return unit;
+}
+
 test('systemd unit passes systemd-analyze verify and keeps move_pages', (t) => {
   if (!existsSync('/usr/bin/systemd-analyze')) {
     t.skip('systemd-analyze is missing: apt-get install systemd');
     return;
   }
-  // verify checks that ExecStart is executable: point it at a stand-in for /usr/local/bin/tierd
-  const dir = mkdtempSync(join(tmpdir(), 'tierd-unit-'));
-  const bin = join(dir, 'tierd');
-  writeFileSync(bin, '#!/bin/sh\nexit 0\n');
-  chmodSync(bin, 0o755);
-  writeFileSync(join(dir, 'tierd.service'), readFileSync(UNIT, 'utf8').replace('/usr/local/bin/tierd', bin));
-  const r = spawnSync('/usr/bin/systemd-analyze', ['verify', join(dir, 'tierd.service')], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/systemd-analyze', ['verify', unitWithStandIn()], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr.trim(), '', r.stderr);
   const unit = readFileSync(UNIT, 'utf8');
@@ -91,16 +99,10 @@ test('each tracker profile (the unit plus its drop-in) verifies clean; its expos
     t.skip('systemd-analyze is missing');
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tierd-profile-'));
-  const bin = join(dir, 'tierd');
-  writeFileSync(bin, '#!/bin/sh\nexit 0\n');
-  chmodSync(bin, 0o755);
   const scores: string[] = [];
   for (const profile of ['idle_pages', 'page_idle', 'damon']) {
-    // a drop-in's [Service] section appended to the unit is what systemd merges
     const dropIn = profile === 'idle_pages' ? '' : readFileSync(join(ROOT, `systemd/tierd.service.d/${profile}.conf`), 'utf8');
-    const unit = join(dir, 'tierd.service');
-    writeFileSync(unit, readFileSync(UNIT, 'utf8').replace('/usr/local/bin/tierd', bin) + '\n' + dropIn);
+    const unit = unitWithStandIn(dropIn);
     const v = spawnSync('/usr/bin/systemd-analyze', ['verify', unit], { encoding: 'utf8' });
     assert.equal(v.status, 0, `${profile}: ${v.stderr}`);
     assert.equal(v.stderr.trim(), '', `${profile}: ${v.stderr}`);
