@@ -44,7 +44,11 @@ test('systemd unit exposure score (systemd-analyze security --offline)', (t) => 
     t.skip('systemd-analyze is missing');
     return;
   }
-  const out = execFileSync('/usr/bin/systemd-analyze', ['security', '--offline=yes', UNIT], { encoding: 'utf8' });
+  // a copy: next to the repository's unit, systemd-analyze would merge every drop-in in
+  // systemd/tierd.service.d/ (both profiles at once)
+  const alone = join(mkdtempSync(join(tmpdir(), 'tierd-unit-')), 'tierd.service');
+  writeFileSync(alone, readFileSync(UNIT, 'utf8'));
+  const out = execFileSync('/usr/bin/systemd-analyze', ['security', '--offline=yes', alone], { encoding: 'utf8' });
   const m = /Overall exposure level for tierd\.service: ([0-9.]+)/.exec(out);
   assert.ok(m, out.slice(-500));
   process.stdout.write(`# systemd exposure level: ${m[1]}\n`);
@@ -106,7 +110,10 @@ test('each tracker profile (the unit plus its drop-in) verifies clean; its expos
     const v = spawnSync('/usr/bin/systemd-analyze', ['verify', unit], { encoding: 'utf8' });
     assert.equal(v.status, 0, `${profile}: ${v.stderr}`);
     assert.equal(v.stderr.trim(), '', `${profile}: ${v.stderr}`);
-    const out = execFileSync('/usr/bin/systemd-analyze', ['security', '--offline=yes', unit], { encoding: 'utf8' });
+    // scored as shipped (ExecStart in /usr/local/bin), one profile at a time
+    const shipped = join(mkdtempSync(join(tmpdir(), 'tierd-unit-')), 'tierd.service');
+    writeFileSync(shipped, readFileSync(UNIT, 'utf8') + '\n' + dropIn);
+    const out = execFileSync('/usr/bin/systemd-analyze', ['security', '--offline=yes', shipped], { encoding: 'utf8' });
     scores.push(`${profile} ${/Overall exposure level for tierd\.service: ([0-9.]+)/.exec(out)?.[1]}`);
   }
   process.stdout.write(`# systemd exposure per profile: ${scores.join(', ')}\n`);
