@@ -271,3 +271,13 @@ test('a target busy again after a quiet minute gets the reactive interval from i
   assert.ok(Math.max(...intervals) > 1000, 'the quiet minute lengthened the interval');
   assert.ok(placedAt <= 60_000 + 12_000, `placed at ${placedAt} ms`);
 });
+
+test("tierd's own memory is asked onto the slowest tier, from the faster ones; not in a dry-run or with selfMemory: any", async () => {
+  const scenario = hotset({ duration: '2s' });
+  const run = await runSim(scenario, FAST, { maxPeriods: 1 });
+  assert.deepEqual((run.kernel as SimKernel).selfPolicy, { prefer: [1], from: [0] });
+  const dry = await runSim(scenario, FAST, { maxPeriods: 1, dryRun: true });
+  assert.equal((dry.kernel as SimKernel).selfPolicy, null);
+  const any = await runSim(scenario, `${FAST}migrate: { selfMemory: any }\n`, { maxPeriods: 1 });
+  assert.equal((any.kernel as SimKernel).selfPolicy, null);
+});

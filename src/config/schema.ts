@@ -132,6 +132,11 @@ export const zMigrate = z
     demoteRate: zRate.prefault('256MiB/s').refine(atLeastAPage, { message: PAGE_RATE }),
     /** most bytes moved per period, both directions */
     periodCap: zSize.prefault('1GiB').refine(atLeastAPage, { message: 'must be at least 4KiB: a cap of 0 moves nothing' }),
+    /**
+     * tierd's own memory: "slow" prefers the slowest tier's nodes and moves its pages there at
+     * start (the fast tier is what it manages); "any" leaves the kernel's default
+     */
+    selfMemory: z.enum(['slow', 'any']).default('slow'),
     batchPages: z.number().int().min(1).max(16384).default(1024),
     /** shrink batches when a move_pages call takes longer than this */
     callTarget: zDuration.prefault('20ms').refine((v) => v > 0, { message: 'must be above 0' }),

@@ -106,6 +106,22 @@ export class Daemon {
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
     this.warnUnknownNodes();
+    this.placeOwnMemory();
+  }
+
+  /**
+   * tierd's own memory (about 100 MiB of Node.js, and a byte per tracked page) goes to the
+   * slowest tier, not the fast one it manages: in the VM's DRAM-nearly-full benchmark it took
+   * two thirds of the free DRAM. A dry-run moves nothing, its own pages included.
+   */
+  private placeOwnMemory(): void {
+    const tiers = this.topo.tiers;
+    if (this.config.migrate.selfMemory !== 'slow' || tiers.length < 2 || this.moverParams().dryRun) return;
+    const prefer = tiers[tiers.length - 1]!;
+    const from = tiers.slice(0, -1).flat();
+    const why = this.kernel.placeSelf(prefer, from);
+    if (why === null) this.log.info({ nodes: prefer }, "tierd's own memory prefers the slowest tier");
+    else this.log.warn({ nodes: prefer, why }, "tierd's own memory stays where the kernel puts it (set migrate.selfMemory: any to not try)");
   }
 
   get moverPeaks(): Mover['peaks'] {

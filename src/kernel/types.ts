@@ -153,4 +153,9 @@ export interface Kernel {
    * pairs; null when the kernel cannot tell. Throws TierdError(PROCESS_GONE).
    */
   hugeRanges(pid: number, ranges: Float64Array): Float64Array | null;
+  /**
+   * The daemon's own memory: prefer `prefer` for new allocations (set_mempolicy) and move its
+   * pages on `from` there (migrate_pages). Returns null, or why it could not.
+   */
+  placeSelf(prefer: number[], from: number[]): string | null;
 }

@@ -11,6 +11,7 @@ import { MovePagesCall } from './move-pages.js';
 import { LinuxPhysPages } from './phys-pages.js';
 import { LinuxDamon } from './damon.js';
 import { hugeMappedRanges } from './pagemap-scan.js';
+import { placeSelf } from './self-policy.js';
 import type { Damon, PhysPages } from '../types.js';
 
 export interface LinuxKernelOptions {
@@ -119,6 +120,10 @@ export class LinuxKernel implements Kernel {
 
   hugeRanges(pid: number, ranges: Float64Array): Float64Array | null {
     return hugeMappedRanges(this.procRoot, pid, ranges);
+  }
+
+  placeSelf(prefer: number[], from: number[]): string | null {
+    return placeSelf(prefer, from);
   }
 
   swYoungSupported(): boolean {

@@ -351,6 +351,14 @@ export class SimKernel implements Kernel {
     return null;
   }
 
+  /** what the daemon asked for its own memory (the simulated host has none to place) */
+  selfPolicy: { prefer: number[]; from: number[] } | null = null;
+
+  placeSelf(prefer: number[], from: number[]): string | null {
+    this.selfPolicy = { prefer, from };
+    return null;
+  }
+
   hugeRanges(pid: number, ranges: Float64Array): Float64Array {
     const p = this.procs.get(pid);
     if (!p || !p.alive) throw new TierdError('PROCESS_GONE', `process ${pid} is gone`);
