@@ -12,7 +12,7 @@ import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
 import { identityKey } from '../targets/identity.js';
 import { plan as planPeriod, type PlannerParams } from '../planner/planner.js';
-import { rankTables } from '../planner/ranks.js';
+import { rankTables, scaledCount } from '../planner/ranks.js';
 import { PlacementLookup } from '../mover/placement.js';
 import { MoveHistory } from '../planner/history.js';
 import type { Plan, Target } from '../planner/plan.js';
@@ -322,14 +322,14 @@ export class Daemon {
   private endPeriod(plan: Plan, totals: MoveTotals): void {
     const cold = this.config.policy.coldThreshold;
     const N = this.space.N;
-    // the mark: a promotion candidate (hot, or a fill candidate) as the planner ranks it, the
-    // count scaled to N walks on at least half of them. A hot page seen in most walks of one
-    // period and all of the next is evidence; a merely warm page lucky twice is rare
+    // the mark: a promotion candidate (hot, or a fill candidate) as the planner ranks it. A hot
+    // page seen in most walks of one period and all of the next is evidence; a merely warm page
+    // lucky twice is rare
     const fill = this.config.policy.fillThreshold;
     const mark = Math.min(hotThreshold(this.config), fill > 0 ? fill : Infinity);
     const table = this.space.periodEndTable(
       (seen, count) => seen === N && count <= cold,
-      (seen, count) => seen >= Math.ceil(N / 2) && Math.floor((count * N) / seen) >= mark,
+      (seen, count) => (scaledCount(seen, count, N) ?? -1) >= mark,
     );
     const keep = Math.max(this.config.policy.pingPongWindow, this.config.policy.minResidency);
     for (const t of this.targets.values()) {

@@ -27,17 +27,25 @@ export interface RankTables {
   warm: Uint8Array;
 }
 
+/**
+ * A page's count scaled to N walks when it was seen in fewer, or null when it was seen in fewer
+ * than half of them (too little evidence to rank). The planner's ranks and the period end's hot
+ * mark both use it.
+ */
+export function scaledCount(seen: number, count: number, N: number): number | null {
+  return seen >= Math.ceil(N / 2) ? Math.floor((count * N) / seen) : null;
+}
+
 export function rankTables(space: StateSpace, p: PlannerParams): RankTables {
   const hot = new Uint8Array(space.size).fill(NONE);
   const cold = new Uint8Array(space.size).fill(NONE);
   const warm = new Uint8Array(space.size).fill(NONE);
   const N = space.N;
-  const minSeen = Math.ceil(N / 2);
   for (let s = 0; s < space.size; s++) {
     const seen = space.seen[s]!;
     const c = space.count[s]!;
-    if (seen >= minSeen) {
-      const rank = Math.floor((c * N) / seen);
+    const rank = scaledCount(seen, c, N);
+    if (rank !== null) {
       const band = rank >= p.hotThreshold ? BAND_HOT : p.fillThreshold > 0 && rank >= p.fillThreshold ? BAND_FILL : -1;
       if (band >= 0) hot[s] = bandBase(N, band + space.hotBefore[s]!) + rank;
     }
