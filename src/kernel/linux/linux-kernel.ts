@@ -51,9 +51,9 @@ export class LinuxKernel implements Kernel {
 
   /**
    * Nodes, tiers, distances, HMAT and watermarks change with hotplug or an admin's write, not
-   * from one period to the next: they are read in full at most every TOPOLOGY_TTL_MS, while free
-   * memory is read fresh on every call (a few dozen files and /proc/zoneinfo per read were a
-   * tenth of tierd's CPU in the VM profile).
+   * from one period to the next: they are read in full at most every TOPOLOGY_TTL_MS (a few
+   * dozen files per read were a tenth of tierd's CPU in the VM profile), while free memory is
+   * read fresh on every call, from one file: /proc/zoneinfo, which lists the online nodes.
    */
   topology(): RawTopology {
     const now = performance.now();
@@ -62,12 +62,11 @@ export class LinuxKernel implements Kernel {
       this.topoAt = now;
       return this.topo;
     }
-    // one read of /proc/zoneinfo for every node's free memory with its per-cpu lists; a node
-    // whose meminfo is gone is offline
+    // a node missing from zoneinfo is offline; without zoneinfo, each node's meminfo says it
     const zoneFree = readZoneFree(this.procRoot);
     const nodes = this.topo.nodes.map((n) => {
-      const free = readNodeFree(this.sysRoot, n.id);
-      return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: zoneFree?.get(n.id) ?? free };
+      const free = zoneFree !== null ? zoneFree.get(n.id) : readNodeFree(this.sysRoot, n.id);
+      return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: free };
     });
     // a node that went away is worth a full read at once
     if (nodes.some((n, i) => n.online !== this.topo!.nodes[i]!.online)) {

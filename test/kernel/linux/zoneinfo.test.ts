@@ -61,3 +61,34 @@ test("zoneinfo: this host's own file parses, and its free memory is at least Mem
   // read a moment apart: allow 64 MiB of churn either way
   assert.ok(Math.abs(free - memFree) < 64 * 2 ** 20 || free > memFree, `zoneinfo ${free} B, MemFree ${memFree} B`);
 });
+
+test('topology between full reads: free memory from one read of zoneinfo; a node gone from it is offline and forces a full read', async () => {
+  const { LinuxKernel } = await import('../../../src/kernel/linux/linux-kernel.js');
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const root = mkdtempSync(join(tmpdir(), 'tierd-topo-'));
+  const sys = join(root, 'sys');
+  const proc = join(root, 'proc');
+  const base = join(sys, 'devices/system/node');
+  mkdirSync(proc, { recursive: true });
+  for (const id of [0, 1]) {
+    mkdirSync(join(base, `node${id}`), { recursive: true });
+    writeFileSync(join(base, `node${id}/meminfo`), `Node ${id} MemTotal: 1048576 kB\nNode ${id} MemFree: 524288 kB\n`);
+    writeFileSync(join(base, `node${id}/distance`), id === 0 ? '10 20' : '20 10');
+  }
+  writeFileSync(join(base, 'online'), '0-1');
+  writeFileSync(join(base, 'possible'), '0-1');
+  const zone = (free0: number, withNode1: boolean): string => `Node 0, zone Normal\n  pages free     ${free0}\n        high     10\n${withNode1 ? 'Node 1, zone Normal\n  pages free     1000\n        high     10\n' : ''}`;
+  writeFileSync(join(proc, 'zoneinfo'), zone(2000, true));
+  const k = new LinuxKernel({ procRoot: proc, sysRoot: sys });
+  assert.deepEqual(k.topology().nodes.map((n) => [n.id, n.online, n.memFreeBytes]), [[0, true, 2000 * 4096], [1, true, 1000 * 4096]]);
+  // free memory changes: zoneinfo alone says so (the meminfo files were not rewritten)
+  writeFileSync(join(proc, 'zoneinfo'), zone(3000, true));
+  assert.deepEqual(k.topology().nodes.map((n) => n.memFreeBytes), [3000 * 4096, 1000 * 4096]);
+  // node 1 goes offline: gone from zoneinfo and from sysfs; the full read drops it
+  writeFileSync(join(proc, 'zoneinfo'), zone(3000, false));
+  writeFileSync(join(base, 'online'), '0');
+  rmSync(join(base, 'node1/meminfo'));
+  assert.deepEqual(k.topology().nodes.map((n) => [n.id, n.online]), [[0, true]]);
+});
