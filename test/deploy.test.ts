@@ -120,5 +120,5 @@ test('each tracker profile (the unit plus its drop-in) verifies clean; its expos
   const pageIdle = readFileSync(join(ROOT, 'systemd/tierd.service.d/page_idle.conf'), 'utf8');
   assert.match(pageIdle, /^AmbientCapabilities=CAP_SYS_ADMIN$/m);
   assert.match(pageIdle, /^ReadWritePaths=\/sys\/kernel\/mm\/page_idle\/bitmap$/m);
-  assert.match(readFileSync(join(ROOT, 'systemd/tierd.service.d/damon.conf'), 'utf8'), /^ReadWritePaths=\/sys\/kernel\/mm\/damon$/m);
+  assert.match(readFileSync(join(ROOT, 'systemd/tierd.service.d/damon.conf'), 'utf8'), /^ReadWritePaths=\/sys\/kernel\/mm\/damon \/sys\/kernel\/tracing$/m);
 });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StreamWriter } from '../src/trackers/stream-writer.js';
 import { decodeAll } from '../src/trackers/idle-pages/decode.js';
@@ -10,6 +9,7 @@ import { PageIdleTracker } from '../src/trackers/page-idle/tracker.js';
 import { DamonTracker } from '../src/trackers/damon/tracker.js';
 import { writeRegions } from '../src/trackers/damon/regions-stream.js';
 import { LinuxDamon } from '../src/kernel/linux/damon.js';
+import { fakeDamonTree } from './helpers/fake-damon.js';
 import type { PhysPages } from '../src/kernel/types.js';
 import { HeatTable } from '../src/heat/heat-table.js';
 import { StateSpace } from '../src/heat/states.js';
@@ -111,38 +111,6 @@ test('page_idle tracker: accessed frames counted, idle not, shared never, a THP 
   assert.equal(thp.seg.pageSize, 2 ** 21, 'the THP is one 2 MiB page');
   assert.deepEqual(state(0x7f0000200000), [3, 3]);
 });
-
-function fakeDamonTree(existing = 0): { sys: string; admin: string } {
-  const sys = mkdtempSync(join(tmpdir(), 'tierd-damon-'));
-  const admin = join(sys, 'kernel/mm/damon/admin');
-  const kd = join(admin, 'kdamonds/0');
-  const ctx = join(kd, 'contexts/0');
-  for (const d of ['monitoring_attrs/intervals', 'monitoring_attrs/nr_regions', 'targets/0', 'schemes/0/tried_regions/0', 'schemes/0/tried_regions/1', 'schemes/0/access_pattern/sz', 'schemes/0/access_pattern/nr_accesses', 'schemes/0/access_pattern/age']) mkdirSync(join(ctx, d), { recursive: true });
-  const files: Record<string, string> = {
-    [join(admin, 'kdamonds/nr_kdamonds')]: String(existing),
-    [join(kd, 'state')]: 'off',
-    [join(kd, 'contexts/nr_contexts')]: '0',
-    [join(ctx, 'avail_operations')]: 'vaddr\nfvaddr\npaddr',
-    [join(ctx, 'operations')]: 'paddr',
-    [join(ctx, 'targets/nr_targets')]: '0',
-    [join(ctx, 'targets/0/pid_target')]: '0',
-    [join(ctx, 'schemes/nr_schemes')]: '0',
-    [join(ctx, 'schemes/0/action')]: 'migrate_hot',
-  };
-  for (const k of ['sample_us', 'aggr_us', 'update_us']) files[join(ctx, 'monitoring_attrs/intervals', k)] = '0';
-  for (const k of ['min', 'max']) files[join(ctx, 'monitoring_attrs/nr_regions', k)] = '0';
-  for (const r of ['sz', 'nr_accesses', 'age']) for (const k of ['min', 'max']) files[join(ctx, 'schemes/0/access_pattern', r, k)] = '0';
-  const regions = [[0x7f0000000000, 0x7f0000100000, 12, 3], [0x7f0000100000, 0x7f0000400000, 0, 40]];
-  regions.forEach(([s, e, n, a], i) => {
-    const d = join(ctx, `schemes/0/tried_regions/${i}`);
-    writeFileSync(join(d, 'start'), String(s));
-    writeFileSync(join(d, 'end'), String(e));
-    writeFileSync(join(d, 'nr_accesses'), String(n));
-    writeFileSync(join(d, 'age'), String(a));
-  });
-  for (const [f, v] of Object.entries(files)) writeFileSync(f, v);
-  return { sys, admin };
-}
 
 test('damon: starts only its own kdamond (vaddr, stat scheme), reads regions, stops what it made', async () => {
   const { sys, admin } = fakeDamonTree();

@@ -73,6 +73,7 @@ export class Daemon {
   private readonly placement: PlacementLookup;
   private readonly mover: Mover;
   private tracker: Tracker;
+  private trackerSource: string | undefined;
   private intervalMs: number;
   private extraColdPeriods = 0;
   /** consecutive periods with almost no accessed memory (auto interval) */
@@ -272,6 +273,7 @@ export class Daemon {
       }
       t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
       const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null);
+      this.logTrackerSource();
       if (r.status === 'gone') {
         t.gone = true;
         this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');
@@ -438,6 +440,13 @@ export class Daemon {
     else this.log.info(fields, why);
     this.opts.metrics?.extraColdPeriods.set(n);
     this.rebuildSpace();
+  }
+
+  private logTrackerSource(): void {
+    const s = this.tracker.source?.();
+    if (s === undefined || s === this.trackerSource) return;
+    this.trackerSource = s;
+    this.log.info({ tracker: this.tracker.name }, s);
   }
 
   private applyPending(): void {

@@ -106,11 +106,16 @@ export interface Damon {
   unavailable(): string | null;
   start(pids: number[], attrs: DamonAttrs): void;
   /**
-   * the regions of pid's kdamond with a sampled access in the last aggregation interval,
-   * ascending; every other part of the process's mappings was idle
+   * the regions of pid's kdamond with a sampled access since the previous call (every aggregation
+   * in between, possibly overlapping, from the tracepoint) or in the last aggregation interval
+   * (sysfs), in no particular order; every other part of the process's mappings was idle
    */
   regions(pid: number): DamonRegion[] | null;
   stop(): void;
+  /** stop and release everything tierd set up for DAMON (the daemon is leaving) */
+  close(): void;
+  /** where results come from, in a sentence for the log */
+  source(): string;
   readonly running: boolean;
 }
 

@@ -24,4 +24,6 @@ export interface Tracker {
   setTargets?(pids: number[]): void;
   /** Release kernel resources (DAMON's kdamond). */
   close?(): void;
+  /** Where the tracker's results come from, when it has a choice (logged when it changes). */
+  source?(): string;
 }

@@ -63,6 +63,8 @@ mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs 
 exec 0</dev/console 1>/dev/console 2>&1
 mount -t tmpfs tmpfs /tmp; mkdir -p /dev/shm; mount -t tmpfs tmpfs /dev/shm
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+# as systemd does on a real host: the DAMON tracker reads its tracepoint here
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 ifconfig lo 127.0.0.1 up
 # NUMA balancing would move pages behind tierd's back
 echo 0 > /proc/sys/kernel/numa_balancing

@@ -1,19 +1,34 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import type { Damon, DamonAttrs, DamonRegion } from '../types.js';
 import { TierdError, fsErrorCode } from '../../util/errors.js';
+import { DamonTrace } from './damon-trace.js';
 
 /**
  * tierd's own DAMON monitoring through sysfs (admin/kdamonds), vaddr operations, one kdamond per
  * target. It refuses to start where any kdamond exists (writing nr_kdamonds would tear down
  * another user's), and stop() removes only what start() made.
+ *
+ * Results come from the `damon_aggregated` tracepoint when tracefs has it (every accessed region
+ * of every aggregation since the last walk, one read), else from a `stat` scheme's tried regions
+ * (the last aggregation only, a sysfs command and three file reads per accessed region).
  */
 export class LinuxDamon implements Damon {
   private readonly admin: string;
   private pids: number[] = [];
+  /** each kdamond's thread id, which names its lines in the trace */
+  private threads: number[] = [];
+  private trace: DamonTrace | null = null;
+  /** why the tracepoint is not used, when it is not */
+  traceUnavailable: string | null = null;
   running = false;
 
-  constructor(sysRoot: string) {
+  constructor(private readonly sysRoot: string) {
     this.admin = `${sysRoot}/kernel/mm/damon/admin`;
+  }
+
+  source(): string {
+    if (this.trace !== null) return 'DAMON results come from the damon_aggregated tracepoint (a tracefs instance named tierd)';
+    return `DAMON results come from sysfs tried regions, the last aggregation only${this.traceUnavailable === null ? '' : ` (${this.traceUnavailable})`}`;
   }
 
   private read(rel: string): string {
@@ -40,6 +55,7 @@ export class LinuxDamon implements Damon {
     if (this.running) this.stop();
     const why = this.unavailable();
     if (why !== null) throw new TierdError('NO_FEATURE', `DAMON: ${why}`, 'stop the other DAMON user, or choose another scan.tracker');
+    this.openTrace();
     this.write('kdamonds/nr_kdamonds', pids.length);
     this.pids = [...pids];
     this.running = true;
@@ -58,6 +74,12 @@ export class LinuxDamon implements Damon {
         this.write(`${ctx}/monitoring_attrs/nr_regions/max`, a.maxRegions);
         this.write(`${ctx}/targets/nr_targets`, 1);
         this.write(`${ctx}/targets/0/pid_target`, pid);
+        if (this.trace !== null) {
+          this.write(`${ctx}/schemes/nr_schemes`, 0);
+          this.write(`${kd}/state`, 'on');
+          this.threads[k] = Number(this.read(`${kd}/pid`));
+          return;
+        }
         this.write(`${ctx}/schemes/nr_schemes`, 1);
         this.write(`${ctx}/schemes/0/action`, 'stat');
         // the access pattern's ranges default to 0..0, which matches nothing: open them, except
@@ -70,10 +92,19 @@ export class LinuxDamon implements Damon {
         this.write(`${ctx}/schemes/0/access_pattern/age/max`, '4294967295');
         this.write(`${kd}/state`, 'on');
       });
+      this.trace?.watch(this.threads);
     } catch (e) {
       this.stop();
       throw e;
     }
+  }
+
+  /** the tracepoint when tracefs offers it; the reason it does not is kept for `tierd topology` */
+  private openTrace(): void {
+    if (this.trace !== null) return;
+    const t = DamonTrace.open(this.sysRoot);
+    if (typeof t === 'string') this.traceUnavailable = t;
+    else this.trace = t;
   }
 
   regions(pid: number): DamonRegion[] | null {
@@ -81,6 +112,7 @@ export class LinuxDamon implements Damon {
     if (k < 0 || !this.running) return null;
     const kd = `kdamonds/${k}`;
     if (this.read(`${kd}/state`) !== 'on') return null; // its target exited
+    if (this.trace !== null) return this.trace.take(this.threads[k]!);
     this.write(`${kd}/state`, 'update_schemes_tried_regions');
     const dir = `${this.admin}/${kd}/contexts/0/schemes/0/tried_regions`;
     const out: DamonRegion[] = [];
@@ -104,5 +136,14 @@ export class LinuxDamon implements Damon {
     this.write('kdamonds/nr_kdamonds', 0);
     this.running = false;
     this.pids = [];
+    this.threads = [];
+    this.trace?.watch([]);
+  }
+
+  /** stop, and remove the trace instance too (the daemon is leaving) */
+  close(): void {
+    this.stop();
+    this.trace?.close();
+    this.trace = null;
   }
 }

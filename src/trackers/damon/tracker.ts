@@ -15,9 +15,10 @@ export const DEFAULT_DAMON_ATTRS: DamonAttrs = { sampleUs: 10_000, aggrUs: 200_0
 
 /**
  * The upstream DAMON tracker (sysfs, vaddr): tierd's own kdamond per target. A walk reads the
- * regions of the last aggregation interval; a region with any sampled access counts as
- * accessed for every page in it (DAMON samples one page per region, so this is region-level
- * information, coarser than a per-page walk). THPs are reported as 2 MiB pages, found with
+ * regions accessed in the aggregations since the previous walk (the tracepoint), or in the last
+ * one (sysfs); a page counts as accessed when any such region covered it. DAMON samples one page
+ * per region per sample interval, so this is region-level information, coarser than a per-page
+ * walk, and a region's "accessed in the walk interval" has the meaning a per-page walk gives. THPs are reported as 2 MiB pages, found with
  * `hugeRanges` (PAGEMAP_SCAN) on every walk.
  */
 export class DamonTracker implements Tracker {
@@ -25,6 +26,8 @@ export class DamonTracker implements Tracker {
   private readonly writer = new StreamWriter();
   private readonly dec = new IdlePagesDecoder();
   private pids: number[] = [];
+  /** when each target's results were last taken (performance.now() ms) */
+  private readonly taken = new Map<number, number>();
 
   constructor(
     private readonly damon: Damon,
@@ -38,11 +41,26 @@ export class DamonTracker implements Tracker {
     this.pids = next;
     if (next.length === 0) this.damon.stop();
     else this.damon.start(next, this.attrs);
+    // fresh kdamonds: nothing is known about any target until an aggregation ends
+    this.taken.clear();
+    for (const p of next) this.taken.set(p, performance.now());
+  }
+
+  /**
+   * A walk reports what DAMON aggregated since the previous one, so it waits until at least one
+   * aggregation interval has passed: earlier, a target whose regions all went unsampled would
+   * look idle only because no aggregation had ended yet.
+   */
+  private async awaitAggregation(pid: number): Promise<void> {
+    const wait = (this.taken.get(pid) ?? 0) + this.attrs.aggrUs / 1000 - performance.now();
+    if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+    this.taken.set(pid, performance.now());
   }
 
   async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
     const res: WalkResult = { status: 'ok', reads: 1, bytes: 0, stalls: 0 };
     if (!this.pids.includes(pid)) this.setTargets([...this.pids, pid]);
+    await this.awaitAggregation(pid);
     const regions = this.damon.regions(pid);
     if (regions === null) return { ...res, status: 'gone' };
     if (!heat) return res;
@@ -67,8 +85,12 @@ export class DamonTracker implements Tracker {
     return res;
   }
 
+  source(): string {
+    return this.damon.source();
+  }
+
   close(): void {
-    this.damon.stop();
+    this.damon.close();
     this.pids = [];
   }
 }

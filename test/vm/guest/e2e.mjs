@@ -5,7 +5,7 @@
 // and tierd's metrics agreeing with what moved. Also: topology from the kernel's evidence, and
 // `tierd plan` moving nothing. Prints one VERDICT line per check; exits non-zero on a failure.
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
 import { startWorkload as start, verdicts } from './common.mjs';
 
@@ -109,6 +109,11 @@ log: { level: info, format: json }
     console.log(`  [${tracker}] period ${p.period}: hot ${JSON.stringify(p.hotBytes)} promoted ${p.promotedBytes} demoted ${p.demotedBytes} failures ${JSON.stringify(p.failures)}`);
   }
   verdict(code === 0, `[${tracker}] tierd run exited 0 (${code})`);
+  if (tracker === 'damon') {
+    // the stock kernel has the damon_aggregated tracepoint, and run.sh mounts tracefs as systemd does
+    verdict(log.includes('DAMON results come from the damon_aggregated tracepoint'), `[damon] results came from the tracepoint, not sysfs`);
+    verdict(!existsSync('/sys/kernel/tracing/instances/tierd'), '[damon] tierd removed its trace instance when it stopped');
+  }
   const f = fractions(w, placement(w.pid, w.base, w.size));
   const b = placement(by.pid, by.base, by.size);
   const byOn1 = b.filter((n) => n === 1).length / b.length;
