@@ -7,6 +7,7 @@ import { benchMovePages, moveTable } from './move-pages.js';
 import { benchPlanner, plannerTable } from './planner.js';
 import { benchDaemon, daemonTable } from './daemon.js';
 import { benchUptime, uptimeTable } from './churn.js';
+import { benchPageIdle, pageIdleTable } from './page-idle.js';
 import { machine } from './util.js';
 
 const json = process.argv.includes('--json');
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   const uptime = await benchUptime(quick ? 3 : 24);
   say(uptimeTable(uptime));
   global.gc?.();
+  const pageIdle = await benchPageIdle(quick ? 1 << 18 : 1 << 20, runs);
+  say(pageIdleTable(pageIdle));
   const big = quick ? 64 * GiB : 1024 * GiB;
   const streams = [
     makeStream('64 GiB, 4 KiB, 30% random', 64 * GiB, 'random30'),
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     planner: { nsPerPage: Math.max(...planner.map((p) => p.nsPerPage)), bySize: planner.map((p) => ({ pages: p.pages, nsPerPage: p.nsPerPage })) },
     daemon: { cpuSecondsPerGiBPeriod: daemon.cpuSecondsPerGiBPeriod, simGiBSecondsPerWallSecond: daemon.simGiBSecondsPerWallSecond },
     uptime,
+    pageIdle: { nsPerPage: pageIdle.nsPerPage, callsPerWalk: pageIdle.callsPerWalk, bitmapFramesPerPage: pageIdle.bitmapFramesPerPage, flagFramesPerPage: pageIdle.flagFramesPerPage },
   };
   if (json) process.stdout.write(JSON.stringify(result) + '\n');
 }

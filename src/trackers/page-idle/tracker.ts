@@ -6,7 +6,13 @@ import { TierdError } from '../../util/errors.js';
 import { StreamWriter } from '../stream-writer.js';
 import type { Tracker, WalkResult } from '../tracker.js';
 
-const CHUNK = 1 << 16; // pages per pagemap read
+/**
+ * Pages per pagemap read, and the unit of the frame sort: a chunk's frames are read from the
+ * bitmap once, so frames of one process interleaved across chunks cost one extra read each.
+ */
+const CHUNK = 1 << 18;
+/** frames per kpageflags read (8 bytes each) */
+const FLAG_PIECE = 1 << 16;
 const PRESENT = 0x80000000; // bit 63 in the high word
 const EXCLUSIVE = 0x01000000; // bit 56: mapped by this process only
 const PFN_HI = 0x007fffff; // bits 32..54
@@ -33,6 +39,12 @@ export class PageIdleTracker implements Tracker {
   private readonly unitVa = new Float64Array(CHUNK);
   private readonly unitPfn = new Float64Array(CHUNK);
   private readonly unitHuge = new Uint8Array(CHUNK);
+  private readonly idle = new Uint8Array(CHUNK);
+  private readonly order = new Uint32Array(CHUNK);
+  private readonly keys = new Float64Array(CHUNK);
+  private readonly keep = new Uint8Array(CHUNK);
+  private readonly words = new Uint32Array(2 * (CHUNK + 1));
+  private readonly flagBuf = new Uint32Array(2 * FLAG_PIECE);
 
   private refused = 0;
   private lastRefusal = '';
@@ -69,6 +81,31 @@ export class PageIdleTracker implements Tracker {
   }
 
   private chunk(base: number, n: number, heat: HeatTable | null): void {
+    const units = this.collectUnits(base, n);
+    if (units === 0) return;
+    const order = this.byFrame(units);
+    this.idle.fill(UNKNOWN, 0, units);
+    // runs of units whose bitmap words are adjacent: each run is read, its tails dropped and its
+    // frames marked idle with one call per file, and no word of the bitmap is read twice
+    for (let i = 0; i < units; ) {
+      let j = i + 1;
+      while (j < units && Math.floor(this.unitPfn[order[j]!]! / 64) <= Math.floor(this.unitPfn[order[j - 1]!]! / 64) + 1) j++;
+      this.readRun(order, i, j);
+      i = j;
+    }
+    const w = this.writer;
+    w.clear();
+    for (let u = 0; u < units; u++) {
+      if (this.idle[u] === UNKNOWN) continue;
+      const huge = this.unitHuge[u] === 1;
+      const type = this.idle[u] === 1 ? (huge ? PageType.PMD_IDLE : PageType.PTE_IDLE) : huge ? PageType.PMD_ACCESSED : PageType.PTE_ACCESSED;
+      w.add(this.unitVa[u]!, type, 1);
+    }
+    if (heat) heat.ingest(this.dec, w.buf, w.length);
+  }
+
+  /** The pages of a pagemap chunk we can say something about (present, exclusive), a THP as one unit. */
+  private collectUnits(base: number, n: number): number {
     const pm = this.pm;
     let units = 0;
     for (let i = 0; i < n; i++) {
@@ -77,36 +114,13 @@ export class PageIdleTracker implements Tracker {
       const pfn = (hi & PFN_HI) * 4294967296 + pm[2 * i]!;
       const va = base + i * 4096;
       // a 2 MiB-aligned run of 512 consecutive frames may be a THP: ask kpageflags once
-      if (va % 2097152 === 0 && pfn % 512 === 0 && i + 512 <= n && this.consecutive(i, pfn)) {
-        if (this.refusable(() => this.phys.kpageflags(pfn, 1, this.flags), 0) === 0) this.flags[0] = 0;
-        const f = this.flags[0]!;
-        if ((f & KPF_THP) !== 0 && (f & KPF_COMPOUND_HEAD) !== 0) {
-          this.unitVa[units] = va;
-          this.unitPfn[units] = pfn;
-          this.unitHuge[units++] = 1;
-          i += 511;
-          continue;
-        }
-      }
+      const huge = va % 2097152 === 0 && pfn % 512 === 0 && i + 512 <= n && this.consecutive(i, pfn) && this.isThpHead(pfn);
       this.unitVa[units] = va;
       this.unitPfn[units] = pfn;
-      this.unitHuge[units++] = 0;
+      this.unitHuge[units++] = huge ? 1 : 0;
+      if (huge) i += 511;
     }
-    // bitmap words (and kpageflags) are read in spans over the chunk's frames, computed once
-    const spans = this.spans(units);
-    units = this.dropTails(units, spans);
-    if (units === 0) return;
-    const idle = this.readIdle(units, spans);
-    const w = this.writer;
-    w.clear();
-    for (let u = 0; u < units; u++) {
-      if (idle[u] === UNKNOWN) continue;
-      const huge = this.unitHuge[u] === 1;
-      const type = idle[u] === 1 ? (huge ? PageType.PMD_IDLE : PageType.PTE_IDLE) : huge ? PageType.PMD_ACCESSED : PageType.PTE_ACCESSED;
-      w.add(this.unitVa[u]!, type, 1);
-    }
-    if (heat) heat.ingest(this.dec, w.buf, w.length);
-    this.markIdle(units, spans);
+    return units;
   }
 
   private consecutive(i: number, pfn: number): boolean {
@@ -118,78 +132,77 @@ export class PageIdleTracker implements Tracker {
     return true;
   }
 
-  /** Spans of bitmap words that hold the units' frames, merged across small gaps. */
-  private spans(units: number): [number, number][] {
-    const words = new Float64Array(units);
-    for (let u = 0; u < units; u++) words[u] = Math.floor(this.unitPfn[u]! / 64);
-    words.sort();
-    const out: [number, number][] = [];
-    for (let u = 0; u < units; u++) {
-      const w = words[u]!;
-      const last = out[out.length - 1];
-      if (last && w <= last[1] + 64) last[1] = Math.max(last[1], w);
-      else out.push([w, w]);
-    }
-    return out;
+  private isThpHead(pfn: number): boolean {
+    if (this.refusable(() => this.phys.kpageflags(pfn, 1, this.flags), 0) === 0) return false;
+    const f = this.flags[0]!;
+    return (f & KPF_THP) !== 0 && (f & KPF_COMPOUND_HEAD) !== 0;
   }
 
-  /** Keep the units whose frame is not a compound tail; returns the new count. */
-  private dropTails(units: number, spans: [number, number][]): number {
-    let kept = 0;
-    const tail = new Uint8Array(units);
-    for (const [from, to] of spans) {
-      const n = (to - from + 1) * 64;
-      const flags = new Uint32Array(2 * n);
-      // frames whose flags the kernel would not give are dropped like tails: unknown this walk
-      const got = this.refusable(() => this.phys.kpageflags(from * 64, n, flags), 0);
-      for (let u = 0; u < units; u++) {
-        const i = this.unitPfn[u]! - from * 64;
-        if (i >= 0 && i < n && (i >= got || (this.unitHuge[u] === 0 && (flags[2 * i]! & KPF_COMPOUND_TAIL) !== 0))) tail[u] = 1;
-      }
+  /** Unit indices in ascending frame order (one numeric sort of frame × CHUNK + index). */
+  private byFrame(units: number): Uint32Array {
+    const order = this.order.subarray(0, units);
+    let maxPfn = 0;
+    for (let u = 0; u < units; u++) maxPfn = Math.max(maxPfn, this.unitPfn[u]!);
+    if (maxPfn * CHUNK + CHUNK <= Number.MAX_SAFE_INTEGER) {
+      const keys = this.keys.subarray(0, units);
+      for (let u = 0; u < units; u++) keys[u] = this.unitPfn[u]! * CHUNK + u;
+      keys.sort();
+      for (let u = 0; u < units; u++) order[u] = keys[u]! % CHUNK;
+    } else {
+      for (let u = 0; u < units; u++) order[u] = u;
+      order.sort((a, b) => this.unitPfn[a]! - this.unitPfn[b]!);
     }
-    for (let u = 0; u < units; u++) {
-      if (tail[u] === 1) continue;
-      this.unitVa[kept] = this.unitVa[u]!;
-      this.unitPfn[kept] = this.unitPfn[u]!;
-      this.unitHuge[kept++] = this.unitHuge[u]!;
-    }
-    return kept;
+    return order;
   }
 
   /**
-   * idle[u] = 1 when unit u's frame still has its idle flag, UNKNOWN when the kernel did not
-   * answer for its word (the top of physical memory, or a span it refused).
+   * One run of units (order[i..j), ascending frames in adjacent bitmap words): drop the
+   * compound tails, read the idle flags, then set them again for the next walk.
    */
-  private readIdle(units: number, spans: [number, number][]): Uint8Array {
-    const idle = new Uint8Array(units).fill(UNKNOWN);
-    for (const [from, to] of spans) {
-      const buf = new Uint32Array(2 * (to - from + 1));
-      const got = this.refusable(() => this.phys.idleRead(from, to - from + 1, buf), 0);
-      for (let u = 0; u < units; u++) {
-        const pfn = this.unitPfn[u]!;
-        const w = Math.floor(pfn / 64);
-        if (w < from || w >= from + got) continue;
-        const bit = pfn % 64;
-        const word32 = buf[2 * (w - from) + (bit >= 32 ? 1 : 0)]!;
-        idle[u] = (word32 >>> (bit % 32)) & 1;
-      }
+  private readRun(order: Uint32Array, i: number, j: number): void {
+    const first = Math.floor(this.unitPfn[order[i]!]! / 64);
+    const words = Math.floor(this.unitPfn[order[j - 1]!]! / 64) - first + 1;
+    const keep = this.dropTails(order, i, j);
+    const buf = this.words.subarray(0, 2 * words);
+    const got = this.refusable(() => this.phys.idleRead(first, words, buf), 0);
+    for (let k = i; k < j; k++) {
+      const u = order[k]!;
+      const w = Math.floor(this.unitPfn[u]! / 64) - first;
+      if (keep[k - i] === 0 || w >= got) continue;
+      const bit = this.unitPfn[u]! % 64;
+      this.idle[u] = (buf[2 * w + (bit >= 32 ? 1 : 0)]! >>> (bit % 32)) & 1;
     }
-    return idle;
+    // set the idle flag of our frames (a 0 bit leaves other frames alone)
+    buf.fill(0);
+    for (let k = i; k < j; k++) {
+      if (keep[k - i] === 0) continue;
+      const pfn = this.unitPfn[order[k]!]!;
+      buf[2 * (Math.floor(pfn / 64) - first) + (pfn % 64 >= 32 ? 1 : 0)]! |= 1 << pfn % 32;
+    }
+    this.refusable(() => this.phys.idleWrite(first, words, buf), undefined);
   }
 
-  /** Set the idle flag of our frames for the next walk (a 0 bit leaves other frames alone). */
-  private markIdle(units: number, spans: [number, number][]): void {
-    for (const [from, to] of spans) {
-      const buf = new Uint32Array(2 * (to - from + 1));
-      for (let u = 0; u < units; u++) {
-        const pfn = this.unitPfn[u]!;
-        const w = Math.floor(pfn / 64);
-        if (w < from || w > to) continue;
-        const bit = pfn % 64;
-        buf[2 * (w - from) + (bit >= 32 ? 1 : 0)]! |= 1 << bit % 32;
+  /**
+   * keep[k - i] = 0 for a unit of the run whose frame is a compound tail (the kernel never marks
+   * it idle) or whose flags the kernel would not give: unknown this walk. The flags are read
+   * over the run's frames only, in pieces of at most FLAG_PIECE frames.
+   */
+  private dropTails(order: Uint32Array, i: number, j: number): Uint8Array {
+    const keep = this.keep.subarray(0, j - i).fill(1);
+    let k = i;
+    while (k < j) {
+      const from = this.unitPfn[order[k]!]!;
+      let end = k;
+      while (end < j && this.unitPfn[order[end]!]! < from + FLAG_PIECE) end++;
+      const count = this.unitPfn[order[end - 1]!]! - from + 1;
+      const got = this.refusable(() => this.phys.kpageflags(from, count, this.flagBuf), 0);
+      for (; k < end; k++) {
+        const u = order[k]!;
+        const f = this.unitPfn[u]! - from;
+        if (f >= got || (this.unitHuge[u] === 0 && (this.flagBuf[2 * f]! & KPF_COMPOUND_TAIL) !== 0)) keep[k - i] = 0;
       }
-      this.refusable(() => this.phys.idleWrite(from, to - from + 1, buf), undefined);
     }
+    return keep;
   }
 
   /**
