@@ -2,6 +2,7 @@
 // on COUNT (default 10 million) random and mutated streams. Every stream goes through both; the
 // only exception allowed is DecodeError, and no stream may take 100 ms. Prints one summary line
 // and exits 1 on a failure, with the stream in hex to reproduce it.
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DecodeError, IdlePagesDecoder, RunBatch } from '../src/trackers/idle-pages/decode.js';
 import { PAGE_SIZE_OF, SET_HVA, TASK_SIZE } from '../src/trackers/idle-pages/types.js';
@@ -72,6 +73,9 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 function main(): void {
   const count = Number(process.argv.find((a, i) => i >= 2 && /^\d+$/.test(a) && process.argv[i - 1] !== '--seed') ?? 10_000_000);
   const seed = Number(arg('--seed') ?? 1);
+  // FUZZ_TRACE=file: each stream (and the valid one before it) is written there before it runs,
+  // so a stream that never finishes can be found
+  const trace = process.env.FUZZ_TRACE;
   const rng = new Prng(seed);
   const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
   const batch = new RunBatch(1024);
@@ -87,6 +91,7 @@ function main(): void {
     const valid = kind === 0 ? null : validStream(rng);
     const s = valid === null ? randomStream(rng) : kind === 1 ? mutate(rng, valid) : valid;
     bytes += s.length;
+    if (trace !== undefined) writeFileSync(trace, `${valid === null ? '' : hex(valid)} ${hex(s)}\n`);
     // a fresh table that already holds the valid stream's pages, so the mutant goes through the
     // fused path's fast mode (inside known segments) as well as its slow one
     heat = new HeatTable(space);

@@ -166,3 +166,25 @@ test('heat: period end marks pages hot this period, and a marked page starts its
   assert.equal(space.hotBefore[page()], 0);
   assert.equal(space.streak[page()], 1);
 });
+
+test('ingest: a SET_HVA that goes back into pages this walk already made finishes, and no page is tracked twice', () => {
+  // found by npm run fuzz: the second walk jumps back into a huge-page segment that sits right
+  // after one the walk had just opened; ingest used to loop forever there
+  const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+  const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
+  const heat = new HeatTable(space);
+  const dec = new IdlePagesDecoder();
+  for (const s of ['a000001cadfb400000166b8ca000001cadfd8000004f', 'a000001cadfd400000166b8ca000001cadfd8000004f', 'a000001cadfd400000156000001cadfd4000001f']) {
+    dec.reset();
+    heat.beginWalk(false);
+    try {
+      heat.ingest(dec, hex(s), s.length / 2);
+    } catch {
+      // a DecodeError is allowed; a hang or another error is not
+    } finally {
+      heat.endWalk();
+    }
+  }
+  const segs = heat.segments;
+  for (let i = 1; i < segs.length; i++) assert.ok(segs[i - 1]!.end <= segs[i]!.start, `segments ${i - 1} and ${i} do not overlap`);
+});

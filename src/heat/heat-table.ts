@@ -208,7 +208,9 @@ export class HeatTable {
         }
         const b = buf[i]!;
         if (b === SET_HVA) {
-          va = readSetHva(buf, i, len, dec.consumed + i);
+          const next = readSetHva(buf, i, len, dec.consumed + i);
+          if (next < va) this.rewind();
+          va = next;
           i += 9;
         } else {
           const t = b >>> 4;
@@ -258,6 +260,18 @@ export class HeatTable {
       perType[PageType.PTE_ACCESSED]! += accessed4k;
       perType[PageType.PTE_IDLE]! += idle4k;
     }
+  }
+
+  /**
+   * A SET_HVA below the cursor (a variant that rounds a huge page's address down, or a corrupt
+   * stream): the walk's new segments join the tracked ones and the search starts over, so the
+   * records that follow find every page this walk already made instead of making it twice.
+   */
+  private rewind(): void {
+    this.sealOpen();
+    this.mergePending();
+    this.cursor = 0;
+    this.current = null;
   }
 
   /** The first segment ending after addr (it may start after addr), moving the walk cursor. */
@@ -321,7 +335,7 @@ export class HeatTable {
     // not tracked yet: extend this walk's open segment or open a new one, never past the next segment
     const limit = seg !== null ? Math.min(end, seg.start) : end;
     let open = this.open;
-    if (open === null || open.shift !== shift || open.end !== a || open.length >= MAX_SLOTS) {
+    if (open === null || open.shift !== shift || open.end !== a || a >= this.openLimit || open.length >= MAX_SLOTS) {
       this.sealOpen();
       open = new Segment(a, shift, this.space.alloc(FIRST_SLOTS), 0);
       this.open = open;
