@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StateSpace } from '../src/heat/states.js';
-import { HeatTable } from '../src/heat/heat-table.js';
-import { IdlePagesDecoder } from '../src/trackers/idle-pages/decode.js';
-import { IdlePagesReader } from '../src/trackers/idle-pages/reader.js';
-import { hexBytes } from './helpers/array-space.js';
-import { traceKernel } from './helpers/fake-access-file.js';
+import { StateSpace } from '../../src/heat/states.js';
+import { HeatTable } from '../../src/heat/heat-table.js';
+import { IdlePagesDecoder } from '../../src/trackers/idle-pages/decode.js';
+import { IdlePagesReader } from '../../src/trackers/idle-pages/reader.js';
+import { hexBytes } from '../helpers/array-space.js';
+import { traceKernel } from '../helpers/fake-access-file.js';
 
 function walk(heat: HeatTable, hex: string): void {
   const dec = new IdlePagesDecoder();
@@ -134,7 +134,7 @@ test('reader: a cursor that does not advance skips to the next range', async () 
 });
 
 test('count histogram: pages and bytes per count per tier, partial evidence apart', async () => {
-  const { countHistogram } = await import('../src/heat/histogram.js');
+  const { countHistogram } = await import('../../src/heat/histogram.js');
   const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
   const heat = new HeatTable(space);
   walk(heat, `${SET_A} 01 51 ${SET_B} 11`); // page 0 accessed, page 1 idle, THP accessed

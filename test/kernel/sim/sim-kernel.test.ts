@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimKernel } from '../src/kernel/sim/sim-kernel.js';
-import { parseScenario } from '../src/kernel/sim/scenario.js';
-import { HeatTable } from '../src/heat/heat-table.js';
-import { StateSpace } from '../src/heat/states.js';
-import { IdlePagesReader } from '../src/trackers/idle-pages/reader.js';
-import { trackableRanges } from '../src/targets/maps.js';
-import { MPOL_MF_MOVE } from '../src/kernel/types.js';
-import { ERRNO, SyscallError } from '../src/util/errors.js';
-import { ABSENT } from '../src/kernel/sim/sim-process.js';
+import { SimKernel } from '../../../src/kernel/sim/sim-kernel.js';
+import { parseScenario } from '../../../src/kernel/sim/scenario.js';
+import { HeatTable } from '../../../src/heat/heat-table.js';
+import { StateSpace } from '../../../src/heat/states.js';
+import { IdlePagesReader } from '../../../src/trackers/idle-pages/reader.js';
+import { trackableRanges } from '../../../src/targets/maps.js';
+import { MPOL_MF_MOVE } from '../../../src/kernel/types.js';
+import { ERRNO, SyscallError } from '../../../src/util/errors.js';
+import { ABSENT } from '../../../src/kernel/sim/sim-process.js';
 
 function sim(yaml: string): SimKernel {
   return new SimKernel(parseScenario(yaml));

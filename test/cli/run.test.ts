@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -107,7 +107,7 @@ processes:
 });
 
 test('the demo (npm start) runs: the daemon on the built-in simulated PMEM host', async () => {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', 'config/demo.yaml', '--periods', '2', '--metrics-listen', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -124,7 +124,7 @@ test('SIGTERM during a long interval sleep: the daemon exits 0 at once instead o
   // a 30 s interval in real time (pace 1): before the fix the stop waited for it to end
   writeFileSync(config, 'scan: { walks: 3, interval: 30s }\nlog: { level: info }\n');
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', config, '--metrics-listen', `127.0.0.1:${port}`, '--pace', '1', '--log-format', 'json'], { cwd: fileURLToPath(new URL('../../', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', config, '--metrics-listen', `127.0.0.1:${port}`, '--pace', '1', '--log-format', 'json'], { cwd: fileURLToPath(new URL('../../../', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   try {

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { LinuxKernel } from '../src/kernel/linux/linux-kernel.js';
-import { MPOL_MF_MOVE } from '../src/kernel/types.js';
-import { SyscallError, ERRNO, TierdError } from '../src/util/errors.js';
-import { startTouchChild, type TouchChild } from './helpers/child.js';
+import { LinuxKernel } from '../../../src/kernel/linux/linux-kernel.js';
+import { MPOL_MF_MOVE } from '../../../src/kernel/types.js';
+import { SyscallError, ERRNO, TierdError } from '../../../src/util/errors.js';
+import { startTouchChild, type TouchChild } from '../../helpers/child.js';
 
 const kernel = new LinuxKernel();
 const ENOENT = -2;
@@ -78,7 +78,7 @@ test('move_pages errors: node 1 ENODEV, dead pid ESRCH', async () => {
 
 test('move_pages from a worker thread', async () => {
   const c = await target();
-  const url = new URL('./helpers/move-worker.js', import.meta.url);
+  const url = new URL('../../helpers/move-worker.js', import.meta.url);
   const w = new Worker(fileURLToPath(url), { workerData: { pid: c.pid, pages: c.pages } });
   const exited = new Promise<number>((resolve) => w.once('exit', resolve));
   const msg = await new Promise<{ rc: number; status: number[] }>((resolve, reject) => {
@@ -110,7 +110,7 @@ test('an unprivileged user gets EPERM that names the missing capability', async 
     return;
   }
   const c = await target();
-  const script = fileURLToPath(new URL('./helpers/move-as-other.js', import.meta.url));
+  const script = fileURLToPath(new URL('../../helpers/move-as-other.js', import.meta.url));
   let out: string;
   try {
     out = execFileSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script, String(c.pid), String(c.pages[0])], { encoding: 'utf8' });
@@ -131,7 +131,7 @@ test('page_idle without CAP_SYS_ADMIN is reported missing, with the systemd prof
   const sys = mkdtempSync(join(tmpdir(), 'tierd-sys-'));
   mkdirSync(join(sys, 'kernel/mm/page_idle'), { recursive: true });
   writeFileSync(join(sys, 'kernel/mm/page_idle/bitmap'), '');
-  const mod = new URL('../src/kernel/linux/idle-pages-file.js', import.meta.url).href;
+  const mod = new URL('../../../src/kernel/linux/idle-pages-file.js', import.meta.url).href;
   const script = `import(${JSON.stringify(mod)}).then((m) => console.log(JSON.stringify(m.detectTrackers('/proc', ${JSON.stringify(sys)}))))`;
   const withCap = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { pageIdle: boolean; missing: Record<string, string> };
   assert.equal(withCap.pageIdle, true, JSON.stringify(withCap.missing));

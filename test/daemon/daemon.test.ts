@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSim, fractionOn } from './helpers/sim-run.js';
-import { MoveLog } from '../src/mover/dry-run.js';
-import { SimKernel } from '../src/kernel/sim/sim-kernel.js';
-import { parseScenario } from '../src/kernel/sim/scenario.js';
+import { runSim, fractionOn } from '../helpers/sim-run.js';
+import { MoveLog } from '../../src/mover/dry-run.js';
+import { SimKernel } from '../../src/kernel/sim/sim-kernel.js';
+import { parseScenario } from '../../src/kernel/sim/scenario.js';
 
 const hotset = (o: { dram?: string; size?: string; hot?: number; duration?: string; phases?: string; seed?: number } = {}): string => `
 seed: ${o.seed ?? 11}

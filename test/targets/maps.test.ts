@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseMaps, parseMapsLine, trackable, trackableRanges } from '../src/targets/maps.js';
-import { parseStat, isKernelThread } from '../src/targets/identity.js';
+import { parseMaps, parseMapsLine, trackable, trackableRanges } from '../../src/targets/maps.js';
+import { parseStat, isKernelThread } from '../../src/targets/identity.js';
 
 test('maps: tricky lines', () => {
   const heap = parseMapsLine('55d4c8a3f000-55d4c8a60000 rw-p 00000000 00:00 0                          [heap]')!;

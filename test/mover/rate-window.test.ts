@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PeakRate, RateWindow } from '../src/mover/rate-window.js';
+import { PeakRate, RateWindow } from '../../src/mover/rate-window.js';
 
 test('rate window: a new limit after a reload still counts the moves of the last second', () => {
   const w = new RateWindow(8 * 2 ** 20);

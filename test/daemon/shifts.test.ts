@@ -4,8 +4,8 @@
 // (test/scenarios/shifting-12h.yaml) runs with `tierd simulate`; its figures are in the README.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSim, fractionOn } from './helpers/sim-run.js';
-import type { SimSummary } from '../src/daemon/simulate.js';
+import { runSim, fractionOn } from '../helpers/sim-run.js';
+import type { SimSummary } from '../../src/daemon/simulate.js';
 
 const OFFSETS = [0.1, 0.5, 0.3, 0.7, 0.2, 0.6, 0.4, 0.8];
 

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError, IdlePagesDecoder, RunBatch } from '../src/trackers/idle-pages/decode.js';
-import { IdlePagesEncoder } from '../src/kernel/sim/idle-encoder.js';
-import { Bit } from '../src/kernel/sim/address-space.js';
-import { PAGE_SIZE_OF, PageType, TASK_SIZE } from '../src/trackers/idle-pages/types.js';
-import { ArraySpace, type TestVma } from './helpers/array-space.js';
+import { DecodeError, IdlePagesDecoder, RunBatch } from '../../../src/trackers/idle-pages/decode.js';
+import { IdlePagesEncoder } from '../../../src/kernel/sim/idle-encoder.js';
+import { Bit } from '../../../src/kernel/sim/address-space.js';
+import { PAGE_SIZE_OF, PageType, TASK_SIZE } from '../../../src/trackers/idle-pages/types.js';
+import { ArraySpace, type TestVma } from '../../helpers/array-space.js';
 
 const PMD = 2 ** 21;
 
@@ -144,8 +144,8 @@ function walkAllDefault(space: ArraySpace, first: number, count: number): RunBat
 }
 
 test('property: the fused decode+count path equals the standalone decoder, page by page', async () => {
-  const { HeatTable } = await import('../src/heat/heat-table.js');
-  const { StateSpace } = await import('../src/heat/states.js');
+  const { HeatTable } = await import('../../../src/heat/heat-table.js');
+  const { StateSpace } = await import('../../../src/heat/states.js');
   fc.assert(
     fc.property(spaceArb, fc.integer({ min: 20, max: 3000 }), fc.boolean(), (vmas, count, withPtes) => {
       // one walk's reads, kept as buffers

@@ -3,11 +3,11 @@ import { stringify } from 'yaml';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, parseConfig, defaultConfig, effective } from '../src/config/load.js';
-import { loadScenario } from '../src/kernel/sim/scenario.js';
-import { TierdError } from '../src/util/errors.js';
+import { loadConfig, parseConfig, defaultConfig, effective } from '../../src/config/load.js';
+import { loadScenario } from '../../src/kernel/sim/scenario.js';
+import { TierdError } from '../../src/util/errors.js';
 
-const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
+const CONFIG_DIR = fileURLToPath(new URL('../../../config/', import.meta.url));
 
 test('the reference config and every example validate', () => {
   const files = ['tierd.yaml', 'demo.yaml', ...readdirSync(`${CONFIG_DIR}/examples`).map((f) => `examples/${f}`)];

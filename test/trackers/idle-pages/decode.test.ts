@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAll, DecodeError, IdlePagesDecoder, RunBatch } from '../src/trackers/idle-pages/decode.js';
-import { IdlePagesEncoder } from '../src/kernel/sim/idle-encoder.js';
-import { Bit } from '../src/kernel/sim/address-space.js';
-import { ArraySpace, hexBytes, toHex } from './helpers/array-space.js';
+import { decodeAll, DecodeError, IdlePagesDecoder, RunBatch } from '../../../src/trackers/idle-pages/decode.js';
+import { IdlePagesEncoder } from '../../../src/kernel/sim/idle-encoder.js';
+import { Bit } from '../../../src/kernel/sim/address-space.js';
+import { ArraySpace, hexBytes, toHex } from '../../helpers/array-space.js';
 
 const V1 = 'A0 00 00 7F 00 00 00 00 00 03 51 82 5A A0 00 00 7F 00 00 20 00 00 11 61 A0 00 00 7F FF FF FF F0 00';
 

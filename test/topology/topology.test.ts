@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify } from '../src/topology/topology.js';
-import type { NodeInfo, RawTopology } from '../src/kernel/types.js';
+import { classify } from '../../src/topology/topology.js';
+import type { NodeInfo, RawTopology } from '../../src/kernel/types.js';
 
 function node(id: number, over: Partial<NodeInfo> = {}): NodeInfo {
   return {

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PageIdleTracker } from '../../../src/trackers/page-idle/tracker.js';
+import type { PhysPages } from '../../../src/kernel/types.js';
+import { HeatTable } from '../../../src/heat/heat-table.js';
+import { StateSpace } from '../../../src/heat/states.js';
+import { readBitmapWords, writeBitmapWords } from '../../../src/kernel/linux/files.js';
+import { kernelBitmap } from '../../helpers/kernel-bitmap.js';
+
+/** A process's pagemap and the machine's idle bitmap, in memory. */
+class FakePhys implements PhysPages {
+  readonly entries = new Map<number, { pfn: number; exclusive: boolean }>(); // by virtual page number
+  readonly idle = new Set<number>();
+  readonly thpHeads = new Set<number>();
+  /** tail frames of a PTE-mapped large folio: the kernel never marks them idle */
+  readonly tails = new Set<number>();
+  pagemap(_pid: number, vaddr: number, count: number, out: Uint32Array): number {
+    for (let i = 0; i < count; i++) {
+      const e = this.entries.get(vaddr / 4096 + i);
+      out[2 * i] = e ? e.pfn % 4294967296 : 0;
+      out[2 * i + 1] = e ? (0x80000000 | (e.exclusive ? 0x01000000 : 0) | Math.floor(e.pfn / 4294967296)) >>> 0 : 0;
+    }
+    return count;
+  }
+  kpageflags(pfn: number, count: number, out: Uint32Array): number {
+    for (let i = 0; i < count; i++) {
+      out[2 * i] = this.thpHeads.has(pfn + i) ? (1 << 22) | (1 << 15) : this.tails.has(pfn + i) ? (1 << 22) | (1 << 16) : 0;
+      out[2 * i + 1] = 0;
+    }
+    return count;
+  }
+  idleRead(word: number, count: number, out: Uint32Array): number {
+    out.fill(0, 0, 2 * count);
+    for (const pfn of this.idle) {
+      const w = Math.floor(pfn / 64) - word;
+      if (w >= 0 && w < count) out[2 * w + (pfn % 64 >= 32 ? 1 : 0)]! |= 1 << pfn % 32;
+    }
+    return count;
+  }
+  idleWrite(word: number, count: number, data: Uint32Array): void {
+    for (let w = 0; w < count; w++) {
+      for (let b = 0; b < 64; b++) {
+        const pfn = (word + w) * 64 + b;
+        if ((data[2 * w + (b >= 32 ? 1 : 0)]! >>> b % 32) & 1 && !this.tails.has(pfn)) this.idle.add(pfn);
+      }
+    }
+  }
+  /** the CPU touches the page: its frame's idle flag clears */
+  touch(vpage: number): void {
+    this.idle.delete(this.entries.get(vpage)!.pfn);
+  }
+}
+
+test('page_idle tracker: accessed frames counted, idle not, shared never, a THP once, large-folio tails unknown', async () => {
+  const f = new FakePhys();
+  const base = 0x7f0000000000 / 4096;
+  for (let i = 0; i < 8; i++) f.entries.set(base + i, { pfn: 1000 + i * 7, exclusive: i !== 5 }); // page 5 is shared
+  // pages 8..11: a PTE-mapped large folio; the kernel reports its tails as never idle
+  for (let i = 0; i < 4; i++) f.entries.set(base + 8 + i, { pfn: 4096 + i, exclusive: true });
+  for (let i = 1; i < 4; i++) f.tails.add(4096 + i);
+  const thpBase = 0x7f0000200000 / 4096;
+  for (let i = 0; i < 512; i++) f.entries.set(thpBase + i, { pfn: 51200 + i, exclusive: true });
+  f.thpHeads.add(51200);
+  const ranges = Float64Array.of(0x7f0000000000, 0x7f0000400000);
+  const space = new StateSpace({ walks: 3, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  const t = new PageIdleTracker(f);
+  await t.walk(1, ranges, null); // priming: marks idle
+  assert.ok(f.idle.has(1000) && f.idle.has(51200) && !f.idle.has(1000 + 5 * 7), 'shared frames are never marked');
+  for (let w = 0; w < 3; w++) {
+    f.touch(base + 0); // page 0 hot
+    if (w === 0) f.touch(base + 1); // page 1 once
+    f.touch(thpBase + 0);
+    await t.walk(1, ranges, heat);
+  }
+  const state = (addr: number): [number, number] => {
+    const l = heat.locate(addr)!;
+    const s = l.seg.states[l.slot]!;
+    return [space.seen[s]!, space.count[s]!];
+  };
+  assert.deepEqual(state(0x7f0000000000), [3, 3]);
+  assert.deepEqual(state(0x7f0000001000), [3, 1]);
+  assert.deepEqual(state(0x7f0000002000), [3, 0]);
+  assert.equal(heat.locate(0x7f0000005000) === null || space.seen[heat.locate(0x7f0000005000)!.seg.states[heat.locate(0x7f0000005000)!.slot]!] === 0, true, 'shared page unknown');
+  assert.deepEqual(state(0x7f0000008000), [3, 0], 'the large folio\'s head is read');
+  for (let i = 1; i < 4; i++) {
+    const a = 0x7f0000008000 + i * 4096;
+    assert.equal(heat.locate(a) === null || space.seen[heat.locate(a)!.seg.states[heat.locate(a)!.slot]!] === 0, true, `tail ${i} unknown, not hot`);
+  }
+  const thp = heat.locate(0x7f0000200000)!;
+  assert.equal(thp.seg.pageSize, 2 ** 21, 'the THP is one 2 MiB page');
+  assert.deepEqual(state(0x7f0000200000), [3, 3]);
+});
+
+test('page_idle tracker: frames in words the kernel does not answer are unknown, never hot; refused I/O does not end the walk', async () => {
+  const f = new FakePhys();
+  const maxPfn = 64 * 10 + 24;
+  const base = 0x7f0000000000 / 4096;
+  f.entries.set(base, { pfn: 64 * 3, exclusive: true }); // a whole word: readable
+  f.entries.set(base + 1, { pfn: 64 * 10 + 5, exclusive: true }); // in the last partial word
+  const k = kernelBitmap(maxPfn, f.idle);
+  f.idleRead = (word, count, out) => readBitmapWords(k.read, new Uint8Array(out.buffer, out.byteOffset, count * 8), word * 8);
+  f.idleWrite = (word, count, data) => writeBitmapWords(k.write, new Uint8Array(data.buffer, data.byteOffset, count * 8), word * 8);
+  const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  const t = new PageIdleTracker(f);
+  const ranges = Float64Array.of(0x7f0000000000, 0x7f0000002000);
+  await t.walk(1, ranges, null);
+  for (let w = 0; w < 2; w++) assert.equal((await t.walk(1, ranges, heat)).status, 'ok');
+  const at = (a: number): [number, number] => {
+    const l = heat.locate(a);
+    if (!l) return [0, 0];
+    const s = l.seg.states[l.slot]!;
+    return [space.seen[s]!, space.count[s]!];
+  };
+  assert.deepEqual(at(0x7f0000000000), [2, 0], 'idle page read as idle');
+  assert.deepEqual(at(0x7f0000001000), [0, 0], 'the partial word\'s page is unknown, not accessed');
+  // a span the kernel refuses with an I/O error: counted, the walk goes on
+  f.idleRead = () => {
+    throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+  };
+  const r = await t.walk(1, ranges, heat);
+  assert.equal(r.status, 'ok');
+  assert.ok((r.refused ?? 0) > 0 && /EIO/.test(r.refusal ?? ''), 'the refusal is reported for the daemon to log');
+});
