@@ -116,6 +116,11 @@ export interface Damon {
   close(): void;
   /** where results come from, in a sentence for the log */
   source(): string;
+  /**
+   * true when results accumulate between calls (the tracepoint): an empty answer may then only
+   * mean that no aggregation has ended since the last call
+   */
+  readonly streaming: boolean;
   readonly running: boolean;
 }
 

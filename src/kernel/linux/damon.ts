@@ -26,6 +26,10 @@ export class LinuxDamon implements Damon {
     this.admin = `${sysRoot}/kernel/mm/damon/admin`;
   }
 
+  get streaming(): boolean {
+    return this.trace !== null;
+  }
+
   source(): string {
     if (this.trace !== null) return 'DAMON results come from the damon_aggregated tracepoint (a tracefs instance named tierd)';
     return `DAMON results come from sysfs tried regions, the last aggregation only${this.traceUnavailable === null ? '' : ` (${this.traceUnavailable})`}`;

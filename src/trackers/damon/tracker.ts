@@ -1,4 +1,4 @@
-import type { Damon, DamonAttrs } from '../../kernel/types.js';
+import type { Damon, DamonAttrs, DamonRegion } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
 import { IdlePagesDecoder } from '../idle-pages/decode.js';
 import { StreamWriter } from '../stream-writer.js';
@@ -17,6 +17,9 @@ import type { Tracker, WalkResult } from '../tracker.js';
  * (`GUEST_SUITES=damon-probe` with `tierd.damon_configs=` measures other choices.)
  */
 export const DEFAULT_DAMON_ATTRS: DamonAttrs = { sampleUs: 20_000, aggrUs: 400_000, updateUs: 1_000_000, minRegions: 128, maxRegions: 1000 };
+
+/** how often a walk looks again for a late aggregation */
+const POLL_MS = 25;
 
 /**
  * The upstream DAMON tracker (sysfs, vaddr): tierd's own kdamond per target. A walk reads the
@@ -62,11 +65,29 @@ export class DamonTracker implements Tracker {
     this.taken.set(pid, performance.now());
   }
 
+  /**
+   * The regions since the last walk. From the tracepoint, none at all usually means that the
+   * kdamond, late under load, has not ended an aggregation yet (a target in use has some
+   * accessed region in every one): wait for one, up to two more aggregation intervals, before
+   * reading the target as idle.
+   */
+  private async takeRegions(pid: number): Promise<DamonRegion[] | null> {
+    const regions = this.damon.regions(pid);
+    if (regions === null || regions.length > 0 || !this.damon.streaming) return regions;
+    const until = performance.now() + (2 * this.attrs.aggrUs) / 1000;
+    while (performance.now() < until) {
+      await new Promise<void>((resolve) => setTimeout(resolve, POLL_MS));
+      const more = this.damon.regions(pid);
+      if (more === null || more.length > 0) return more;
+    }
+    return [];
+  }
+
   async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
     const res: WalkResult = { status: 'ok', reads: 1, bytes: 0, stalls: 0 };
     if (!this.pids.includes(pid)) this.setTargets([...this.pids, pid]);
     await this.awaitAggregation(pid);
-    const regions = this.damon.regions(pid);
+    const regions = await this.takeRegions(pid);
     if (regions === null) return { ...res, status: 'gone' };
     if (!heat) return res;
     let huge: Float64Array | null;

@@ -64,3 +64,18 @@ test('damon tracker: a walk waits for an aggregation to end, so a quiet interval
   assert.ok(performance.now() - t0 >= 2 * ATTRS.aggrUs / 1000 - 1, 'two walks take at least two aggregation intervals');
   t.close();
 });
+
+test('damon tracker: an aggregation that ends late (a busy kdamond) is waited for, not read as an idle walk', async () => {
+  const { sys, instance } = fakeDamonTree(0, true);
+  const t = new DamonTracker(new LinuxDamon(sys), () => null, ATTRS);
+  const space = new StateSpace({ walks: 1, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  const ranges = Float64Array.of(0x7f0000000000, 0x7f0000300000);
+  await t.walk(4242, ranges, null);
+  // the next aggregation ends 1.5 intervals after the walk would have read it
+  setTimeout(() => appendFileSync(join(instance, 'trace_pipe'), line(777, 0x7f0000000000, 0x7f0000100000, 3)), ATTRS.aggrUs / 1000 * 2.5);
+  await t.walk(4242, ranges, heat);
+  const l = heat.locate(0x7f0000000000)!;
+  assert.equal(space.count[l.seg.states[l.slot]!], 1, 'the region accessed in the late aggregation counts');
+  t.close();
+});
