@@ -266,7 +266,7 @@ export class Daemon {
     for (const t of only ?? this.targets.values()) {
       if (t.gone) continue;
       const maps = this.kernel.maps(t.id.pid);
-      const now = this.kernel.process(t.id.pid);
+      const now = this.kernel.identity(t.id.pid);
       if (maps === null || now === null || now.starttime !== t.id.starttime) {
         t.gone = true;
         continue;

@@ -142,6 +142,11 @@ export interface Kernel {
   processes(): ProcessInfo[];
   /** one process, or null when it is gone */
   process(pid: number): ProcessInfo | null;
+  /**
+   * pid's identity now (its start time), or null when it is gone: the re-check before every
+   * walk and every move, one read of /proc/PID/stat where process() reads four files
+   */
+  identity(pid: number): { pid: number; starttime: number } | null;
   /** /proc/PID/maps, or null when the process is gone */
   maps(pid: number): Vma[] | null;
   trackers(): TrackerSupport;

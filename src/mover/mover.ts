@@ -9,6 +9,7 @@ import { O, emptyTotals, type MoveTotals } from './outcomes.js';
 import { PeakRate, RateWindow } from './rate-window.js';
 import type { MoveLog } from './dry-run.js';
 import type { StateSpace } from '../heat/states.js';
+import { sameProcess } from '../targets/identity.js';
 
 export interface MoverParams {
   promoteRate: number;
@@ -254,8 +255,8 @@ export class Mover {
 
   /** Is the pid still the target's process (same starttime)? If not, its `n` pages are accounted and it is gone. */
   private stillTarget(t: Target, totals: MoveTotals, n: number): boolean {
-    const now = this.kernel.process(t.id.pid);
-    if (now !== null && now.starttime === t.id.starttime) return true;
+    const now = this.kernel.identity(t.id.pid);
+    if (now !== null && sameProcess(now, t.id)) return true;
     t.gone = true;
     totals.outcomes[now === null ? O.gone : O.pid_reused]! += n;
     if (now !== null) this.log.warn({ pid: t.id.pid, was: t.id.starttime, now: now.starttime }, 'pid reused by another process; nothing moved');

@@ -5,7 +5,7 @@ import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../../targets/maps.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
 import { readNodeFree, readZoneFree, readTopology } from './sysfs-topology.js';
-import { listProcesses, readMaps, readProcess } from './procfs.js';
+import { listProcesses, readMaps, readProcess, readIdentity } from './procfs.js';
 import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
 import { LinuxPhysPages } from './phys-pages.js';
@@ -82,6 +82,10 @@ export class LinuxKernel implements Kernel {
 
   process(pid: number): ProcessInfo | null {
     return readProcess(this.procRoot, pid);
+  }
+
+  identity(pid: number): { pid: number; starttime: number } | null {
+    return readIdentity(this.procRoot, pid);
   }
 
   maps(pid: number): Vma[] | null {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ProcessInfo } from '../types.js';
 import { parseMaps, type Vma } from '../../targets/maps.js';
-import { isKernelThread, parseStat } from '../../targets/identity.js';
+import { isKernelThread, parseStat, type ProcessIdentity } from '../../targets/identity.js';
 import { fsErrorCode, TierdError } from '../../util/errors.js';
 import { listDir, readText } from './files.js';
 
@@ -23,6 +23,11 @@ export function readProcess(procRoot: string, pid: number): ProcessInfo | null {
     rssAnonBytes: rss ? Number(rss[1]) * 1024 : 0,
     kernelThread: isKernelThread(stat),
   };
+}
+
+export function readIdentity(procRoot: string, pid: number): ProcessIdentity | null {
+  const stat = parseStat(readText(`${procRoot}/${pid}/stat`) ?? '');
+  return stat ? { pid, starttime: stat.starttime } : null;
 }
 
 export function listProcesses(procRoot: string): ProcessInfo[] {

@@ -301,6 +301,11 @@ export class SimKernel implements Kernel {
     return p ? this.info(p) : null;
   }
 
+  identity(pid: number): { pid: number; starttime: number } | null {
+    const p = this.procs.get(pid);
+    return p ? { pid, starttime: this.info(p).starttime } : null;
+  }
+
   maps(pid: number): Vma[] | null {
     const p = this.procs.get(pid);
     if (!p) return null;

@@ -139,3 +139,18 @@ test('page_idle without CAP_SYS_ADMIN is reported missing, with the systemd prof
   assert.equal(without.pageIdle, false);
   assert.match(without.missing.page_idle!, /CAP_SYS_ADMIN.*systemd\/tierd\.service\.d\/page_idle\.conf/);
 });
+
+test('identity re-check: one read of /proc/PID/stat gives the start time; a gone pid gives null', () => {
+  const proc = mkdtempSync(join(tmpdir(), 'tierd-proc-'));
+  mkdirSync(join(proc, '4242'));
+  // only stat: the re-check before every walk and move must not need status, cmdline or cgroup
+  const fields = Array.from({ length: 50 }, (_, i) => String(i));
+  fields[19] = '987654'; // field 22 (starttime) is the 20th after "(comm)"
+  writeFileSync(join(proc, '4242/stat'), `4242 (we ird) ) S ${fields.slice(1).join(' ')}\n`);
+  const k = new LinuxKernel({ procRoot: proc });
+  assert.deepEqual(k.identity(4242), { pid: 4242, starttime: 987654 });
+  assert.equal(k.identity(4243), null);
+  // the live process: the same start time as the full read
+  const live = new LinuxKernel();
+  assert.equal(live.identity(process.pid)!.starttime, live.process(process.pid)!.starttime);
+});
