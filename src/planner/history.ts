@@ -22,7 +22,13 @@ const evidence = (reason: number): number => (reason === Reason.HOT ? 2 : reason
  * where it was.
  */
 export class MoveHistory {
+  /** page address → period × 8 + reason × 2 + direction of its last move */
   private readonly moves = new Map<number, number>();
+  /**
+   * The pages each kept period moved, oldest period first: pruning and the recent-move sweep
+   * visit only the periods they need, not every page still remembered.
+   */
+  private readonly periods: { period: number; addrs: Float64Array; n: number }[] = [];
   pingPongs = 0;
 
   /** Was the page moved in the last `periods` periods? */
@@ -35,6 +41,7 @@ export class MoveHistory {
   record(addr: number, period: number, dir: number, reason: number, window: number): boolean {
     const e = this.moves.get(addr);
     this.moves.set(addr, period * 8 + reason * 2 + dir);
+    if (e === undefined || Math.floor(e / 8) !== period) this.append(period, addr);
     if (e === undefined || (e & 1) === dir || period - Math.floor(e / 8) > window) return false;
     const was = (e >>> 1) & 3;
     if (evidence(was) !== evidence(reason)) return false;
@@ -45,14 +52,41 @@ export class MoveHistory {
 
   /** Call f for every page moved in the last `periods` periods. */
   forEachRecent(period: number, periods: number, f: (addr: number) => void): void {
-    for (const [a, e] of this.moves) if (period - Math.floor(e / 8) < periods) f(a);
+    for (const p of this.periods) {
+      if (period - p.period >= periods) continue;
+      for (let i = 0; i < p.n; i++) {
+        const a = p.addrs[i]!;
+        // a page moved again later is listed under its later period
+        if (Math.floor(this.moves.get(a)! / 8) === p.period) f(a);
+      }
+    }
   }
 
   prune(period: number, keep: number): void {
-    for (const [a, e] of this.moves) if (period - Math.floor(e / 8) > keep) this.moves.delete(a);
+    while (this.periods.length > 0 && period - this.periods[0]!.period > keep) {
+      const p = this.periods.shift()!;
+      for (let i = 0; i < p.n; i++) {
+        const e = this.moves.get(p.addrs[i]!);
+        if (e !== undefined && Math.floor(e / 8) === p.period) this.moves.delete(p.addrs[i]!);
+      }
+    }
   }
 
   get size(): number {
     return this.moves.size;
+  }
+
+  private append(period: number, addr: number): void {
+    let p = this.periods[this.periods.length - 1];
+    if (p === undefined || p.period !== period) {
+      p = { period, addrs: new Float64Array(256), n: 0 };
+      this.periods.push(p);
+    }
+    if (p.n === p.addrs.length) {
+      const grown = new Float64Array(p.n * 2);
+      grown.set(p.addrs);
+      p.addrs = grown;
+    }
+    p.addrs[p.n++] = addr;
   }
 }

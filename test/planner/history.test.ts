@@ -32,3 +32,27 @@ test('ping-pong: only within the window, and only a move in the other direction'
   assert.equal(h.record(0x2000, 2, Dir.PROMOTE, Reason.FILL, WINDOW), false, 'same direction');
   assert.equal(h.pingPongs, 0);
 });
+
+test('move history: the recent-move sweep and pruning match a page-by-page model over random moves', () => {
+  const h = new MoveHistory();
+  const model = new Map<number, number>(); // addr → period of its last move
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed % n;
+  };
+  for (let period = 0; period < 60; period++) {
+    for (let k = 0; k < 200; k++) {
+      const addr = rnd(500) * 4096;
+      h.record(addr, period, rnd(2), rnd(4), 4);
+      model.set(addr, period);
+    }
+    const got: number[] = [];
+    h.forEachRecent(period, 3, (a) => got.push(a));
+    const want = [...model].filter(([, p]) => period - p < 3).map(([a]) => a);
+    assert.deepEqual(got.sort((x, y) => x - y), want.sort((x, y) => x - y), `recent moves at period ${period}`);
+    h.prune(period, 6);
+    for (const [a, p] of model) if (period - p > 6) model.delete(a);
+    assert.equal(h.size, model.size, `pages remembered at period ${period}`);
+  }
+});
