@@ -38,8 +38,6 @@ export interface WalkCounts {
   idlePages: number;
   accessedBytes: number;
   scannedBytes: number;
-  dirtyPages: number;
-  unknownPages: number;
 }
 
 /**
@@ -67,7 +65,7 @@ export class HeatTable {
   private covEnd = -1;
   /** With SCAN_HUGE_PAGE, PMD_IDLE_PTES means "not scanned", not "idle". */
   hugeScan = false;
-  readonly walk: WalkCounts = { accessedPages: 0, idlePages: 0, accessedBytes: 0, scannedBytes: 0, dirtyPages: 0, unknownPages: 0 };
+  readonly walk: WalkCounts = { accessedPages: 0, idlePages: 0, accessedBytes: 0, scannedBytes: 0 };
 
   constructor(space: StateSpace) {
     this.space = space;
@@ -88,11 +86,10 @@ export class HeatTable {
   endWalk(): void {
     const p = this.perType;
     const w = this.walk;
-    const unscanned = this.hugeScan ? p[PageType.PMD_IDLE_PTES]! * 512 : 0;
-    w.accessedPages = p[0]! + p[3]! + (p[1]! + p[4]!) * 512;
-    w.dirtyPages = p[3]! + p[4]! * 512;
-    w.idlePages = p[5]! + p[6]! * 512 + (this.hugeScan ? 0 : p[7]! * 512);
-    w.unknownPages = unscanned + p[2]! * 262144;
+    const T = PageType;
+    w.accessedPages = p[T.PTE_ACCESSED]! + p[T.PTE_DIRTY]! + (p[T.PMD_ACCESSED]! + p[T.PMD_DIRTY]!) * 512;
+    // with SCAN_HUGE_PAGE, PMD_IDLE_PTES means "not scanned"
+    w.idlePages = p[T.PTE_IDLE]! + p[T.PMD_IDLE]! * 512 + (this.hugeScan ? 0 : p[T.PMD_IDLE_PTES]! * 512);
     w.accessedBytes = w.accessedPages * 4096;
     w.scannedBytes = (w.accessedPages + w.idlePages) * 4096;
     this.pushCoverage();

@@ -68,7 +68,6 @@ export class SimKernel implements Kernel {
   /** cumulative accesses and an access-weighted log, for hit ratios over any window */
   readonly hits: HitSample[] = [{ t: 0, top: 0, total: 0, oracleTop: 0 }];
   readonly migrations = new Map<string, MigrationCounter>();
-  moveCalls = 0;
   /** run before each page of a move is applied (tests inject faults here) */
   onMove: ((pid: number) => void) | null = null;
 
@@ -380,7 +379,6 @@ export class SimKernel implements Kernel {
   }
 
   movePages(pid: number, count: number, addrs: Float64Array, nodes: Int32Array | null, status: Int32Array, flags: number): number {
-    this.moveCalls++;
     const allowed = MPOL_MF_MOVE | MPOL_MF_MOVE_ALL | (this.scenario.kernel.swYoung ? MPOL_MF_SW_YOUNG : 0);
     if ((flags & ~allowed) !== 0) throw new SyscallError('move_pages', ERRNO.EINVAL);
     if ((flags & MPOL_MF_MOVE_ALL) !== 0 && !this.privileged) throw new SyscallError('move_pages', ERRNO.EPERM);

@@ -24,7 +24,6 @@ export const PAGE_SHIFT_OF: readonly number[] = [12, 21, 30, 12, 21, 12, 21, 21,
 export const PAGE_SIZE_OF: readonly number[] = PAGE_SHIFT_OF.map((s) => 2 ** s);
 
 export const SET_HVA = 0xa0;
-export const SET_HVA_LEN = 9;
 /** Kernel minimum is 19 (count < 19 → EINVAL); 20 is the smallest that can report a page. */
 export const MIN_READ = 20;
 export const KERNEL_CHUNK = 8000;
@@ -40,12 +39,3 @@ export const ScanFlag = {
   SCAN_DIRTY_PAGE: 0x40000, // O_NOATIME
 } as const;
 
-/** What a record says about the pages it covers, once interpreted. */
-export const Access = {
-  ACCESSED: 1,
-  IDLE: 2,
-  /** not present: a hole */
-  ABSENT: 3,
-  /** present but nothing known about its accessed bit */
-  UNKNOWN: 4,
-} as const;
