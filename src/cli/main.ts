@@ -9,6 +9,7 @@ import { simulateCommand } from './simulate.js';
 import { decodeCommand } from './decode.js';
 import { topologyCommand } from './topology.js';
 import { checkConfigCommand } from './check-config.js';
+import { reportCommand } from './report.js';
 
 function fail(e: unknown): never {
   if (e instanceof TierdError) {
@@ -21,9 +22,9 @@ function fail(e: unknown): never {
 
 async function main(): Promise<void> {
   let y = yargs(hideBin(process.argv)).scriptName('tierd').version(VERSION);
-  for (const add of [runCommand, planCommand, simulateCommand, decodeCommand, topologyCommand, checkConfigCommand]) y = add(y);
+  for (const add of [runCommand, planCommand, simulateCommand, decodeCommand, topologyCommand, checkConfigCommand, reportCommand]) y = add(y);
   await y
-    .demandCommand(1, 'name a command: run, plan, simulate, decode, topology, check-config')
+    .demandCommand(1, 'name a command: run, plan, simulate, decode, topology, check-config, report')
     .strict()
     .help()
     .fail((msg, err) => {

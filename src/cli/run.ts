@@ -11,6 +11,7 @@ import { TierdError } from '../util/errors.js';
 import { formatBytes } from '../util/units.js';
 import { checkExplicitPids, makeKernel, makeLogger, resolveConfig, withFlags } from './common.js';
 import { periodLine } from './period-line.js';
+import { drawHint, openJournal } from './report.js';
 
 export function runCommand(y: Argv): Argv {
   return y.command(
@@ -24,12 +25,17 @@ export function runCommand(y: Argv): Argv {
         .option('pace', { type: 'number', describe: 'with --sim: simulated seconds per wall second (default: as fast as possible)' })
         .option('periods', { type: 'number', describe: 'stop after this many periods' })
         .option('metrics-listen', { type: 'string', describe: 'HOST:PORT for /metrics and /healthz' })
+        .option('journal', { type: 'string', describe: 'keep a journal in this file (journal.path); tierd report draws it' })
         .option('log-format', { choices: ['json', 'pretty', 'auto'] as const })
         .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const }),
     async (argv) => {
       const sim = argv.sim !== undefined;
       const { config: base, file } = resolveConfig(argv, !sim);
-      const config = argv['metrics-listen'] === undefined ? base : withFlags(base, [{ flag: '--metrics-listen', path: ['metrics', 'listen'], value: argv['metrics-listen'] }]);
+      const flags = [
+        ...(argv['metrics-listen'] === undefined ? [] : [{ flag: '--metrics-listen', path: ['metrics', 'listen'], value: argv['metrics-listen'] }]),
+        ...(argv.journal === undefined ? [] : [{ flag: '--journal', path: ['journal', 'path'], value: argv.journal }]),
+      ];
+      const config = flags.length === 0 ? base : withFlags(base, flags);
       if (argv.pace !== undefined && !(argv.pace > 0 && Number.isFinite(argv.pace))) throw new TierdError('USAGE', `--pace: ${argv.pace} is not a positive number of simulated seconds per second`, 'e.g. --pace 8');
       if (argv.periods !== undefined && !(Number.isInteger(argv.periods) && argv.periods >= 1)) throw new TierdError('USAGE', `--periods: ${argv.periods} is not a whole number of periods ≥ 1`, 'e.g. --periods 10');
       const log = makeLogger(argv, config);
@@ -40,8 +46,10 @@ export function runCommand(y: Argv): Argv {
       const simKernel = kernel instanceof SimKernel ? kernel : null;
       let lastWall = Date.now();
       let lastDuration = 0;
+      const journal = openJournal(config);
       const daemon = new Daemon(kernel, config, log, {
         dryRun: argv['dry-run'],
+        journal: journal ? { writer: journal, ...(simKernel ? { hit: () => simKernel.instantHitRatio() } : {}) } : null,
         moveLog,
         metrics,
         ...(argv.periods !== undefined ? { maxPeriods: argv.periods } : {}),
@@ -98,7 +106,9 @@ export function runCommand(y: Argv): Argv {
         await daemon.run();
       } finally {
         server?.close();
+        journal?.close();
       }
+      if (journal) process.stderr.write(`${drawHint(journal.path)}\n`);
       if (simKernel) {
         const s = summarize(simKernel, daemon, []);
         process.stdout.write(`done: ${s.simulatedSeconds.toFixed(0)} s simulated; DRAM hit ratio ${s.dramHitRatio.toFixed(3)} (oracle ${s.oracleHitRatio.toFixed(3)}); promote peak ${formatBytes(s.maxPromoteBytesPerSec)}/s\n`);

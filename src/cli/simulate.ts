@@ -1,4 +1,6 @@
 import type { Argv } from 'yargs';
+import { drawHint, openJournal } from './report.js';
+import { withFlags } from './common.js';
 import { loadScenario } from '../kernel/sim/scenario.js';
 import { simulate } from '../daemon/simulate.js';
 import { defaultConfig, loadConfig } from '../config/load.js';
@@ -15,17 +17,23 @@ export function simulateCommand(y: Argv): Argv {
         .positional('scenario', { type: 'string', demandOption: true })
         .option('config', { type: 'string' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per period, then {"summary":…}' })
+        .option('journal', { type: 'string', describe: 'keep a journal in this file (journal.path); tierd report draws it' })
         .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, default: 'warn' as const }),
     async (argv) => {
       const scenario = loadScenario(argv.scenario!);
-      const config = argv.config !== undefined ? loadConfig(argv.config) : defaultConfig();
+      const loaded = argv.config !== undefined ? loadConfig(argv.config) : defaultConfig();
+      const config = argv.journal === undefined ? loaded : withFlags(loaded, [{ flag: '--journal', path: ['journal', 'path'], value: argv.journal }]);
+      const journal = openJournal(config);
       const log = createLogger({ level: argv['log-level'], format: 'auto' });
       const run = await simulate(scenario, config, log, {
+        journal,
         onPeriod: (r, k) => {
           if (argv.json) process.stdout.write(JSON.stringify({ ...r, simulatedSeconds: k.now() / 1000, dramHitRatio: k.instantHitRatio(), oracleHitRatio: k.oracleHitRatio() }) + '\n');
           else process.stdout.write(periodLine(r, k) + '\n');
         },
       });
+      journal?.close();
+      if (journal) process.stderr.write(`${drawHint(journal.path)}\n`);
       const s = run.summary;
       if (argv.json) {
         process.stdout.write(JSON.stringify({ summary: s }) + '\n');

@@ -7,6 +7,8 @@ import { StateSpace } from '../heat/states.js';
 import { HeatTable } from '../heat/heat-table.js';
 import { countHistogram } from '../heat/histogram.js';
 import { makeTracker } from '../trackers/select.js';
+import { binPeriod } from '../journal/bins.js';
+import type { JournalWriter } from '../journal/journal.js';
 import type { Tracker } from '../trackers/tracker.js';
 import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
@@ -52,6 +54,8 @@ export interface DaemonOptions {
   /** stop when the kernel clock passes this (ms) */
   untilMs?: number;
   onPeriod?: (r: PeriodReport, plan: Plan) => void;
+  /** keep a journal of each period (tierd report draws it); hit: the simulated host's hit ratio */
+  journal?: { writer: JournalWriter; hit?: () => number } | null;
   /** runs between planning and migration (fault injection in tests) */
   beforeMove?: (plan: Plan) => void;
 }
@@ -196,6 +200,7 @@ export class Daemon {
     this.opts.beforeMove?.(plan);
     const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);
     const report = this.report(started, plan, totals, live.length);
+    this.writeJournal(report, live);
     this.endPeriod(plan, totals);
     this.opts.onPeriod?.(report, plan);
     return report;
@@ -440,6 +445,28 @@ export class Daemon {
     else this.log.info(fields, why);
     this.opts.metrics?.extraColdPeriods.set(n);
     this.rebuildSpace();
+  }
+
+  /** One journal record per live target, binned before the period end resets the counts. */
+  private writeJournal(r: PeriodReport, live: Target[]): void {
+    const j = this.opts.journal;
+    if (!j) return;
+    const hit = j.hit?.();
+    for (const t of live) {
+      const ranges: [number, number][] = [];
+      for (let i = 0; i < t.ranges.length; i += 2) ranges.push([t.ranges[i]!, t.ranges[i + 1]!]);
+      j.writer.append({
+        t: Math.round(this.kernel.now()) / 1000,
+        period: r.period,
+        pid: t.id.pid,
+        comm: t.comm,
+        ranges,
+        ...binPeriod(t.heat, t.ranges, this.space, this.config.journal.bins),
+        promoted: r.promotedBytes,
+        demoted: r.demotedBytes,
+        ...(hit === undefined ? {} : { hit: Math.round(hit * 1e4) / 1e4 }),
+      });
+    }
   }
 
   private logTrackerSource(): void {

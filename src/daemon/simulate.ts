@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { JournalWriter } from '../journal/journal.js';
 import { SimKernel, type SimOptions } from '../kernel/sim/sim-kernel.js';
 import type { Scenario } from '../kernel/sim/scenario.js';
 import type { MoveLog } from '../mover/dry-run.js';
@@ -49,6 +50,8 @@ export interface SimRunOptions {
   beforeMove?: (k: SimKernel, plan: Plan) => void;
   /** the daemon is stopped (SIGTERM) from outside when this resolves */
   stop?: Promise<void>;
+  /** keep a journal here, with the simulated host's hit ratio in each record */
+  journal?: JournalWriter | null;
 }
 
 /** Run the daemon on the simulated host for the scenario's duration, in virtual time. */
@@ -62,6 +65,7 @@ export async function simulate(scenario: Scenario, config: Config, log: Logger, 
     moveLog: opts.moveLog ?? null,
     metrics: opts.metrics ?? null,
     untilMs: scenario.duration,
+    journal: opts.journal ? { writer: opts.journal, hit: () => kernel.instantHitRatio() } : null,
     ...(opts.maxPeriods !== undefined ? { maxPeriods: opts.maxPeriods } : {}),
     beforeMove: (plan) => opts.beforeMove?.(kernel, plan),
     onPeriod: (r, plan) => {
