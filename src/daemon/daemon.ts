@@ -200,7 +200,7 @@ export class Daemon {
     this.opts.beforeMove?.(plan);
     const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);
     const report = this.report(started, plan, totals, live.length);
-    this.writeJournal(report, live);
+    this.writeJournal(report, live, totals);
     this.endPeriod(plan, totals);
     this.opts.onPeriod?.(report, plan);
     return report;
@@ -448,7 +448,7 @@ export class Daemon {
   }
 
   /** One journal record per live target, binned before the period end resets the counts. */
-  private writeJournal(r: PeriodReport, live: Target[]): void {
+  private writeJournal(r: PeriodReport, live: Target[], totals: MoveTotals): void {
     const j = this.opts.journal;
     if (!j) return;
     const hit = j.hit?.();
@@ -462,8 +462,8 @@ export class Daemon {
         comm: t.comm,
         ranges,
         ...binPeriod(t.heat, t.ranges, this.space, this.config.journal.bins),
-        promoted: r.promotedBytes,
-        demoted: r.demotedBytes,
+        promoted: totals.byPid.get(t.id.pid)?.[0] ?? 0,
+        demoted: totals.byPid.get(t.id.pid)?.[1] ?? 0,
         ...(hit === undefined ? {} : { hit: Math.round(hit * 1e4) / 1e4 }),
       });
     }

@@ -7,8 +7,8 @@ export interface BinnedPeriod {
   binBytes: number;
   /** per bin: the mean access count of its pages seen this period, as a percentage of N walks */
   heat: number[];
-  /** per bin: the percentage of its tracked bytes on the fastest tier */
-  fast: number[];
+  /** per tier (fastest first), per bin: the percentage of its bytes of known placement there */
+  tiers: number[][];
   /** bytes of hot pages (accessed in all N walks) on the fastest tier, and elsewhere */
   hotFast: number;
   hotSlow: number;
@@ -25,7 +25,7 @@ export function binPeriod(heat: HeatTable, ranges: Float64Array, space: StateSpa
   const binBytes = Math.max(4096, Math.ceil(total / bins / 4096) * 4096);
   const countSum = new Float64Array(bins);
   const seenPages = new Float64Array(bins);
-  const fastBytes = new Float64Array(bins);
+  const tierBytes = Array.from({ length: space.tiers }, () => new Float64Array(bins));
   const knownBytes = new Float64Array(bins);
   let hotFast = 0;
   let hotSlow = 0;
@@ -52,7 +52,7 @@ export function binPeriod(heat: HeatTable, ranges: Float64Array, space: StateSpa
       const slot = space.tierSlot[s]!;
       if (slot === 0) continue; // placement unknown
       knownBytes[b]! += size;
-      if (slot === 1) fastBytes[b]! += size;
+      tierBytes[slot - 1]![b]! += size;
       if (seen === N && count === N) {
         if (slot === 1) hotFast += size;
         else hotSlow += size;
@@ -60,10 +60,11 @@ export function binPeriod(heat: HeatTable, ranges: Float64Array, space: StateSpa
     }
   }
   const pct = (x: number): number => Math.round(100 * x);
+  const tiers = tierBytes.map((bytes) => Array.from(bytes, (f, b) => (knownBytes[b]! > 0 ? pct(f / knownBytes[b]!) : 0)));
   return {
     binBytes,
     heat: Array.from(countSum, (c, b) => (seenPages[b]! > 0 ? pct(c / seenPages[b]!) : 0)),
-    fast: Array.from(fastBytes, (f, b) => (knownBytes[b]! > 0 ? pct(f / knownBytes[b]!) : 0)),
+    tiers,
     hotFast,
     hotSlow,
   };

@@ -25,7 +25,7 @@ export interface JournalRecord extends BinnedPeriod {
   comm: string;
   /** the trackable ranges the bins cut, [start, end) pairs laid end to end */
   ranges: [number, number][];
-  /** bytes the period moved up and down, all targets together */
+  /** bytes the period moved up and down for this target */
   promoted: number;
   demoted: number;
   /** the simulated host's hit ratio at the period's end; absent on a real host */
@@ -87,8 +87,9 @@ export function parseJournal(text: string, name = 'journal'): { header: JournalH
   }
   const records = lines.slice(1).map((l, i) => {
     const r = parseLine(l, name, i + 2) as Partial<JournalRecord>;
-    if (typeof r.pid !== 'number' || typeof r.t !== 'number' || !Array.isArray(r.heat) || r.heat.length !== header.bins || !Array.isArray(r.fast) || !Array.isArray(r.ranges)) {
-      throw new TierdError('USAGE', `${name}:${i + 2}: not a journal record (pid, t, ranges, and ${header.bins} heat and fast bins)`, 'the file was cut or edited: keep the lines before this one');
+    const bins = (a: unknown): boolean => Array.isArray(a) && a.length === header.bins;
+    if (typeof r.pid !== 'number' || typeof r.t !== 'number' || !bins(r.heat) || !Array.isArray(r.tiers) || r.tiers.length === 0 || !r.tiers.every(bins) || !Array.isArray(r.ranges)) {
+      throw new TierdError('USAGE', `${name}:${i + 2}: not a journal record (pid, t, ranges, and ${header.bins} heat bins and ${header.bins} per tier)`, 'the file was cut or edited: keep the lines before this one');
     }
     return r as JournalRecord;
   });

@@ -247,6 +247,9 @@ export class Mover {
     }
     if (dir === Dir.PROMOTE) totals.promotedBytes += movedBytes;
     else totals.demotedBytes += movedBytes;
+    const mine = totals.byPid.get(t.id.pid) ?? [0, 0];
+    mine[dir === Dir.PROMOTE ? 0 : 1] += movedBytes;
+    totals.byPid.set(t.id.pid, mine);
     this.peaks[dir]!.record(t0, movedBytes);
     for (const [src, [pages, b]] of bySource) this.hooks.onMoved?.(dir, src, to, pages, b);
     await new Promise<void>((resolve) => setImmediate(resolve));

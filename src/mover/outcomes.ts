@@ -8,11 +8,13 @@ export interface MoveTotals {
   moved: Map<string, { dir: number; from: number; to: number; pages: number; bytes: number }>;
   promotedBytes: number;
   demotedBytes: number;
+  /** bytes moved up and down per target pid */
+  byPid: Map<number, [number, number]>;
   calls: number;
   pingPongs: number;
   rateLimitedMs: [number, number];
 }
 
 export function emptyTotals(): MoveTotals {
-  return { outcomes: new Array<number>(OUTCOMES.length).fill(0), moved: new Map(), promotedBytes: 0, demotedBytes: 0, calls: 0, pingPongs: 0, rateLimitedMs: [0, 0] };
+  return { outcomes: new Array<number>(OUTCOMES.length).fill(0), moved: new Map(), promotedBytes: 0, demotedBytes: 0, byPid: new Map(), calls: 0, pingPongs: 0, rateLimitedMs: [0, 0] };
 }

@@ -43,7 +43,7 @@ export function seriesOf(records: JournalRecord[], bins: number, pid: number | u
     const mean = (f: (r: JournalRecord) => number): number => g.reduce((a, r) => a + f(r), 0) / g.length;
     s.t.push(g[0]!.t);
     s.heat.push(Array.from({ length: bins }, (_, b) => Math.round(mean((r) => r.heat[b]!))));
-    s.fast.push(Array.from({ length: bins }, (_, b) => Math.round(mean((r) => r.fast[b]!))));
+    s.fast.push(Array.from({ length: bins }, (_, b) => Math.round(mean((r) => r.tiers[0]![b]!))));
     s.hotFast.push(mean((r) => r.hotFast));
     s.hotSlow.push(mean((r) => r.hotSlow));
     s.promoted.push(g.reduce((a, r) => a + r.promoted, 0));

@@ -129,7 +129,7 @@ export function renderSvg(s: Series): string {
     `<text x="${LEFT}" y="${FAST.y - 6}" class="label">placement: share of each bin on the fastest tier (green: all of it)</text>`,
     ...grid(s, FAST, s.fast, FAST_STOPS, 'cell fast'),
     ...addressAxis(s, FAST),
-    `<text x="${LEFT}" y="${LINE.y - 6}" class="label">hot memory (accessed in every walk) per tier, bytes moved per column (all targets)${s.hit.some((h) => h !== null) ? ', hit ratio' : ''}</text>`,
+    `<text x="${LEFT}" y="${LINE.y - 6}" class="label">hot memory (accessed in every walk) per tier, bytes it moved per column${s.hit.some((h) => h !== null) ? ', hit ratio' : ''}</text>`,
     ...timeline(s),
     ...timeAxis(s, LINE.y + LINE.h),
     legend(H - 12, [['#1a9850', 'hot on the fastest tier'], ['#d73027', 'hot elsewhere'], ['#9ecae1', 'promoted'], ['#fdae6b', 'demoted'], ...(s.hit.some((h) => h !== null) ? ([['#2166ac', 'hit ratio (simulated host)']] as [string, string][]) : [])]),

@@ -51,7 +51,9 @@ test('journal: a simulated run is read back exactly, and the hot set\'s move sho
   for (const r of before) assert.ok(Math.abs(hottest(r) - 0.25) <= 0.06, `at ${r.t} s the hottest bin is at ${hottest(r).toFixed(2)}`);
   for (const r of after) assert.ok(Math.abs(hottest(r) - 0.65) <= 0.06, `at ${r.t} s the hottest bin is at ${hottest(r).toFixed(2)}`);
   const last = records[records.length - 1]!;
-  assert.ok(last.fast[Math.round(0.65 * 32)]! >= 90, 'the new hot set is on the fast tier at the end');
+  assert.ok(last.tiers[0]![Math.round(0.65 * 32)]! >= 90, 'the new hot set is on the fast tier at the end');
+  assert.ok(last.tiers[1]![Math.round(0.65 * 32)]! <= 10, 'and not on the slow one');
+  assert.ok(records.some((r) => r.promoted > 0) && records.every((r) => r.demoted === 0), 'what moved, per target');
   assert.ok(last.hit !== undefined && last.hit > 0.9, 'the simulated host\'s hit ratio is in the record');
 });
 
@@ -59,7 +61,7 @@ test('journal: at its size cap the file becomes PATH.1 and a new one starts with
   const path = join(mkdtempSync(join(tmpdir(), 'tierd-journal-')), 'small.journal');
   const header = { tierd: 'journal', version: 1, bins: 8, walks: 4, started: 0 } as const;
   const w = new JournalWriter(path, header, 2000);
-  const rec = (t: number): JournalRecord => ({ t, period: t, pid: 1, comm: 'x', ranges: [[0, 4096 * 8]], binBytes: 4096, heat: [1, 2, 3, 4, 5, 6, 7, 8], fast: [0, 0, 0, 0, 100, 100, 100, 100], hotFast: 0, hotSlow: 0, promoted: 0, demoted: 0 });
+  const rec = (t: number): JournalRecord => ({ t, period: t, pid: 1, comm: 'x', ranges: [[0, 4096 * 8]], binBytes: 4096, heat: [1, 2, 3, 4, 5, 6, 7, 8], tiers: [[0, 0, 0, 0, 100, 100, 100, 100], [100, 100, 100, 100, 0, 0, 0, 0]], hotFast: 0, hotSlow: 0, promoted: 0, demoted: 0 });
   for (let t = 0; t < 20; t++) w.append(rec(t));
   w.close();
   assert.ok(existsSync(`${path}.1`));

@@ -21,7 +21,7 @@ function records(): JournalRecord[] {
     return {
       t: 5 * p, period: p, pid: 42, comm: 'kvstore', ranges: [[0x7f0000000000, 0x7f0000000000 + BINS * 2 ** 24]], binBytes: 2 ** 24,
       heat: Array.from({ length: BINS }, (_, b) => (hot(b) ? 100 : 5)),
-      fast: Array.from({ length: BINS }, (_, b) => (hot(b) && p % 15 > 2 ? 100 : 0)),
+      tiers: [0, 1].map((k) => Array.from({ length: BINS }, (_, b) => ((hot(b) && p % 15 > 2) === (k === 0) ? 100 : 0))),
       hotFast: p % 15 > 2 ? 3 * 2 ** 24 : 0, hotSlow: p % 15 > 2 ? 0 : 3 * 2 ** 24, promoted: p % 15 === 2 ? 3 * 2 ** 24 : 0, demoted: 0, hit: p % 15 > 2 ? 0.95 : 0.1,
     };
   });
