@@ -60,8 +60,16 @@ class ScatteredPhys implements PhysPages {
     return count;
   }
 
+  /** the workload's accesses inside a walk's window: run at the first read after a mark */
+  beforeRead: (() => void) | null = null;
+  private marked = false;
+
   idleRead(word: number, count: number, out: Uint32Array): number {
     this.calls++;
+    if (this.marked) {
+      this.marked = false;
+      this.beforeRead?.();
+    }
     this.bitmapFrames += 64 * count;
     out.fill(0, 0, 2 * count);
     for (let f = word * 64; f < (word + count) * 64 && f < this.idle.length; f++) {
@@ -72,6 +80,7 @@ class ScatteredPhys implements PhysPages {
 
   idleWrite(word: number, count: number, data: Uint32Array): void {
     this.calls++;
+    this.marked = true;
     for (let w = 0; w < count; w++) {
       for (let half = 0; half < 2; half++) {
         const bits = data[2 * w + half]!;
@@ -101,14 +110,15 @@ export interface PageIdleResult {
 export async function benchPageIdle(pages: number, walks: number): Promise<PageIdleResult> {
   const phys = new ScatteredPhys(pages, 0.3);
   const tracker = new PageIdleTracker(phys);
+  tracker.setInterval(0); // the window's wait is not the tracker's CPU
   const heat = new HeatTable(new StateSpace({ walks, coldPeriods: 1, tiers: 2 }));
   const ranges = Float64Array.of(0, pages * 4096);
   const rng = new Prng(11);
   await tracker.walk(1, ranges, null);
   const times: number[] = [];
   const c0 = { calls: phys.calls, bitmap: phys.bitmapFrames, flags: phys.flagFrames };
+  phys.beforeRead = (): void => phys.touch(rng);
   for (let w = 0; w < walks; w++) {
-    phys.touch(rng);
     const t0 = performance.now();
     await tracker.walk(1, ranges, heat);
     times.push((performance.now() - t0) / 1000);

@@ -227,6 +227,7 @@ export class Daemon {
     } else if (fresh.length > 0) await this.walkAll(null, fresh);
     const N = this.config.scan.walks;
     const walks = fresh.length === live.length ? Math.ceil(N / 2) : N;
+    this.tracker.setInterval?.(this.intervalMs);
     let lastWalk = this.kernel.now() - this.lastWalkEndMs;
     for (let w = 0; w < walks && !this.stopping; w++) {
       await this.kernel.sleep(Math.max(0, this.intervalMs - lastWalk), this.abort.signal);

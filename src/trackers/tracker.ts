@@ -20,6 +20,8 @@ export interface WalkResult {
 export interface Tracker {
   readonly name: TrackerName;
   walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult>;
+  /** The interval between walks, before each period (page_idle's window per page). */
+  setInterval?(ms: number): void;
   /** The set of processes changed (DAMON restarts its monitoring). */
   setTargets?(pids: number[]): void;
   /** Release kernel resources (DAMON's kdamond). */

@@ -30,6 +30,10 @@ class FakePhys implements PhysPages {
     return count;
   }
   idleRead(word: number, count: number, out: Uint32Array): number {
+    if (this.marked) {
+      this.marked = false;
+      this.beforeRead?.();
+    }
     out.fill(0, 0, 2 * count);
     for (const pfn of this.idle) {
       const w = Math.floor(pfn / 64) - word;
@@ -38,6 +42,7 @@ class FakePhys implements PhysPages {
     return count;
   }
   idleWrite(word: number, count: number, data: Uint32Array): void {
+    this.marked = true;
     for (let w = 0; w < count; w++) {
       for (let b = 0; b < 64; b++) {
         const pfn = (word + w) * 64 + b;
@@ -45,6 +50,9 @@ class FakePhys implements PhysPages {
       }
     }
   }
+  /** runs at the first bitmap read after a mark: the workload's accesses inside the window */
+  beforeRead: (() => void) | null = null;
+  private marked = false;
   /** the CPU touches the page: its frame's idle flag clears */
   touch(vpage: number): void {
     this.idle.delete(this.entries.get(vpage)!.pfn);
@@ -65,12 +73,17 @@ test('page_idle tracker: accessed frames counted, idle not, shared never, a THP 
   const space = new StateSpace({ walks: 3, coldPeriods: 1, tiers: 2 });
   const heat = new HeatTable(space);
   const t = new PageIdleTracker(f);
+  t.setInterval(5);
   await t.walk(1, ranges, null); // priming: marks idle
   assert.ok(f.idle.has(1000) && f.idle.has(51200) && !f.idle.has(1000 + 5 * 7), 'shared frames are never marked');
   for (let w = 0; w < 3; w++) {
-    f.touch(base + 0); // page 0 hot
-    if (w === 0) f.touch(base + 1); // page 1 once
-    f.touch(thpBase + 0);
+    // accesses before the walk's mark are not in its window; these, after the mark, are
+    f.touch(base + 2);
+    f.beforeRead = (): void => {
+      f.touch(base + 0); // page 0 hot
+      if (w === 0) f.touch(base + 1); // page 1 once
+      f.touch(thpBase + 0);
+    };
     await t.walk(1, ranges, heat);
   }
   const state = (addr: number): [number, number] => {
@@ -80,7 +93,7 @@ test('page_idle tracker: accessed frames counted, idle not, shared never, a THP 
   };
   assert.deepEqual(state(0x7f0000000000), [3, 3]);
   assert.deepEqual(state(0x7f0000001000), [3, 1]);
-  assert.deepEqual(state(0x7f0000002000), [3, 0]);
+  assert.deepEqual(state(0x7f0000002000), [3, 0], 'touched before each walk\'s mark: outside the window');
   assert.equal(heat.locate(0x7f0000005000) === null || space.seen[heat.locate(0x7f0000005000)!.seg.states[heat.locate(0x7f0000005000)!.slot]!] === 0, true, 'shared page unknown');
   assert.deepEqual(state(0x7f0000008000), [3, 0], 'the large folio\'s head is read');
   for (let i = 1; i < 4; i++) {
@@ -104,6 +117,7 @@ test('page_idle tracker: frames in words the kernel does not answer are unknown,
   const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
   const heat = new HeatTable(space);
   const t = new PageIdleTracker(f);
+  t.setInterval(1);
   const ranges = Float64Array.of(0x7f0000000000, 0x7f0000002000);
   await t.walk(1, ranges, null);
   for (let w = 0; w < 2; w++) assert.equal((await t.walk(1, ranges, heat)).status, 'ok');
