@@ -5,6 +5,7 @@ import { PageType } from '../idle-pages/types.js';
 import { TierdError } from '../../util/errors.js';
 import { StreamWriter } from '../stream-writer.js';
 import type { Tracker, WalkResult } from '../tracker.js';
+import { FrameOrder } from './frame-order.js';
 
 /**
  * Pages per pagemap read, and the unit of the frame sort: a chunk's frames are read from the
@@ -40,13 +41,7 @@ export class PageIdleTracker implements Tracker {
   private readonly unitPfn = new Float64Array(CHUNK);
   private readonly unitHuge = new Uint8Array(CHUNK);
   private readonly idle = new Uint8Array(CHUNK);
-  // the frame sort (sortByFrame)
-  private readonly order = new Uint32Array(CHUNK);
-  private readonly order2 = new Uint32Array(CHUNK);
-  private readonly keys = new Uint32Array(CHUNK);
-  private readonly keys2 = new Uint32Array(CHUNK);
-  private readonly radixCount = new Uint32Array(65536);
-  private readonly sortedPfn = new Float64Array(CHUNK);
+  private readonly frames = new FrameOrder(CHUNK);
   private readonly keep = new Uint8Array(CHUNK);
   private readonly words = new Uint32Array(2 * (CHUNK + 1));
   private readonly flagBuf = new Uint32Array(2 * FLAG_PIECE);
@@ -111,7 +106,7 @@ export class PageIdleTracker implements Tracker {
   private markChunk(base: number, n: number): void {
     const units = this.collectUnits(base, n);
     if (units === 0) return;
-    this.sortByFrame(units);
+    this.frames.sort(this.unitPfn, units);
     this.forEachRun(units, (i, j) => this.markRun(i, j));
   }
 
@@ -122,7 +117,7 @@ export class PageIdleTracker implements Tracker {
     res.bytes += n * 8;
     const units = this.collectUnits(c.va, n);
     if (units === 0) return;
-    this.sortByFrame(units);
+    this.frames.sort(this.unitPfn, units);
     this.idle.fill(UNKNOWN, 0, units);
     this.forEachRun(units, (i, j) => this.readRun(i, j));
     const w = this.writer;
@@ -141,7 +136,7 @@ export class PageIdleTracker implements Tracker {
    * run, and no word of the bitmap is read twice.
    */
   private forEachRun(units: number, f: (i: number, j: number) => void): void {
-    const pfn = this.sortedPfn;
+    const pfn = this.frames.pfn;
     for (let i = 0; i < units; ) {
       let j = i + 1;
       while (j < units && Math.floor(pfn[j]! / 64) <= Math.floor(pfn[j - 1]! / 64) + 1) j++;
@@ -184,55 +179,9 @@ export class PageIdleTracker implements Tracker {
     return (f & KPF_THP) !== 0 && (f & KPF_COMPOUND_HEAD) !== 0;
   }
 
-  /**
-   * order[k] = the unit with the k-th lowest frame, sortedPfn[k] = its frame: a two-pass radix
-   * sort on the frame's offset from the chunk's lowest (16 bits a pass), so the runs below read
-   * the frames in sequence. A comparison sort took 48 ms per 256 Ki frames.
-   */
-  private sortByFrame(units: number): void {
-    let min = Infinity;
-    let max = 0;
-    for (let u = 0; u < units; u++) {
-      min = Math.min(min, this.unitPfn[u]!);
-      max = Math.max(max, this.unitPfn[u]!);
-    }
-    const order = this.order;
-    if (max - min >= 2 ** 32) {
-      // frames more than 16 TiB apart in one chunk: rare enough for a comparison sort
-      for (let u = 0; u < units; u++) order[u] = u;
-      order.subarray(0, units).sort((x, y) => this.unitPfn[x]! - this.unitPfn[y]!);
-    } else {
-      const key = this.keys;
-      for (let u = 0; u < units; u++) {
-        key[u] = this.unitPfn[u]! - min;
-        order[u] = u;
-      }
-      this.radixPass(units, 0, key, order, this.keys2, this.order2);
-      this.radixPass(units, 16, this.keys2, this.order2, key, order);
-    }
-    for (let k = 0; k < units; k++) this.sortedPfn[k] = this.unitPfn[order[k]!]!;
-  }
-
-  /** One stable counting pass on 16 bits of key from `shift`: (key, val) → (keyOut, valOut). */
-  private radixPass(n: number, shift: number, key: Uint32Array, val: Uint32Array, keyOut: Uint32Array, valOut: Uint32Array): void {
-    const count = this.radixCount.fill(0);
-    for (let i = 0; i < n; i++) count[(key[i]! >>> shift) & 0xffff]!++;
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = count[d]!;
-      count[d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const at = count[(key[i]! >>> shift) & 0xffff]!++;
-      keyOut[at] = key[i]!;
-      valOut[at] = val[i]!;
-    }
-  }
-
   /** Read one run's idle flags into idle[] (compound tails and refused words stay unknown). */
   private readRun(i: number, j: number): void {
-    const pfn = this.sortedPfn;
+    const pfn = this.frames.pfn;
     const first = Math.floor(pfn[i]! / 64);
     const words = Math.floor(pfn[j - 1]! / 64) - first + 1;
     const keep = this.dropTails(i, j);
@@ -242,13 +191,13 @@ export class PageIdleTracker implements Tracker {
       const w = Math.floor(pfn[k]! / 64) - first;
       if (keep[k - i] === 0 || w >= got) continue;
       const bit = pfn[k]! % 64;
-      this.idle[this.order[k]!] = (buf[2 * w + (bit >= 32 ? 1 : 0)]! >>> (bit % 32)) & 1;
+      this.idle[this.frames.order[k]!] = (buf[2 * w + (bit >= 32 ? 1 : 0)]! >>> (bit % 32)) & 1;
     }
   }
 
   /** Set the idle flag of one run's frames (a 0 bit leaves other frames alone). */
   private markRun(i: number, j: number): void {
-    const pfn = this.sortedPfn;
+    const pfn = this.frames.pfn;
     const first = Math.floor(pfn[i]! / 64);
     const words = Math.floor(pfn[j - 1]! / 64) - first + 1;
     const buf = this.words.subarray(0, 2 * words).fill(0);
@@ -266,7 +215,7 @@ export class PageIdleTracker implements Tracker {
    * over the run's frames only, in pieces of at most FLAG_PIECE frames.
    */
   private dropTails(i: number, j: number): Uint8Array {
-    const pfn = this.sortedPfn;
+    const pfn = this.frames.pfn;
     const keep = this.keep.subarray(0, j - i).fill(1);
     let k = i;
     while (k < j) {
@@ -277,7 +226,7 @@ export class PageIdleTracker implements Tracker {
       const got = this.refusable(() => this.phys.kpageflags(from, count, this.flagBuf), 0);
       for (; k < end; k++) {
         const f = pfn[k]! - from;
-        if (f >= got || (this.unitHuge[this.order[k]!] === 0 && (this.flagBuf[2 * f]! & KPF_COMPOUND_TAIL) !== 0)) keep[k - i] = 0;
+        if (f >= got || (this.unitHuge[this.frames.order[k]!] === 0 && (this.flagBuf[2 * f]! & KPF_COMPOUND_TAIL) !== 0)) keep[k - i] = 0;
       }
     }
     return keep;
