@@ -1,6 +1,6 @@
 // A day of uptime on the simulated host: a long-lived process whose hot set moves every 10
 // minutes beside short-lived ones (each lives 4 minutes, one starts every 6). The test
-// (test/daemon/bounded-state.test.ts) runs four hours of it and checks the daemon's own
+// (test/daemon/bounded-state.test.ts) runs the day with walks 10 s apart and checks the daemon's own
 // collections; `npm run bench` runs the whole day and reports the process's memory at hour 1
 // and at the last hour.
 import { parseScenario } from '../src/kernel/sim/scenario.js';

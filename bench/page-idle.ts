@@ -20,17 +20,8 @@ class ScatteredPhys implements PhysPages {
   flagFrames = 0;
 
   constructor(readonly pages: number, accessed: number) {
-    const rng = new Prng(7);
     const frames = 2 * pages;
-    const perm = new Float64Array(frames);
-    for (let i = 0; i < frames; i++) perm[i] = i;
-    for (let i = frames - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      const t = perm[i]!;
-      perm[i] = perm[j]!;
-      perm[j] = t;
-    }
-    this.pfn = perm.subarray(0, pages);
+    this.pfn = Float64Array.from(new Prng(7).permutation(frames).subarray(0, pages));
     this.idle = new Uint8Array(frames);
     this.accessedShare = accessed;
   }

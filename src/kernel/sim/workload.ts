@@ -45,15 +45,7 @@ export function phaseRates(phase: Phase, units: Uint16Array, seed: number, out: 
     }
     case 'zipf': {
       // rank r (1-based) gets weight r^-theta per 4 KiB unit; ranks shuffled over units with the seed
-      const rng = new Prng(seed ^ 0x2545f491);
-      const order = new Uint32Array(total);
-      for (let i = 0; i < total; i++) order[i] = i;
-      for (let i = total - 1; i > 0; i--) {
-        const j = Math.floor(rng.next() * (i + 1));
-        const t = order[i]!;
-        order[i] = order[j]!;
-        order[j] = t;
-      }
+      const order = new Prng(seed ^ 0x2545f491).permutation(total);
       let norm = 0;
       for (let r = 1; r <= total; r++) norm += Math.pow(r, -phase.theta);
       const scale = phase.totalRate / norm;
