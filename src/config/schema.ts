@@ -172,7 +172,7 @@ export const zConfig = z.strictObject({
       /** keep a journal here (tierd report draws it); off when absent */
       path: z.string().min(1).optional(),
       /** at this size the file becomes PATH.1 and a new one begins */
-      maxSize: zSize.prefault('64MiB').refine((v) => v >= 65536, { message: 'must be at least 64KiB: a record is about 1 KiB' }),
+      maxSize: zSize.prefault('64MiB').refine((v) => v >= 65536, { message: 'must be at least 64KiB: a record is about 1.3 KB with 128 bins' }),
       /** address bins per target and period */
       bins: z.number().int().min(8).max(1024).default(128),
     })

@@ -5,7 +5,7 @@ import type { BinnedPeriod } from './bins.js';
 /**
  * The journal: one JSON object per line. The first line of every file is the header; then one
  * record per period and target. A record's size depends on the number of bins, not on the
- * target's memory (about 1 KiB with 128 bins), so a file grows by the period, and at `maxBytes`
+ * target's memory (about 1.3 KB with 128 bins), so a file grows by the period, and at `maxBytes`
  * it is renamed to `PATH.1` (replacing the previous one) and a new file begins.
  */
 export interface JournalHeader {
