@@ -1,4 +1,4 @@
-import { closeSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { TierdError, fsErrorCode } from '../util/errors.js';
 import type { BinnedPeriod } from './bins.js';
 
@@ -46,12 +46,29 @@ export class JournalWriter {
 
   private open(): void {
     try {
+      // a journal kept with other bins (or not a journal) would mix records: it becomes PATH.1
+      if (existsSync(this.path) && !this.sameHeader()) renameSync(this.path, `${this.path}.1`);
       this.fd = openSync(this.path, 'a');
       this.size = statSync(this.path).size;
     } catch (e) {
       throw new TierdError('CONFIG', `journal.path: cannot write ${this.path}: ${fsErrorCode(e) ?? String(e)}`, 'choose a writable file; the systemd unit gives tierd /var/lib/tierd');
     }
     if (this.size === 0) this.line(this.header);
+  }
+
+  private sameHeader(): boolean {
+    const fd = openSync(this.path, 'r');
+    try {
+      const buf = Buffer.alloc(4096);
+      const first = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0)).split('\n')[0]!;
+      if (first === '') return true; // empty: the header is written below
+      const h = JSON.parse(first) as Partial<JournalHeader>;
+      return h.tierd === 'journal' && h.version === 1 && h.bins === this.header.bins;
+    } catch {
+      return false;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   append(r: JournalRecord): void {

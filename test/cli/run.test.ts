@@ -109,7 +109,7 @@ processes:
 test('the demo (npm start) runs: the daemon on the built-in simulated PMEM host', async () => {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', 'config/demo.yaml', '--periods', '2', '--metrics-listen', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', 'config/demo.yaml', '--journal', join(mkdtempSync(join(tmpdir(), 'tierd-run-')), 'demo.journal'), '--periods', '2', '--metrics-listen', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -81,3 +81,22 @@ test('journal: a file that is not a journal, or a cut line, is one error that na
   assert.throws(() => parseJournal('{"hello":1}\n', 'x'), (e: unknown) => e instanceof TierdError && /x:1: not a tierd journal/.test(e.message));
   assert.throws(() => parseJournal('', 'x'), (e: unknown) => e instanceof TierdError && /empty file/.test(e.message));
 });
+
+test('journal: a file kept with other bins (or not a journal) is set aside as PATH.1, not mixed with', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'tierd-journal-')), 'j.journal');
+  const header = (bins: number): { tierd: 'journal'; version: 1; bins: number; walks: number; started: number } => ({ tierd: 'journal', version: 1, bins, walks: 4, started: 0 });
+  const rec = (bins: number): JournalRecord => ({ t: 1, period: 1, pid: 1, comm: 'x', ranges: [[0, 4096 * bins]], binBytes: 4096, heat: new Array<number>(bins).fill(0), tiers: [new Array<number>(bins).fill(0)], hotFast: 0, hotSlow: 0, promoted: 0, demoted: 0 });
+  let w = new JournalWriter(path, header(8), 1 << 20);
+  w.append(rec(8));
+  w.close();
+  w = new JournalWriter(path, header(8), 1 << 20); // same bins: appended to
+  w.append(rec(8));
+  w.close();
+  assert.equal(parseJournal(readFileSync(path, 'utf8')).records.length, 2);
+  w = new JournalWriter(path, header(16), 1 << 20);
+  w.append(rec(16));
+  w.close();
+  assert.equal(parseJournal(readFileSync(path, 'utf8')).header.bins, 16);
+  assert.equal(parseJournal(readFileSync(path, 'utf8')).records.length, 1);
+  assert.equal(parseJournal(readFileSync(`${path}.1`, 'utf8')).records.length, 2, 'the old journal is kept whole');
+});

@@ -51,7 +51,7 @@ test('a real Prometheus scrapes tierd and every dashboard query returns data', {
   writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: tierd\n    static_configs: [{ targets: ['127.0.0.1:${tierdPort}'] }]\n`);
   const children: ChildProcess[] = [];
   try {
-    children.push(spawn(process.execPath, [CLI, 'run', '--sim', join(ROOT, 'config/demo-scenario.yaml'), '--config', join(ROOT, 'config/demo.yaml'), '--pace', '8', '--metrics-listen', `127.0.0.1:${tierdPort}`], { stdio: 'ignore' }));
+    children.push(spawn(process.execPath, [CLI, 'run', '--sim', join(ROOT, 'config/demo-scenario.yaml'), '--config', join(ROOT, 'config/demo.yaml'), '--journal', join(mkdtempSync(join(tmpdir(), 'tierd-prom-')), 'demo.journal'), '--pace', '8', '--metrics-listen', `127.0.0.1:${tierdPort}`], { stdio: 'ignore' }));
     children.push(spawn(promBin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' }));
     const base = `http://127.0.0.1:${promPort}`;
     // ready once two scrapes of tierd succeeded and something moved (the rate panels need it)
