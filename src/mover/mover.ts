@@ -38,6 +38,28 @@ const BATCH_BYTES = 4 * 1024 * 1024;
  * under per-direction rate windows and the per-period cap. Dry-run takes the same path up to
  * the move itself.
  */
+/** What one period's moves share: the plan, the room per node, closed nodes, the budget left. */
+interface PeriodMoves {
+  plan: Plan;
+  topo: Topology;
+  totals: MoveTotals;
+  moveLog: MoveLog | null;
+  /** bytes of room per node, kept from the topology read and this period's moves */
+  free: Map<number, number>;
+  /** target nodes closed for this period (ENOMEM, ENODEV, no room) */
+  blocked: Set<number>;
+  /** bytes the period may still move (migrate.periodCap) */
+  budget: number;
+}
+
+/** One batch: pages take[] of a target's plan list, all going one way to one node. */
+interface Batch {
+  list: PlanList;
+  take: Int32Array;
+  to: number;
+  dir: number;
+}
+
 export class Mover {
   stopRequested = false;
   private learn: (t: Target, addr: number, node: number) => void = () => {};
@@ -76,21 +98,27 @@ export class Mover {
       if (tier === undefined || loc === null) return;
       loc.seg.states[loc.slot] = space.withTier(loc.seg.states[loc.slot]!, tier + 1);
     };
-    const free = new Map(topo.nodes.map((n) => [n.id, roomOn(n, this.params.headroom)]));
-    const blocked = new Set<number>(); // target nodes closed for this period (ENOMEM, ENODEV, no room)
-    const budget = { left: this.params.periodCap };
+    const ctx: PeriodMoves = {
+      plan,
+      topo,
+      totals,
+      moveLog,
+      free: new Map(topo.nodes.map((n) => [n.id, roomOn(n, this.params.headroom)])),
+      blocked: new Set<number>(),
+      budget: this.params.periodCap,
+    };
     const work = plan.lists.map((list) => ({ list, groups: groupsOf(list) }));
     // every demotion of the period first, then promotions into the room they made, as the node
     // now reports it: a promotion never races the demotion that frees its room
-    await this.runDirection(Dir.DEMOTE, work, plan, totals, free, blocked, budget, moveLog, topo);
-    if (!this.stopRequested && !this.params.dryRun && totals.demotedBytes > 0) this.refreshFree(free, topo);
-    await this.runDirection(Dir.PROMOTE, work, plan, totals, free, blocked, budget, moveLog, topo);
+    await this.runDirection(Dir.DEMOTE, work, ctx);
+    if (!this.stopRequested && !this.params.dryRun && totals.demotedBytes > 0) this.refreshFree(ctx.free, topo);
+    await this.runDirection(Dir.PROMOTE, work, ctx);
     for (const { list } of work) if (list.target.gone) this.log.info({ pid: list.target.id.pid }, 'target gone during migration; its remaining moves are dropped');
     return totals;
   }
 
   /** Every group of one direction, batch by batch, within the period's budget. */
-  private async runDirection(dir: number, work: { list: PlanList; groups: Group[] }[], plan: Plan, totals: MoveTotals, free: Map<number, number>, blocked: Set<number>, budget: { left: number }, moveLog: MoveLog | null, topo: Topology): Promise<void> {
+  private async runDirection(dir: number, work: { list: PlanList; groups: Group[] }[], ctx: PeriodMoves): Promise<void> {
     for (const { list, groups } of work) {
       for (const g of groups) {
         if (g.dir !== dir) continue;
@@ -98,32 +126,57 @@ export class Mover {
           const n = batchLength(list, g, this.batch);
           const take = g.order.subarray(g.pos, g.pos + n);
           g.pos += n;
-          if (blocked.has(g.to) || budget.left <= 0) {
-            totals.outcomes[O.no_room]! += n;
+          if (ctx.blocked.has(g.to) || ctx.budget <= 0) {
+            ctx.totals.outcomes[O.no_room]! += n;
             continue;
           }
-          budget.left -= await this.runBatch(list, take, g.to, g.dir, plan, totals, free, blocked, moveLog, topo);
+          ctx.budget -= await this.runBatch(ctx, { list, take, to: g.to, dir });
         }
       }
     }
   }
 
-  /** One batch: identity check, placement query, room and rate checks, the move. Returns bytes moved. */
-  private async runBatch(list: PlanList, take: Int32Array, to: number, dir: number, plan: Plan, totals: MoveTotals, free: Map<number, number>, blocked: Set<number>, moveLog: MoveLog | null, topo: Topology): Promise<number> {
-    const t = list.target;
-    const pid = t.id.pid;
+  /**
+   * One batch, as named stages: the pages not yet where they should go, what fits the target
+   * node's room, the rate window, the dry-run's print, the identity check and the move, then
+   * the accounting. Returns the bytes moved.
+   */
+  private async runBatch(ctx: PeriodMoves, b: Batch): Promise<number> {
     // a dry-run prints what the query finds, so it must be the target's; a real move is checked
-    // right before move_pages below (one /proc read per batch: under TCG batches shrink to a few
+    // right before move_pages (one /proc read per batch: under TCG batches shrink to a few
     // dozen pages and two reads per batch were a fifth of tierd's CPU)
-    if (this.params.dryRun && !this.stillTarget(t, totals, take.length)) return 0;
+    if (this.params.dryRun && !this.stillTarget(b.list.target, ctx.totals, b.take.length)) return 0;
+    let { m, bytes } = this.notYetThere(ctx, b);
+    ({ m, bytes } = this.fitRoom(ctx, b, m, bytes));
+    if (m === 0) return 0;
+    if (!(await this.awaitRate(ctx, b.dir, bytes))) return 0;
+    this.print(ctx, b, m);
+    if (this.params.dryRun || !this.stillTarget(b.list.target, ctx.totals, m)) return 0;
+    const t0 = this.kernel.now();
+    this.windows[b.dir]!.record(t0, bytes);
+    const rc = this.callMove(ctx, b, m);
+    if (rc === null) return 0;
+    this.askUnwritten(b, m, rc);
+    const moved = this.account(ctx, b, m, t0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return moved;
+  }
+
+  /**
+   * Where the batch's pages are now (query mode): what is already there or gone is accounted and
+   * dropped, since it would split the kernel's batch. The rest goes to idx/from/addrs[0, m).
+   */
+  private notYetThere(ctx: PeriodMoves, b: Batch): { m: number; bytes: number } {
+    const { list, take, to } = b;
+    const t = list.target;
+    const totals = ctx.totals;
     this.ensure(take.length);
     const addrs = this.addrs;
     const status = this.status;
-    let n = 0;
-    for (let k = 0; k < take.length; k++) addrs[n++] = list.addrs[take[k]!]!;
-    // where are they now? drop what is already placed or gone before the move (it would split the kernel's batch)
+    const n = take.length;
+    for (let k = 0; k < n; k++) addrs[k] = list.addrs[take[k]!]!;
     status.fill(SENTINEL, 0, n);
-    if (!this.query(pid, n, totals, t)) return 0;
+    if (!this.query(t.id.pid, n, totals, t)) return { m: 0, bytes: 0 };
     let m = 0;
     let bytes = 0;
     for (let k = 0; k < n; k++) {
@@ -141,90 +194,117 @@ export class Mover {
         m++;
       }
     }
-    if (m === 0) return 0;
-    // room on the target, kept from the topology read and what this period moved
-    if (dir === Dir.PROMOTE) {
-      const room = free.get(to) ?? 0;
-      while (m > 0 && bytes > room) {
-        m--;
-        bytes -= 2 ** list.shift[this.idx[m]!]!;
-        totals.outcomes[O.no_room]!++;
-      }
-      if (m === 0) {
-        blocked.add(to);
-        return 0;
-      }
+    return { m, bytes };
+  }
+
+  /** Promotions: as many as the target node's room allows (kept from the topology read and this period's moves). */
+  private fitRoom(ctx: PeriodMoves, b: Batch, m: number, bytes: number): { m: number; bytes: number } {
+    if (b.dir !== Dir.PROMOTE || m === 0) return { m, bytes };
+    const room = ctx.free.get(b.to) ?? 0;
+    while (m > 0 && bytes > room) {
+      m--;
+      bytes -= 2 ** b.list.shift[this.idx[m]!]!;
+      ctx.totals.outcomes[O.no_room]!++;
     }
-    // rate window: wait in the kernel's clock until this batch fits the last second's budget
+    if (m === 0) ctx.blocked.add(b.to);
+    return { m, bytes };
+  }
+
+  /** Wait in the kernel's clock until the batch fits the last second's budget; false when stopping. */
+  private async awaitRate(ctx: PeriodMoves, dir: number, bytes: number): Promise<boolean> {
     const w = this.windows[dir]!;
     for (let wait = w.waitFor(this.kernel.now(), bytes); wait > 0; wait = w.waitFor(this.kernel.now(), bytes)) {
-      totals.rateLimitedMs[dir]! += wait;
+      ctx.totals.rateLimitedMs[dir]! += wait;
       this.hooks.onRateLimited?.(dir, wait / 1000);
       await this.kernel.sleep(wait, this.signal);
-      if (this.stopRequested) return 0;
+      if (this.stopRequested) return false;
     }
+    return true;
+  }
+
+  /** The dry-run's lines (and a real run's move log, when one is kept). */
+  private print(ctx: PeriodMoves, b: Batch, m: number): void {
+    if (!ctx.moveLog) return;
+    const { list, to, dir } = b;
     for (let k = 0; k < m; k++) {
       const e = this.idx[k]!;
-      moveLog?.add(pid, t.comm, list.addrs[e]!, 2 ** list.shift[e]!, this.from[k]!, to, dir, list.reason[e]!, list.count[e]!, plan.walks);
+      ctx.moveLog.add(list.target.id.pid, list.target.comm, list.addrs[e]!, 2 ** list.shift[e]!, this.from[k]!, to, dir, list.reason[e]!, list.count[e]!, ctx.plan.walks);
     }
-    if (this.params.dryRun) return 0;
-    // the pid may have been reused since the walk: check right before the move
-    if (!this.stillTarget(t, totals, m)) return 0;
-    this.nodes.fill(to, 0, m);
-    status.fill(SENTINEL, 0, m);
+  }
+
+  /**
+   * move_pages of addrs[0, m) to the batch's node. Returns its result, or null when nothing more
+   * is to be done with the batch (the process is gone). A node that refuses (ENOMEM, ENODEV) is
+   * closed for the period, a process we may not move (EACCES) is dropped; any other error is a bug.
+   */
+  private callMove(ctx: PeriodMoves, b: Batch, m: number): number | null {
+    const t = b.list.target;
+    const pid = t.id.pid;
+    this.nodes.fill(b.to, 0, m);
+    this.status.fill(SENTINEL, 0, m);
     const t0 = this.kernel.now();
-    w.record(t0, bytes);
     let rc = 0;
     let errno = 0;
     try {
-      rc = this.kernel.movePages(pid, m, addrs, this.nodes, status, this.params.flags);
+      rc = this.kernel.movePages(pid, m, this.addrs, this.nodes, this.status, this.params.flags);
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
       errno = e.errno;
     }
     const dt = this.kernel.now() - t0;
-    totals.calls++;
+    ctx.totals.calls++;
     this.hooks.onCall?.(dt / 1000);
     this.adapt(dt);
-    if (errno !== 0) {
-      if (errno === ERRNO.ESRCH) {
-        t.gone = true;
-        totals.outcomes[O.gone]! += m;
-        return 0;
-      }
-      if (errno === ERRNO.ENOMEM || errno === ERRNO.ENODEV) {
-        blocked.add(to);
-        this.warnNodeRefused(pid, to, errno);
-        this.refreshFree(free, topo);
-      } else if (errno === ERRNO.EACCES) {
-        t.gone = true;
-        this.log.warn({ pid, node: to }, explainMoveError(errno, pid, this.params.flags).line());
-      } else {
-        throw explainMoveError(errno, pid, this.params.flags);
-      }
+    if (errno === 0) return rc;
+    if (errno === ERRNO.ESRCH) {
+      t.gone = true;
+      ctx.totals.outcomes[O.gone]! += m;
+      return null;
     }
-    // statuses left unwritten (stopped early, or a whole-call error): ask where those pages are
+    if (errno === ERRNO.ENOMEM || errno === ERRNO.ENODEV) {
+      ctx.blocked.add(b.to);
+      this.warnNodeRefused(pid, b.to, errno);
+      this.refreshFree(ctx.free, ctx.topo);
+    } else if (errno === ERRNO.EACCES) {
+      t.gone = true;
+      this.log.warn({ pid, node: b.to }, explainMoveError(errno, pid, this.params.flags).line());
+    } else {
+      throw explainMoveError(errno, pid, this.params.flags);
+    }
+    return rc;
+  }
+
+  /** Statuses left unwritten (stopped early, or a whole-call error): ask where those pages are. */
+  private askUnwritten(b: Batch, m: number, rc: number): void {
+    const status = this.status;
+    const addrs = this.addrs;
     let unwritten = 0;
     for (let k = 0; k < m; k++) if (status[k] === SENTINEL) addrs[unwritten++] = addrs[k]!;
-    if (rc > 0 || unwritten > 0) {
-      const moved = addrs.slice(0, unwritten);
-      const q = new Int32Array(unwritten).fill(SENTINEL);
-      try {
-        this.kernel.movePages(pid, unwritten, moved, null, q, 0);
-      } catch (e) {
-        if (!(e instanceof SyscallError)) throw e;
-      }
-      let u = 0;
-      for (let k = 0; k < m; k++) if (status[k] === SENTINEL) status[k] = q[u++] === to ? to : -1000;
+    if (rc <= 0 && unwritten === 0) return;
+    const moved = addrs.slice(0, unwritten);
+    const q = new Int32Array(unwritten).fill(SENTINEL);
+    try {
+      this.kernel.movePages(b.list.target.id.pid, unwritten, moved, null, q, 0);
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
     }
+    let u = 0;
+    for (let k = 0; k < m; k++) if (status[k] === SENTINEL) status[k] = q[u++] === b.to ? b.to : -1000;
+  }
+
+  /** Each page's outcome, the room it freed and took, its move history, the totals; returns bytes moved. */
+  private account(ctx: PeriodMoves, b: Batch, m: number, t0: number): number {
+    const { list, to, dir } = b;
+    const t = list.target;
+    const { totals, free } = ctx;
     let movedBytes = 0;
     const bySource = new Map<number, [number, number]>();
     for (let k = 0; k < m; k++) {
       const e = this.idx[k]!;
-      const st = status[k]!;
+      const st = this.status[k]!;
       const size = 2 ** list.shift[e]!;
       if (st === to) {
-        if (!this.params.dryRun) this.learn(t, list.addrs[e]!, to);
+        this.learn(t, list.addrs[e]!, to);
         movedBytes += size;
         const key = `${dir}:${this.from[k]}:${to}`;
         const agg = totals.moved.get(key) ?? { dir, from: this.from[k]!, to, pages: 0, bytes: 0 };
@@ -238,7 +318,7 @@ export class Mover {
         bySource.set(this.from[k]!, src);
         free.set(to, (free.get(to) ?? 0) - size);
         free.set(this.from[k]!, (free.get(this.from[k]!) ?? 0) + size);
-        if (t.history.record(list.addrs[e]!, plan.period, dir, list.reason[e]!, this.params.pingPongWindow)) totals.pingPongs++;
+        if (t.history.record(list.addrs[e]!, ctx.plan.period, dir, list.reason[e]!, this.params.pingPongWindow)) totals.pingPongs++;
       } else if (st === -1000) totals.outcomes[O.not_attempted]!++;
       else if (st === -ERRNO.EACCES) totals.outcomes[O.shared]!++;
       else if (st === -ERRNO.EBUSY) totals.outcomes[O.busy]!++;
@@ -251,8 +331,7 @@ export class Mover {
     mine[dir === Dir.PROMOTE ? 0 : 1] += movedBytes;
     totals.byPid.set(t.id.pid, mine);
     this.peaks[dir]!.record(t0, movedBytes);
-    for (const [src, [pages, b]] of bySource) this.hooks.onMoved?.(dir, src, to, pages, b);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const [src, [pages, bytes]] of bySource) this.hooks.onMoved?.(dir, src, to, pages, bytes);
     return movedBytes;
   }
 
