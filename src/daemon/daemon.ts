@@ -184,6 +184,7 @@ export class Daemon {
     const fresh = this.refreshTargets();
     const N = this.config.scan.walks;
     const walks = await this.walkPeriod(started, fresh);
+    this.logTrackerSource();
     this.skipWalks(N - walks);
     this.lastWalkEndMs = this.kernel.now();
     const live = [...this.targets.values()].filter((t) => !t.gone);
@@ -279,7 +280,6 @@ export class Daemon {
       }
       t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
       const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null);
-      this.logTrackerSource();
       if (r.status === 'gone') {
         t.gone = true;
         this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');

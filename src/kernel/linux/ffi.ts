@@ -7,8 +7,8 @@ import { TierdError } from '../../util/errors.js';
  * arguments on x86_64 and aarch64, and faster than the variadic form).
  */
 export const SYS_move_pages: number | null = process.arch === 'x64' ? 279 : process.arch === 'arm64' ? 239 : null;
-const SYS_set_mempolicy = process.arch === 'x64' ? 238 : 237;
-const SYS_migrate_pages = process.arch === 'x64' ? 256 : 238;
+const SYS_set_mempolicy: number | null = process.arch === 'x64' ? 238 : process.arch === 'arm64' ? 237 : null;
+const SYS_migrate_pages: number | null = process.arch === 'x64' ? 256 : process.arch === 'arm64' ? 238 : null;
 
 type SyscallFn = (nr: number, pid: number, count: number, pages: BigUint64Array | null, nodes: Int32Array | null, status: Int32Array | null, flags: number) => number;
 type IoctlFn = (fd: number, req: number, arg: number) => number;
@@ -20,9 +20,9 @@ interface Native {
   movePages: SyscallFn;
   ioctl: IoctlFn;
   ioctlPtr: IoctlPtrFn;
-  /** set_mempolicy(2) and migrate_pages(2), bound to their syscall numbers */
-  setMempolicy: (mode: number, nodemask: BigUint64Array | null, maxnode: number) => number;
-  migratePages: (pid: number, maxnode: number, from: BigUint64Array, to: BigUint64Array) => number;
+  /** set_mempolicy(2) and migrate_pages(2), bound to their syscall numbers; null on other architectures */
+  setMempolicy: ((mode: number, nodemask: BigUint64Array | null, maxnode: number) => number) | null;
+  migratePages: ((pid: number, maxnode: number, from: BigUint64Array, to: BigUint64Array) => number) | null;
   errno: () => number;
 }
 
@@ -41,8 +41,8 @@ export function loadNative(): Native {
   const migratePages = libc.func('syscall', 'long', ['long', 'int', 'unsigned long', 'void *', 'void *']) as unknown as MigratePagesFn;
   native = {
     movePages, ioctl, ioctlPtr, errno: () => koffi.errno(),
-    setMempolicy: (mode, mask, maxnode) => setMempolicy(SYS_set_mempolicy, mode, mask, maxnode),
-    migratePages: (pid, maxnode, from, to) => migratePages(SYS_migrate_pages, pid, maxnode, from, to),
+    setMempolicy: SYS_set_mempolicy === null ? null : (mode, mask, maxnode) => setMempolicy(SYS_set_mempolicy, mode, mask, maxnode),
+    migratePages: SYS_migrate_pages === null ? null : (pid, maxnode, from, to) => migratePages(SYS_migrate_pages, pid, maxnode, from, to),
   };
   return native;
 }

@@ -20,14 +20,17 @@ function nodeMask(nodes: number[], words: number): BigUint64Array {
 export function placeSelf(prefer: number[], from: number[]): string | null {
   if (prefer.length === 0) return 'no node to prefer';
   const n = loadNative();
+  const setMempolicy = n.setMempolicy;
+  const migratePages = n.migratePages;
+  if (setMempolicy === null || migratePages === null) return `no set_mempolicy/migrate_pages syscall numbers for ${process.arch}`;
   const words = Math.floor(Math.max(...prefer, ...from) / 64) + 1;
   // maxnode counts bits, and the kernel ignores the last one (a long-standing off-by-one)
   const maxnode = words * 64 + 1;
-  if (n.setMempolicy(MPOL_PREFERRED_MANY, nodeMask(prefer, words), maxnode) < 0) {
-    if (n.setMempolicy(MPOL_PREFERRED, nodeMask([prefer[0]!], words), maxnode) < 0) return `set_mempolicy: ${errnoName(n.errno())}`;
+  if (setMempolicy(MPOL_PREFERRED_MANY, nodeMask(prefer, words), maxnode) < 0) {
+    if (setMempolicy(MPOL_PREFERRED, nodeMask([prefer[0]!], words), maxnode) < 0) return `set_mempolicy: ${errnoName(n.errno())}`;
   }
   if (from.length === 0) return null;
   // pid 0 = this process; pages that cannot move stay (a positive return), which is no error
-  if (n.migratePages(0, maxnode, nodeMask(from, words), nodeMask(prefer, words)) < 0) return `migrate_pages: ${errnoName(n.errno())}`;
+  if (migratePages(0, maxnode, nodeMask(from, words), nodeMask(prefer, words)) < 0) return `migrate_pages: ${errnoName(n.errno())}`;
   return null;
 }

@@ -302,7 +302,7 @@ export class SimKernel implements Kernel {
 
   identity(pid: number): { pid: number; starttime: number } | null {
     const p = this.procs.get(pid);
-    return p ? { pid, starttime: this.info(p).starttime } : null;
+    return p ? { pid, starttime: p.starttime } : null;
   }
 
   maps(pid: number): Vma[] | null {
