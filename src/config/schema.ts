@@ -95,9 +95,10 @@ export const zPolicy = z
     hotThreshold: z.number().int().min(1).max(15).optional(),
     /**
      * pages accessed in at least this many walks (below the hot threshold) fill the fast tier's
-     * free room beyond the headroom, highest count first; 0 = only hot pages are promoted
+     * free room beyond the headroom, highest count first; 0 = only hot pages are promoted.
+     * Default: 3 with a per-page tracker, 1 with DAMON (see fillThreshold() in load.ts)
      */
-    fillThreshold: z.number().int().min(0).max(15).default(3),
+    fillThreshold: z.number().int().min(0).max(15).optional(),
     /** cold = accessed in at most this many walks ... */
     coldThreshold: z.number().int().min(0).max(14).default(0),
     /** ... in this many consecutive periods */

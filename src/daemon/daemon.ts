@@ -1,7 +1,7 @@
 import type { Kernel } from '../kernel/types.js';
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_SW_YOUNG } from '../kernel/types.js';
 import type { Config } from '../config/schema.js';
-import { hotThreshold, nodeMap } from '../config/load.js';
+import { fillThreshold, hotThreshold, nodeMap } from '../config/load.js';
 import { classify, type Topology } from '../topology/topology.js';
 import { StateSpace } from '../heat/states.js';
 import { HeatTable } from '../heat/heat-table.js';
@@ -12,6 +12,7 @@ import type { JournalWriter } from '../journal/journal.js';
 import type { Tracker } from '../trackers/tracker.js';
 import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
+import { StageCpu } from './stage-cpu.js';
 import { identityKey } from '../targets/identity.js';
 import { plan as planPeriod, type PlannerParams } from '../planner/planner.js';
 import { rankTables, scaledCount } from '../planner/ranks.js';
@@ -100,6 +101,7 @@ export class Daemon {
   private readonly abort = new AbortController();
   period = 0;
   private lastWalkEndMs: number | null = null;
+  private readonly cpu = new StageCpu();
 
   constructor(private readonly kernel: Kernel, config: Config, private readonly log: Logger, private readonly opts: DaemonOptions) {
     this.config = config;
@@ -178,12 +180,16 @@ export class Daemon {
   }
 
   async runPeriod(): Promise<PeriodReport> {
+    const cpu = this.cpu;
+    cpu.mark('between');
     this.applyPending();
     const started = this.kernel.now();
     this.topo = this.readTopology();
     const fresh = this.refreshTargets();
+    cpu.mark('targets');
     const N = this.config.scan.walks;
     const walks = await this.walkPeriod(started, fresh);
+    cpu.mark('walks');
     this.logTrackerSource();
     this.skipWalks(N - walks);
     this.lastWalkEndMs = this.kernel.now();
@@ -196,11 +202,14 @@ export class Daemon {
     const params = this.plannerParams();
     const tables = rankTables(this.space, params);
     const queried = this.placement.lookup(live, this.space, tables, this.topo, this.period, this.config.policy.placementQueries);
+    cpu.mark('placement');
     const plan = planPeriod(live, this.topo, this.space, this.period, params, tables);
     plan.placementQueries = queried;
+    cpu.mark('plan');
     this.opts.beforeMove?.(plan);
     const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);
-    const report = this.report(started, plan, totals, live.length);
+    cpu.mark('move');
+    const report = this.report(started, plan, totals, live.length, cpu.take());
     this.writeJournal(report, live, totals);
     this.endPeriod(plan, totals);
     this.opts.onPeriod?.(report, plan);
@@ -333,7 +342,7 @@ export class Daemon {
     // the mark: a promotion candidate (hot, or a fill candidate) as the planner ranks it. A hot
     // page seen in most walks of one period and all of the next is evidence; a merely warm page
     // lucky twice is rare
-    const fill = this.config.policy.fillThreshold;
+    const fill = fillThreshold(this.config, this.tracker.grain);
     const mark = Math.min(hotThreshold(this.config), fill > 0 ? fill : Infinity);
     const table = this.space.periodEndTable(
       (seen, count) => seen === N && count <= cold,
@@ -509,7 +518,7 @@ export class Daemon {
 
   private plannerParams(): PlannerParams {
     const p = this.config.policy;
-    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: p.fillThreshold, freeReserve: p.freeReserve };
+    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: fillThreshold(this.config, this.tracker.grain), freeReserve: p.freeReserve };
   }
 
   private moverParams(): MoverParams {
@@ -536,7 +545,7 @@ export class Daemon {
     };
   }
 
-  private report(started: number, plan: Plan, totals: MoveTotals, targets: number): PeriodReport {
+  private report(started: number, plan: Plan, totals: MoveTotals, targets: number, cpuMs: Record<string, number>): PeriodReport {
     const tierName = (i: number): string => (i < this.topo.tiers.length ? String(i) : 'unknown');
     const byTier = (a: number[]): Record<string, number> => Object.fromEntries(a.map((v, i) => [tierName(i), v]));
     const failures: Record<string, number> = {};
@@ -561,7 +570,8 @@ export class Daemon {
       m.pingPong.inc(totals.pingPongs);
       for (const n of this.kernel.topology().nodes) m.nodeFree.set({ node: String(n.id), tier: String(this.topo.nodes.find((x) => x.id === n.id)?.tier ?? 'offline') }, n.memFreeBytes);
     }
-    this.log.info({ ...r, notes: undefined }, 'period');
+    // cpuMs: tierd's CPU per stage; "between" is the previous period's journal, end and pause
+    this.log.info({ ...r, notes: undefined, cpuMs }, 'period');
     for (const note of plan.notes) this.log.info({ period: r.period }, note);
     return r;
   }

@@ -19,6 +19,12 @@ export interface WalkResult {
  */
 export interface Tracker {
   readonly name: TrackerName;
+  /**
+   * What one walk's "accessed" means for a page: its own access bit (page), or an access
+   * sampled somewhere in the region around it (region: DAMON), which makes one walk's evidence
+   * a sampled density rather than a fact about the page.
+   */
+  readonly grain: 'page' | 'region';
   walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult>;
   /** The interval between walks, before each period (page_idle's window per page). */
   setInterval?(ms: number): void;

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, parseConfig, defaultConfig, effective } from '../../src/config/load.js';
+import { loadConfig, parseConfig, defaultConfig, effective, fillThreshold } from '../../src/config/load.js';
 import { loadScenario } from '../../src/kernel/sim/scenario.js';
 import { TierdError } from '../../src/util/errors.js';
 
@@ -28,6 +28,17 @@ test('units and defaults', () => {
   assert.equal(c.policy.headroom, 0.05);
   assert.equal(c.scan.walks, 5);
   assert.equal(c.metrics.listen, '127.0.0.1:9477');
+});
+
+test('fill needs 3 walks with a per-page tracker and 1 with DAMON, unless set; never at or below the cold threshold', () => {
+  const d = defaultConfig();
+  assert.equal(fillThreshold(d, 'page'), 3);
+  assert.equal(fillThreshold(d, 'region'), 1);
+  const set = parseConfig('policy: { fillThreshold: 2 }\n');
+  assert.equal(fillThreshold(set, 'page'), 2);
+  assert.equal(fillThreshold(set, 'region'), 2);
+  assert.equal(fillThreshold(parseConfig('policy: { fillThreshold: 0 }\n'), 'region'), 0);
+  assert.equal(fillThreshold(parseConfig('policy: { coldThreshold: 1 }\n'), 'region'), 2);
 });
 
 const BROKEN: [string, string][] = [

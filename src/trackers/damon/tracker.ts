@@ -31,6 +31,7 @@ const POLL_MS = 25;
  */
 export class DamonTracker implements Tracker {
   readonly name = 'damon' as const;
+  readonly grain = 'region' as const;
   private readonly writer = new StreamWriter();
   private readonly dec = new IdlePagesDecoder();
   private pids: number[] = [];

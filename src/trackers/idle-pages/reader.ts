@@ -22,6 +22,7 @@ export interface ReaderOptions {
  */
 export class IdlePagesReader implements Tracker {
   readonly name = 'idle_pages' as const;
+  readonly grain = 'page' as const;
   private readonly buf: Uint8Array;
   private readonly batch = new RunBatch(1 << 14);
   private readonly decoder = new IdlePagesDecoder();

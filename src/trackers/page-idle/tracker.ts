@@ -32,6 +32,7 @@ const UNKNOWN = 2;
  */
 export class PageIdleTracker implements Tracker {
   readonly name = 'page_idle' as const;
+  readonly grain = 'page' as const;
   private readonly pm = new Uint32Array(2 * CHUNK);
   private readonly flags = new Uint32Array(2);
   private readonly writer = new StreamWriter();
