@@ -306,18 +306,13 @@ export class Mover {
       if (st === to) {
         this.learn(t, list.addrs[e]!, to);
         movedBytes += size;
-        const key = `${dir}:${this.from[k]}:${to}`;
-        const agg = totals.moved.get(key) ?? { dir, from: this.from[k]!, to, pages: 0, bytes: 0 };
-        agg.pages++;
-        agg.bytes += size;
-        totals.moved.set(key, agg);
         totals.outcomes[O.moved]!++;
-        const src = bySource.get(this.from[k]!) ?? [0, 0];
-        src[0]++;
-        src[1] += size;
-        bySource.set(this.from[k]!, src);
-        free.set(to, (free.get(to) ?? 0) - size);
-        free.set(this.from[k]!, (free.get(this.from[k]!) ?? 0) + size);
+        const src = bySource.get(this.from[k]!);
+        if (src === undefined) bySource.set(this.from[k]!, [1, size]);
+        else {
+          src[0]++;
+          src[1] += size;
+        }
         if (t.history.record(list.addrs[e]!, ctx.plan.period, dir, list.reason[e]!, this.params.pingPongWindow)) totals.pingPongs++;
       } else if (st === -1000) totals.outcomes[O.not_attempted]!++;
       else if (st === -ERRNO.EACCES) totals.outcomes[O.shared]!++;
@@ -331,7 +326,18 @@ export class Mover {
     mine[dir === Dir.PROMOTE ? 0 : 1] += movedBytes;
     totals.byPid.set(t.id.pid, mine);
     this.peaks[dir]!.record(t0, movedBytes);
-    for (const [src, [pages, bytes]] of bySource) this.hooks.onMoved?.(dir, src, to, pages, bytes);
+    // per source node, once a batch (a batch has one or two sources; per page this was a string
+    // key and three map updates)
+    for (const [src, [pages, bytes]] of bySource) {
+      const key = `${dir}:${src}:${to}`;
+      const agg = totals.moved.get(key) ?? { dir, from: src, to, pages: 0, bytes: 0 };
+      agg.pages += pages;
+      agg.bytes += bytes;
+      totals.moved.set(key, agg);
+      free.set(to, (free.get(to) ?? 0) - bytes);
+      free.set(src, (free.get(src) ?? 0) + bytes);
+      this.hooks.onMoved?.(dir, src, to, pages, bytes);
+    }
     return movedBytes;
   }
 
