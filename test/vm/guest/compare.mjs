@@ -190,7 +190,7 @@ function tierdLine(l, t0) {
   }
   if (r.msg !== 'period') return l.slice(0, 300);
   const sum = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
-  return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages}`;
+  return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages} cpu ms ${JSON.stringify(r.cpuMs ?? {})}`;
 }
 
 /** tierd's CPU profile (node --cpu-prof): self time per function, the top 30, as [compare] lines */
