@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Bit, type WalkableSpace } from '../src/kernel/sim/address-space.js';
 import { IdlePagesEncoder } from '../src/kernel/sim/idle-encoder.js';
-import { IdlePagesDecoder } from '../src/trackers/idle-pages/decode.js';
+import { IdlePagesDecoder } from '../src/formats/idle-pages/decode.js';
 import { HeatTable } from '../src/heat/heat-table.js';
 import { StateSpace } from '../src/heat/states.js';
-import { TASK_SIZE } from '../src/trackers/idle-pages/types.js';
+import { TASK_SIZE } from '../src/formats/idle-pages/types.js';
 import { compileC, fmt, stat, table, type Stat } from './util.js';
 
 const BASE = 0x100000000000;

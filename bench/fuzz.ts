@@ -4,8 +4,8 @@
 // and exits 1 on a failure, with the stream in hex to reproduce it.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { DecodeError, IdlePagesDecoder, RunBatch } from '../src/trackers/idle-pages/decode.js';
-import { PAGE_SIZE_OF, SET_HVA, TASK_SIZE } from '../src/trackers/idle-pages/types.js';
+import { DecodeError, IdlePagesDecoder, RunBatch } from '../src/formats/idle-pages/decode.js';
+import { PAGE_SIZE_OF, SET_HVA, TASK_SIZE } from '../src/formats/idle-pages/types.js';
 import { HeatTable } from '../src/heat/heat-table.js';
 import { StateSpace } from '../src/heat/states.js';
 import { Prng } from '../src/kernel/sim/prng.js';

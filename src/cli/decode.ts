@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { IdlePagesDecoder, RunBatch, DecodeError } from '../trackers/idle-pages/decode.js';
-import { PAGE_SIZE_OF, PAGE_TYPE_NAMES } from '../trackers/idle-pages/types.js';
+import { IdlePagesDecoder, RunBatch, DecodeError } from '../formats/idle-pages/decode.js';
+import { PAGE_SIZE_OF, PAGE_TYPE_NAMES } from '../formats/idle-pages/types.js';
 import { TierdError, fsErrorCode } from '../util/errors.js';
 import { formatBytes, hex } from '../util/units.js';
 

@@ -1,5 +1,5 @@
-import { PAGE_SIZE_OF, PageType, SET_HVA } from '../trackers/idle-pages/types.js';
-import { NO_CURSOR, readSetHva, recordError, type IdlePagesDecoder } from '../trackers/idle-pages/decode.js';
+import { PAGE_SIZE_OF, PageType, SET_HVA } from '../formats/idle-pages/types.js';
+import { NO_CURSOR, readSetHva, recordError, type IdlePagesDecoder } from '../formats/idle-pages/decode.js';
 import type { StateSpace } from './states.js';
 
 export type States = Uint8Array | Uint16Array;

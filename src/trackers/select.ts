@@ -2,7 +2,7 @@ import type { Kernel } from '../kernel/types.js';
 import type { Config } from '../config/schema.js';
 import { TierdError } from '../util/errors.js';
 import { IdlePagesReader } from './idle-pages/reader.js';
-import { ScanFlag } from './idle-pages/types.js';
+import { ScanFlag } from '../formats/idle-pages/types.js';
 import { PageIdleTracker } from './page-idle/tracker.js';
 import { DamonTracker } from './damon/tracker.js';
 import type { Tracker, TrackerName } from './tracker.js';

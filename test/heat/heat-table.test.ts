@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateSpace } from '../../src/heat/states.js';
 import { HeatTable } from '../../src/heat/heat-table.js';
-import { IdlePagesDecoder } from '../../src/trackers/idle-pages/decode.js';
+import { IdlePagesDecoder } from '../../src/formats/idle-pages/decode.js';
 import { IdlePagesReader } from '../../src/trackers/idle-pages/reader.js';
 import { hexBytes } from '../helpers/array-space.js';
 import { traceKernel } from '../helpers/fake-access-file.js';

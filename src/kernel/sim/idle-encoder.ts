@@ -1,7 +1,7 @@
 import { SyscallError, ERRNO } from '../../util/errors.js';
 import {
-  KERNEL_CHUNK, PAGE_SIZE_OF, PageType, ScanFlag, SET_HVA, TASK_SIZE, VA_PER_BYTE,
-} from '../../trackers/idle-pages/types.js';
+  KERNEL_CHUNK, PAGE_SIZE_OF, PageType, ScanFlag, TASK_SIZE, VA_PER_BYTE, writeSetHva,
+} from '../../formats/idle-pages/types.js';
 import { Bit, type WalkableSpace } from './address-space.js';
 
 export type KernelVariant = 'mod' | 'rfc';
@@ -117,13 +117,7 @@ export class IdlePagesEncoder {
   }
 
   private emitSetHva(addr: number): void {
-    const o = this.out;
-    let p = this.copied + this.pieRead;
-    o[p++] = SET_HVA;
-    const hi = Math.floor(addr / 4294967296);
-    const lo = addr - hi * 4294967296;
-    o[p++] = hi >>> 24; o[p++] = (hi >>> 16) & 255; o[p++] = (hi >>> 8) & 255; o[p++] = hi & 255;
-    o[p++] = lo >>> 24; o[p++] = (lo >>> 16) & 255; o[p++] = (lo >>> 8) & 255; o[p++] = lo & 255;
+    writeSetHva(this.out, this.copied + this.pieRead, addr);
     this.pieRead += 9;
   }
 

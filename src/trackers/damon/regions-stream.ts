@@ -1,6 +1,6 @@
 import type { DamonRegion } from '../../kernel/types.js';
-import { PageType } from '../idle-pages/types.js';
-import type { StreamWriter } from '../stream-writer.js';
+import { PageType } from '../../formats/idle-pages/types.js';
+import type { StreamWriter } from '../../formats/idle-pages/stream-writer.js';
 
 const PMD = 2097152;
 const PAGE = 4096;

@@ -1,7 +1,7 @@
 import type { Damon, DamonAttrs, DamonRegion } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
-import { IdlePagesDecoder } from '../idle-pages/decode.js';
-import { StreamWriter } from '../stream-writer.js';
+import { IdlePagesDecoder } from '../../formats/idle-pages/decode.js';
+import { StreamWriter } from '../../formats/idle-pages/stream-writer.js';
 import { TierdError } from '../../util/errors.js';
 import { writeRegions } from './regions-stream.js';
 import type { Tracker, WalkResult } from '../tracker.js';

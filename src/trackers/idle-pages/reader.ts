@@ -1,9 +1,9 @@
 import type { Kernel, IdlePagesVariant } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
-import { IdlePagesDecoder, RunBatch } from './decode.js';
+import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
 import type { Tracker, WalkResult } from '../tracker.js';
-import { MIN_READ, TASK_SIZE, VA_PER_BYTE } from './types.js';
+import { MIN_READ, TASK_SIZE, VA_PER_BYTE } from '../../formats/idle-pages/types.js';
 
 export interface ReaderOptions {
   /** largest read, bytes (64 KiB–1 MiB is right; 1 MiB asks the kernel for 32 GiB of VA) */

@@ -1,9 +1,9 @@
 import type { PhysPages } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
-import { IdlePagesDecoder } from '../idle-pages/decode.js';
-import { PageType } from '../idle-pages/types.js';
+import { IdlePagesDecoder } from '../../formats/idle-pages/decode.js';
+import { PageType } from '../../formats/idle-pages/types.js';
 import { TierdError } from '../../util/errors.js';
-import { StreamWriter } from '../stream-writer.js';
+import { StreamWriter } from '../../formats/idle-pages/stream-writer.js';
 import type { Tracker, WalkResult } from '../tracker.js';
 import { FrameOrder } from './frame-order.js';
 

@@ -9,7 +9,7 @@
 import { closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import koffi from 'koffi';
-import { decodeAll } from '../../../dist/src/trackers/idle-pages/decode.js';
+import { decodeAll } from '../../../dist/src/formats/idle-pages/decode.js';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
 import { verdicts } from './common.mjs';
 

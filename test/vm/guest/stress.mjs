@@ -51,7 +51,7 @@ const { openSync, readSync, closeSync } = require('node:fs');
 })();
 `;
 function reader(pid, sizes, until, onOpened = () => {}) {
-  const w = new Worker(READER, { eval: true, workerData: { pid, sizes, until, decoder: new URL('../../../dist/src/trackers/idle-pages/decode.js', import.meta.url).href } });
+  const w = new Worker(READER, { eval: true, workerData: { pid, sizes, until, decoder: new URL('../../../dist/src/formats/idle-pages/decode.js', import.meta.url).href } });
   return new Promise((resolve, reject) => {
     w.on('message', (m) => (m === 'opened' ? onOpened() : resolve(m)));
     w.once('error', reject);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAll, DecodeError, IdlePagesDecoder, RunBatch } from '../../../src/trackers/idle-pages/decode.js';
+import { decodeAll, DecodeError, IdlePagesDecoder, RunBatch } from '../../../src/formats/idle-pages/decode.js';
 import { IdlePagesEncoder } from '../../../src/kernel/sim/idle-encoder.js';
 import { Bit } from '../../../src/kernel/sim/address-space.js';
 import { ArraySpace, hexBytes, toHex } from '../../helpers/array-space.js';

@@ -24,6 +24,16 @@ export const PAGE_SHIFT_OF: readonly number[] = [12, 21, 30, 12, 21, 12, 21, 21,
 export const PAGE_SIZE_OF: readonly number[] = PAGE_SHIFT_OF.map((s) => 2 ** s);
 
 export const SET_HVA = 0xa0;
+
+/** Write a SET_HVA (the command byte, then the address as 8 bytes big-endian) at buf[p]; returns p + 9. */
+export function writeSetHva(buf: Uint8Array, p: number, addr: number): number {
+  const hi = Math.floor(addr / 4294967296);
+  const lo = addr - hi * 4294967296;
+  buf[p] = SET_HVA;
+  buf[p + 1] = hi >>> 24; buf[p + 2] = (hi >>> 16) & 255; buf[p + 3] = (hi >>> 8) & 255; buf[p + 4] = hi & 255;
+  buf[p + 5] = lo >>> 24; buf[p + 6] = (lo >>> 16) & 255; buf[p + 7] = (lo >>> 8) & 255; buf[p + 8] = lo & 255;
+  return p + 9;
+}
 /** Kernel minimum is 19 (count < 19 → EINVAL); 20 is the smallest that can report a page. */
 export const MIN_READ = 20;
 export const KERNEL_CHUNK = 8000;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError, IdlePagesDecoder, RunBatch } from '../../../src/trackers/idle-pages/decode.js';
+import { DecodeError, IdlePagesDecoder, RunBatch } from '../../../src/formats/idle-pages/decode.js';
 import { IdlePagesEncoder } from '../../../src/kernel/sim/idle-encoder.js';
 import { Bit } from '../../../src/kernel/sim/address-space.js';
-import { PAGE_SIZE_OF, PageType, TASK_SIZE } from '../../../src/trackers/idle-pages/types.js';
+import { PAGE_SIZE_OF, PageType, TASK_SIZE } from '../../../src/formats/idle-pages/types.js';
 import { ArraySpace, type TestVma } from '../../helpers/array-space.js';
 
 const PMD = 2 ** 21;

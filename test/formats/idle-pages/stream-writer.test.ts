@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamWriter } from '../../src/trackers/stream-writer.js';
-import { decodeAll } from '../../src/trackers/idle-pages/decode.js';
-import { PageType } from '../../src/trackers/idle-pages/types.js';
+import { StreamWriter } from '../../../src/formats/idle-pages/stream-writer.js';
+import { decodeAll } from '../../../src/formats/idle-pages/decode.js';
+import { PageType } from '../../../src/formats/idle-pages/types.js';
 
 test('stream writer: runs of 15, SET_HVA on gaps, decodes back', () => {
   const w = new StreamWriter(4);

@@ -1,4 +1,4 @@
-import { PageType, SET_HVA } from './idle-pages/types.js';
+import { PageType, writeSetHva } from './types.js';
 
 /**
  * Writes observations as an idle_pages byte stream (spec §1): the canonical form every tracker
@@ -36,11 +36,7 @@ export class StreamWriter {
       this.room(10);
       const b = this.buf;
       if (a !== this.next) {
-        b[this.length++] = SET_HVA;
-        const hi = Math.floor(a / 4294967296);
-        const lo = a - hi * 4294967296;
-        b[this.length++] = hi >>> 24; b[this.length++] = (hi >>> 16) & 255; b[this.length++] = (hi >>> 8) & 255; b[this.length++] = hi & 255;
-        b[this.length++] = lo >>> 24; b[this.length++] = (lo >>> 16) & 255; b[this.length++] = (lo >>> 8) & 255; b[this.length++] = lo & 255;
+        this.length = writeSetHva(b, this.length, a);
         this.lastType = -1;
       }
       const last = this.length - 1;
