@@ -1,4 +1,4 @@
-import type { Vma } from '../targets/maps.js';
+import type { Vma } from './proc-text.js';
 
 /** What sysfs says about one NUMA node; classification into tiers happens in src/topology. */
 export interface NodeInfo {

@@ -1,5 +1,5 @@
 import type { HeatTable } from '../heat/heat-table.js';
-import type { ProcessIdentity } from '../targets/identity.js';
+import type { ProcessIdentity } from '../kernel/proc-text.js';
 import type { MoveHistory } from './history.js';
 
 export const Reason = { HOT: 0, COLD: 1, EXCHANGE: 2, FILL: 3 } as const;

@@ -1,64 +1,6 @@
-/** One line of /proc/PID/maps. */
-export interface Vma {
-  start: number;
-  end: number;
-  read: boolean;
-  write: boolean;
-  exec: boolean;
-  shared: boolean;
-  offset: number;
-  dev: string;
-  inode: number;
-  /** the path or pseudo-name ("[heap]", "[anon:foo]"), "" for plain anonymous memory */
-  path: string;
-  deleted: boolean;
-}
+import type { Vma } from '../kernel/proc-text.js';
 
 const SPECIAL_NEVER = new Set(['[vsyscall]', '[vvar]', '[vdso]', '[vvar_vclock]', '[uprobes]']);
-
-/**
- * Parse /proc/PID/maps text. Paths may hold spaces; a trailing " (deleted)" is split off.
- * Lines that do not parse are skipped: the file is racy and a truncated last line is normal.
- */
-export function parseMaps(text: string): Vma[] {
-  const out: Vma[] = [];
-  let pos = 0;
-  while (pos < text.length) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = text.length;
-    const line = text.slice(pos, nl);
-    pos = nl + 1;
-    const v = parseMapsLine(line);
-    if (v) out.push(v);
-  }
-  return out;
-}
-
-const LINE = /^([0-9a-f]+)-([0-9a-f]+) ([r-])([w-])([x-])([ps]) ([0-9a-f]+) (\S+) (\d+)(?: +(.*))?$/;
-
-export function parseMapsLine(line: string): Vma | null {
-  const m = LINE.exec(line);
-  if (!m) return null;
-  let path = m[10] ?? '';
-  let deleted = false;
-  if (path.endsWith(' (deleted)')) {
-    deleted = true;
-    path = path.slice(0, -' (deleted)'.length);
-  }
-  return {
-    start: parseInt(m[1]!, 16),
-    end: parseInt(m[2]!, 16),
-    read: m[3] === 'r',
-    write: m[4] === 'w',
-    exec: m[5] === 'x',
-    shared: m[6] === 's',
-    offset: parseInt(m[7]!, 16),
-    dev: m[8]!,
-    inode: Number(m[9]),
-    path,
-    deleted,
-  };
-}
 
 export function isAnonymous(v: Vma): boolean {
   return v.inode === 0 && (v.path === '' || v.path === '[heap]' || v.path === '[stack]' || v.path.startsWith('[anon:') || v.path.startsWith('[stack:'));

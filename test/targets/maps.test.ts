@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseMaps, parseMapsLine, trackable, trackableRanges } from '../../src/targets/maps.js';
-import { parseStat, isKernelThread } from '../../src/targets/identity.js';
+import { trackable, trackableRanges } from '../../src/targets/maps.js';
+import { parseMaps, parseMapsLine } from '../../src/kernel/proc-text.js';
 
 test('maps: tricky lines', () => {
   const heap = parseMapsLine('55d4c8a3f000-55d4c8a60000 rw-p 00000000 00:00 0                          [heap]')!;
@@ -42,17 +42,4 @@ test('maps: the live /proc/self/maps parses completely', () => {
   const r = trackableRanges(vmas);
   assert.ok(r.length >= 2 && r.length % 2 === 0);
   for (let i = 2; i < r.length; i += 2) assert.ok(r[i]! > r[i - 1]!, 'merged ranges are disjoint');
-});
-
-test('stat: comm with spaces and parentheses; kernel threads', () => {
-  const s = parseStat('4242 (my (weird) proc) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 987654 123456789 3000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0')!;
-  assert.equal(s.pid, 4242);
-  assert.equal(s.comm, 'my (weird) proc');
-  assert.equal(s.starttime, 987654);
-  assert.equal(s.rssPages, 3000);
-  assert.ok(!isKernelThread(s));
-  const live = parseStat(readFileSync('/proc/self/stat', 'utf8'))!;
-  assert.equal(live.pid, process.pid);
-  const kthread = parseStat(readFileSync('/proc/2/stat', 'utf8'));
-  if (kthread) assert.ok(isKernelThread(kthread), 'pid 2 is kthreadd');
 });

@@ -2,7 +2,7 @@ import { abortableDelay } from '../delay.js';
 import { performance } from 'node:perf_hooks';
 import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport } from '../types.js';
 import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
-import type { Vma } from '../../targets/maps.js';
+import type { Vma } from '../proc-text.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
 import { readNodeFree, readZoneFree, readTopology } from './sysfs-topology.js';
 import { listProcesses, readMaps, readProcess, readIdentity } from './procfs.js';

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ProcessInfo } from '../types.js';
-import { parseMaps, type Vma } from '../../targets/maps.js';
-import { isKernelThread, parseStat, type ProcessIdentity } from '../../targets/identity.js';
+import { isKernelThread, parseMaps, parseStat, type ProcessIdentity, type Vma } from '../proc-text.js';
 import { fsErrorCode, TierdError } from '../../util/errors.js';
 import { listDir, readText } from './files.js';
 

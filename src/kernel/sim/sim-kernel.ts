@@ -1,6 +1,6 @@
 import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, NodeInfo } from '../types.js';
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_SW_YOUNG } from '../types.js';
-import type { Vma } from '../../targets/maps.js';
+import type { Vma } from '../proc-text.js';
 import { ERRNO, SyscallError, TierdError } from '../../util/errors.js';
 import { IdlePagesEncoder } from './idle-encoder.js';
 import type { Scenario, ScenarioProcess } from './scenario.js';
