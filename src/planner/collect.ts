@@ -111,9 +111,12 @@ function wantTable(space: StateSpace, tables: RankTables, tiers: number, promoRa
 /** The node of a tier with the most room left; the room is spent as moves are assigned. */
 function picker(topo: Topology, room: Map<number, number>): (tier: number, bytes: number) => number {
   return (tier, bytes) => {
+    const nodes = topo.tiers[tier] ?? [];
+    // one node in the tier (the common host): nothing to balance, and no map work per page
+    if (nodes.length === 1) return nodes[0]!;
     let best = -1;
     let bestRoom = -Infinity; // room may be spent below zero: demotions free more than it counts
-    for (const id of topo.tiers[tier] ?? []) {
+    for (const id of nodes) {
       const r = room.get(id)!;
       if (r > bestRoom) {
         best = id;
