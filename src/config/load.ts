@@ -89,7 +89,7 @@ export function fillThreshold(c: Config, grain: 'page' | 'region'): number {
 }
 
 const SIZE_KEYS = new Set(['minRss', 'minSize', 'bufferSize', 'periodCap']);
-const DURATION_KEYS = new Set(['interval', 'intervalMin', 'intervalMax', 'initialInterval', 'periodPause', 'settledPauseMax', 'callTarget']);
+const DURATION_KEYS = new Set(['rescan', 'interval', 'intervalMin', 'intervalMax', 'initialInterval', 'periodPause', 'settledPauseMax', 'callTarget']);
 const RATE_KEYS = new Set(['promoteRate', 'demoteRate']);
 
 /**

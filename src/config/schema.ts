@@ -38,6 +38,11 @@ export const zTargets = z
     cgroup: z.string().startsWith('/').optional(),
     /** processes with less anonymous RSS are left alone */
     minRss: zSize.prefault('64MiB'),
+    /**
+     * how often the process list is read for new matches while there are targets (a read is a
+     * file per process on the host); with no target, every period
+     */
+    rescan: zDuration.prefault('10s'),
     vmas: z
       .strictObject({
         includeFilePrivate: z.boolean().default(false),

@@ -102,6 +102,8 @@ export class Daemon {
   period = 0;
   private lastWalkEndMs: number | null = null;
   private readonly cpu = new StageCpu();
+  /** when the selectors last read the process list (kernel clock, ms) */
+  private lastSelectMs = -Infinity;
 
   constructor(private readonly kernel: Kernel, config: Config, private readonly log: Logger, private readonly opts: DaemonOptions) {
     this.config = config;
@@ -314,8 +316,20 @@ export class Daemon {
     if (unknown.length > 0) this.log.warn({ nodes: unknown, present: [...have] }, 'nodes.map names nodes this host does not have; their entries are ignored');
   }
 
-  /** Follow the selectors; returns the targets new this period. */
+  /**
+   * Follow the selectors; returns the targets new this period. Selection reads every process
+   * on the host, so while there are targets it runs every targets.rescan; in between only
+   * exits are followed (every walk re-checks each target's identity). With no target it runs
+   * every period, and a reload makes it run at once.
+   */
   private refreshTargets(): Target[] {
+    const now = this.kernel.now();
+    const anyLive = [...this.targets.values()].some((t) => !t.gone);
+    if (anyLive && now - this.lastSelectMs < this.config.targets.rescan) {
+      this.dropGone();
+      return [];
+    }
+    this.lastSelectMs = now;
     const procs = selectTargets(this.kernel, this.config.targets);
     if (procs.length === 0 && this.period === 0) this.log.warn({ comm: this.config.targets.comm?.source, cgroup: this.config.targets.cgroup, minRss: this.config.targets.minRss }, 'no process matches the targets yet (tierd_targets is 0); tierd keeps looking every period');
     const keep = new Set<string>();
@@ -330,10 +344,15 @@ export class Daemon {
         this.log.info({ pid: p.pid, comm: p.comm }, 'new target');
       }
     }
-    for (const [key, t] of this.targets) if (!keep.has(key) || t.gone) this.targets.delete(key);
+    for (const key of this.targets.keys()) if (!keep.has(key)) this.targets.delete(key);
+    this.dropGone();
+    return fresh;
+  }
+
+  private dropGone(): void {
+    for (const [key, t] of this.targets) if (t.gone) this.targets.delete(key);
     this.tracker.setTargets?.([...this.targets.values()].map((t) => t.id.pid));
     this.opts.metrics?.targets.set(this.targets.size);
-    return fresh;
   }
 
   private endPeriod(plan: Plan, totals: MoveTotals): void {
@@ -491,6 +510,7 @@ export class Daemon {
     if (!c) return;
     this.pending = null;
     this.config = c;
+    this.lastSelectMs = -Infinity;
     this.mover.setParams(this.moverParams());
     this.tracker.close?.();
     this.tracker = makeTracker(this.kernel, c.scan);

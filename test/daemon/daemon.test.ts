@@ -191,6 +191,22 @@ test('a process that starts while the daemon runs is found within an interval an
   assert.ok(fractionOn(kernel, 0, (p, i) => !isHot(p, i)) < 0.001, 'no cold page promoted');
 });
 
+test('while a target runs, a second matching process is found at the next targets.rescan, not every period', async () => {
+  const two = hotset({ duration: '40s' }) + `  - name: kvstore
+    startAt: 13s
+    memory:
+      - { size: 64MiB, pageSize: 4KiB, node: 1 }
+    phases:
+      - { at: 0s, pattern: hotset, hotFraction: 0.1, hotOffset: 0, hotRate: 50, coldRate: 0.001 }
+`;
+  const reports: { startedMs: number; targets: number }[] = [];
+  await runSim(two, `${FAST}targets: { comm: kvstore, minRss: 0, rescan: 10s }\n`, { onPeriod: (r) => reports.push(r) });
+  const second = reports.find((r) => r.targets === 2)!;
+  // selections at 0 s, at the first period from 10 s (12 s, before it started), from 22 s
+  assert.ok(reports.filter((r) => r.startedMs > 13_000 && r.startedMs < second.startedMs).length >= 1, 'periods ran between its start and its selection');
+  assert.ok(second.startedMs >= 22_000 && second.startedMs <= 13_000 + 10_000 + 8_000, `found at ${second.startedMs} ms`);
+});
+
 test('hot pages moved back to the slow tier by someone else are found and promoted again within a few periods', async () => {
   const seen: number[] = [];
   await runSim(hotset({ duration: '60s' }), FAST, {
