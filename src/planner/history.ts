@@ -1,3 +1,4 @@
+import { AddrMap } from '../util/addr-map.js';
 import { Reason } from './plan.js';
 
 /** Direction of a move. */
@@ -23,7 +24,7 @@ const evidence = (reason: number): number => (reason === Reason.HOT ? 2 : reason
  */
 export class MoveHistory {
   /** page address → period × 8 + reason × 2 + direction of its last move */
-  private readonly moves = new Map<number, number>();
+  private readonly moves = new AddrMap();
   /**
    * The pages each kept period moved, oldest period first: pruning and the recent-move sweep
    * visit only the periods they need, not every page still remembered.
@@ -34,15 +35,15 @@ export class MoveHistory {
   /** Was the page moved in the last `periods` periods? */
   recentlyMoved(addr: number, period: number, periods: number): boolean {
     const e = this.moves.get(addr);
-    return e !== undefined && period - Math.floor(e / 8) < periods;
+    return e >= 0 && period - Math.floor(e / 8) < periods;
   }
 
   /** Record a move; true when it moves the page back within the window (a ping-pong). */
   record(addr: number, period: number, dir: number, reason: number, window: number): boolean {
     const e = this.moves.get(addr);
     this.moves.set(addr, period * 8 + reason * 2 + dir);
-    if (e === undefined || Math.floor(e / 8) !== period) this.append(period, addr);
-    if (e === undefined || (e & 1) === dir || period - Math.floor(e / 8) > window) return false;
+    if (e < 0 || Math.floor(e / 8) !== period) this.append(period, addr);
+    if (e < 0 || (e & 1) === dir || period - Math.floor(e / 8) > window) return false;
     const was = (e >>> 1) & 3;
     if (evidence(was) !== evidence(reason)) return false;
     if (was === Reason.FILL && reason === Reason.EXCHANGE) return false;
@@ -57,7 +58,7 @@ export class MoveHistory {
       for (let i = 0; i < p.n; i++) {
         const a = p.addrs[i]!;
         // a page moved again later is listed under its later period
-        if (Math.floor(this.moves.get(a)! / 8) === p.period) f(a);
+        if (Math.floor(this.moves.get(a) / 8) === p.period) f(a);
       }
     }
   }
@@ -67,7 +68,7 @@ export class MoveHistory {
       const p = this.periods.shift()!;
       for (let i = 0; i < p.n; i++) {
         const e = this.moves.get(p.addrs[i]!);
-        if (e !== undefined && Math.floor(e / 8) === p.period) this.moves.delete(p.addrs[i]!);
+        if (e >= 0 && Math.floor(e / 8) === p.period) this.moves.delete(p.addrs[i]!);
       }
     }
   }
