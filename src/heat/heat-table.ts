@@ -41,8 +41,10 @@ export interface WalkCounts {
 }
 
 /**
- * Per-process access counts over the walks of a period. `accumulate` is the hot path: for
- * a run of pages it applies the state space's accessed or idle transition to each page.
+ * Per-process access counts over the walks of a period: a sorted list of segments, one state
+ * per page. `ingest` is the hot path: it decodes a walk's idle_pages stream and applies the
+ * state space's accessed transition to each reported page; at the walk's end every tracked page
+ * the walk did not report accessed gets the miss transition (`sweepMisses`).
  */
 export class HeatTable {
   space: StateSpace;
@@ -52,7 +54,7 @@ export class HeatTable {
   private open: Segment | null = null;
   private openLimit = 0;
   private cursor = 0;
-  /** the segment applyRun last wrote to, for accumulate's fast path */
+  /** the segment applyRun last wrote to, where ingest's fast path continues */
   private current: Segment | null = null;
   /** records per type in the current walk */
   private readonly perType = new Float64Array(16);

@@ -9,11 +9,6 @@ import { Prng } from './prng.js';
 import { oracleTopFraction } from './oracle.js';
 import { abortableDelay } from '../delay.js';
 
-/** move_pages stopped after a batch with failures: status of that batch and after is unwritten */
-class StopEarly {
-  constructor(readonly notDone: number) {}
-}
-
 interface SimNode {
   id: number;
   tier: number;
@@ -397,8 +392,12 @@ export class SimKernel implements Kernel {
     const batch: number[] = []; // entry indices queued for the current target
     let target = -1;
     let lastQueued = -1;
-    const flush = (): void => {
-      // migrate the queued batch; a non-fatal failure stops the call with a positive return
+    let notDone = 0;
+    /**
+     * Migrate the queued batch. A non-fatal failure stops the call: false, and notDone is the
+     * positive return (the status of that batch and after stays unwritten).
+     */
+    const flush = (): boolean => {
       let failed = 0;
       const moved: number[] = [];
       for (const e of batch) {
@@ -423,20 +422,24 @@ export class SimKernel implements Kernel {
         this.count(from, target, bytes);
         moved.push(e);
       }
-      if (failed > 0) throw new StopEarly(failed + (count - (lastQueued + 1)));
+      if (failed > 0) {
+        notDone = failed + (count - (lastQueued + 1));
+        return false;
+      }
       for (const e of moved) status[e] = target;
       batch.length = 0;
+      return true;
     };
     try {
       for (let i = 0; i < count; i++) {
         const want = nodes[i]!;
         const wn = this.nodes.find((n) => n.id === want);
         if (!wn || !wn.online) {
-          flush();
+          if (!flush()) return notDone;
           throw new SyscallError('move_pages', ERRNO.ENODEV);
         }
         if (want !== target) {
-          flush();
+          if (!flush()) return notDone;
           target = want;
         }
         const idx = p.pageIndex(addrs[i]!);
@@ -448,21 +451,17 @@ export class SimKernel implements Kernel {
         else if (k.busy > 0 && this.rng.next() < k.busy) st = -ERRNO.EBUSY;
         if (st !== null) {
           // an entry that is not queued flushes the batch (docs/spec/kernel-facts.md §1.1)
-          flush();
+          if (!flush()) return notDone;
           status[i] = st;
         } else {
           batch.push(i);
           lastQueued = i;
         }
       }
-      flush();
-    } catch (e) {
-      if (e instanceof StopEarly) return e.notDone;
-      throw e;
+      return flush() ? 0 : notDone;
     } finally {
       this.charge(cost);
     }
-    return 0;
   }
 
   private count(from: number, to: number, bytes: number): void {
