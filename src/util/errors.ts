@@ -1,3 +1,6 @@
+import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+
 /**
  * Every failure tierd reports to an operator is a TierdError: a stable code, one line that
  * says what went wrong, and a hint that says how to fix it. The CLI prints
@@ -71,26 +74,24 @@ export class SyscallError extends Error {
   }
 }
 
+/**
+ * The errno values tierd acts on, from the platform's own table (os.constants.errno), so the
+ * numbers follow the architecture instead of a copy of x86's.
+ */
+const E = constants.errno;
 export const ERRNO = {
-  EPERM: 1,
-  ENOENT: 2,
-  ESRCH: 3,
-  EIO: 5,
-  E2BIG: 7,
-  ENOMEM: 12,
-  EACCES: 13,
-  EFAULT: 14,
-  EBUSY: 16,
-  ENODEV: 19,
-  EINVAL: 22,
-  ENOTTY: 25,
-  ENOSPC: 28,
+  EPERM: E.EPERM, ENOENT: E.ENOENT, ESRCH: E.ESRCH, EIO: E.EIO, E2BIG: E.E2BIG, ENOMEM: E.ENOMEM, EACCES: E.EACCES,
+  EFAULT: E.EFAULT, EBUSY: E.EBUSY, ENODEV: E.ENODEV, EINVAL: E.EINVAL, ENOTTY: E.ENOTTY, ENOSPC: E.ENOSPC,
 } as const;
 
-const NAMES = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
-
+/** "ENOMEM" for 12 (util.getSystemErrorName), or "errno N" for a number the platform does not name. */
 export function errnoName(errno: number): string {
-  return NAMES.get(errno) ?? `errno ${errno}`;
+  try {
+    const name = getSystemErrorName(-errno);
+    return name.startsWith('Unknown') ? `errno ${errno}` : name;
+  } catch {
+    return `errno ${errno}`;
+  }
 }
 
 /** Node's fs errors carry `code` strings; map the few we act on. */
