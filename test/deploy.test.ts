@@ -64,7 +64,7 @@ test('the Dockerfile lints clean (dockerfilelint)', () => {
 });
 
 test('the DaemonSet has hostPID, only the needed capabilities, the config map and scrape annotations', () => {
-  const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/kubernetes/daemonset.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/kubernetes/base/daemonset.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
   const ds = docs.find((d) => d.kind === 'DaemonSet') as { spec: { template: { metadata: { annotations: Record<string, string> }; spec: { hostPID: boolean; containers: { securityContext: { capabilities: { add: string[]; drop: string[] } } }[] } } } };
   assert.equal(ds.spec.template.spec.hostPID, true);
   assert.deepEqual(ds.spec.template.spec.containers[0]!.securityContext.capabilities, { drop: ['ALL'], add: ['SYS_PTRACE', 'SYS_NICE', 'DAC_READ_SEARCH'] });
@@ -121,4 +121,34 @@ test('each tracker profile (the unit plus its drop-in) verifies clean; its expos
   assert.match(pageIdle, /^AmbientCapabilities=CAP_SYS_ADMIN$/m);
   assert.match(pageIdle, /^ReadWritePaths=\/sys\/kernel\/mm\/page_idle\/bitmap$/m);
   assert.match(readFileSync(join(ROOT, 'systemd/tierd.service.d/damon.conf'), 'utf8'), /^ReadWritePaths=\/sys\/kernel\/mm\/damon \/sys\/kernel\/tracing$/m);
+});
+
+/** The DaemonSet a kustomization builds: its container's mounts and capabilities. */
+function kustomized(kubectl: string, dir: string): { mounts: [string, boolean][]; caps: string[]; hostPaths: string[] } {
+  const out = execFileSync(kubectl, ['kustomize', join(ROOT, 'deploy/kubernetes', dir)], { encoding: 'utf8' });
+  type Ds = { kind: string; spec: { template: { spec: { containers: { volumeMounts: { mountPath: string; readOnly?: boolean }[]; securityContext: { capabilities: { add: string[] } } }[]; volumes: { hostPath?: { path: string } }[] } } } };
+  const ds = parseAllDocuments(out).map((d) => d.toJS() as Ds).find((d) => d.kind === 'DaemonSet')!;
+  const pod = ds.spec.template.spec;
+  return {
+    mounts: pod.containers[0]!.volumeMounts.map((m) => [m.mountPath, m.readOnly === true] as [string, boolean]).sort(),
+    caps: pod.containers[0]!.securityContext.capabilities.add,
+    hostPaths: pod.volumes.flatMap((v) => (v.hostPath ? [v.hostPath.path] : [])).sort(),
+  };
+}
+
+test('the DaemonSet profiles: damon and page_idle add only their writable /sys paths and capability to the base', (t) => {
+  const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((k) => existsSync(k));
+  if (!kubectl) {
+    t.skip('kubectl is not installed (Debian: kubernetes-client); the kustomizations are not built');
+    return;
+  }
+  const base = kustomized(kubectl, 'base');
+  assert.deepEqual(base.mounts, [['/etc/tierd', true], ['/sys', true]]);
+  const damon = kustomized(kubectl, 'damon');
+  assert.deepEqual(damon.mounts, [['/etc/tierd', true], ['/sys', true], ['/sys/kernel/mm/damon', false], ['/sys/kernel/tracing', false]]);
+  assert.deepEqual(damon.caps, base.caps);
+  assert.deepEqual(damon.hostPaths, ['/sys', '/sys/kernel/mm/damon', '/sys/kernel/tracing']);
+  const pageIdle = kustomized(kubectl, 'page_idle');
+  assert.deepEqual(pageIdle.mounts, [['/etc/tierd', true], ['/sys', true], ['/sys/kernel/mm/page_idle', false]]);
+  assert.deepEqual(pageIdle.caps, [...base.caps, 'SYS_ADMIN']);
 });

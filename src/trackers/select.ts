@@ -25,7 +25,7 @@ export function makeTracker(kernel: Kernel, scan: Config['scan']): Tracker {
   if (name === undefined) {
     const why = Object.entries(missing).map(([k, v]) => `${k}: ${v}`).join('; ');
     // a tracker the kernel has but the sandbox withholds is fixed by a profile, not a new kernel
-    const hint = why.includes('tierd.service.d') ? 'add the systemd profile named above (see README, "Installing")' : 'boot a kernel with one of them (see README, "Installing")';
+    const hint = why.includes('tierd.service.d') ? 'add the profile named above (see README, "Installing", "Container", "Kubernetes")' : 'boot a kernel with one of them (see README, "Installing")';
     throw new TierdError('NO_TRACKER', `no access-bit tracker on this kernel (${why})`, hint);
   }
   if (!have.includes(name)) {

@@ -78,7 +78,7 @@ export function detectTrackers(procRoot: string, sysRoot: string): TrackerSuppor
   if (!pageIdle.ok) missing.page_idle = pageIdle.why;
   const damon = damonVaddr(procRoot, sysRoot);
   if (damon.ok && !writable(`${sysRoot}/kernel/mm/damon/admin/kdamonds/nr_kdamonds`)) {
-    missing.damon = `${sysRoot}/kernel/mm/damon is read-only for tierd (the systemd unit's default profile): add ${DROP_INS}/damon.conf`;
+    missing.damon = `${sysRoot}/kernel/mm/damon is read-only for tierd (the default profile): add ${DROP_INS}/damon.conf, or in a container the damon profile (deploy/kubernetes/damon)`;
   } else if (!damon.ok) missing.damon = damon.why;
   return { idlePages, pageIdle: pageIdle.ok, damon: damon.ok && missing.damon === undefined, missing };
 }
@@ -94,8 +94,8 @@ const CAP_SYS_ADMIN = 21n;
 function pageIdleUsable(procRoot: string, sysRoot: string): { ok: boolean; why: string } {
   const bitmap = `${sysRoot}/kernel/mm/page_idle/bitmap`;
   if (!existsSync(bitmap)) return { ok: false, why: `no ${bitmap}: the kernel was built without CONFIG_IDLE_PAGE_TRACKING` };
-  if (!hasCapability(procRoot, CAP_SYS_ADMIN)) return { ok: false, why: `page_idle needs CAP_SYS_ADMIN (frame numbers in pagemap), which tierd lacks: add ${DROP_INS}/page_idle.conf` };
-  if (!writable(bitmap)) return { ok: false, why: `${bitmap} is read-only for tierd (the systemd unit's default profile): add ${DROP_INS}/page_idle.conf` };
+  if (!hasCapability(procRoot, CAP_SYS_ADMIN)) return { ok: false, why: `page_idle needs CAP_SYS_ADMIN (frame numbers in pagemap), which tierd lacks: add ${DROP_INS}/page_idle.conf, or in a container the page_idle profile (deploy/kubernetes/page_idle)` };
+  if (!writable(bitmap)) return { ok: false, why: `${bitmap} is read-only for tierd (the default profile): add ${DROP_INS}/page_idle.conf, or in a container the page_idle profile (deploy/kubernetes/page_idle)` };
   return { ok: true, why: '' };
 }
 
