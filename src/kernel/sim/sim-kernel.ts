@@ -8,6 +8,7 @@ import { ABSENT, SimProcess } from './sim-process.js';
 import { Prng } from './prng.js';
 import { oracleTopFraction } from './oracle.js';
 import { abortableDelay } from '../delay.js';
+import { HitScoreboard } from './scoreboard.js';
 
 interface SimNode {
   id: number;
@@ -23,13 +24,6 @@ export interface SimOptions {
   pace?: number;
   /** the simulated caller may use MOVE_ALL (CAP_SYS_NICE) */
   privileged?: boolean;
-}
-
-export interface HitSample {
-  t: number; // seconds
-  top: number; // cumulative accesses served from the top tier
-  total: number;
-  oracleTop: number;
 }
 
 /** Pages migrated, per (from, to), for reports and tests. */
@@ -60,8 +54,7 @@ export class SimKernel implements Kernel {
   private readonly privileged: boolean;
   private oracleFraction = 1;
   private oracleDirty = true;
-  /** cumulative accesses and an access-weighted log, for hit ratios over any window */
-  readonly hits: HitSample[] = [{ t: 0, top: 0, total: 0, oracleTop: 0 }];
+  private readonly scoreboard = new HitScoreboard();
   readonly migrations = new Map<string, MigrationCounter>();
   /** run before each page of a move is applied (tests inject faults here) */
   onMove: ((pid: number) => void) | null = null;
@@ -149,22 +142,7 @@ export class SimKernel implements Kernel {
 
   /** Fraction of accesses served from the top tier over [fromSec, toSec] (and the oracle's). */
   hitRatio(fromSec: number, toSec = this.clockMs / 1000): { actual: number; oracle: number } {
-    const at = (t: number): HitSample => {
-      const h = this.hits;
-      let lo = 0;
-      let hi = h.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (h[mid]!.t <= t) lo = mid;
-        else hi = mid - 1;
-      }
-      return h[lo]!;
-    };
-    const a = at(fromSec);
-    const b = at(toSec);
-    const total = b.total - a.total;
-    if (total <= 0) return { actual: 1, oracle: 1 };
-    return { actual: (b.top - a.top) / total, oracle: (b.oracleTop - a.oracleTop) / total };
+    return this.scoreboard.ratio(fromSec, toSec);
   }
 
   /** Fraction of the current access rate served from the top tier, now. */
@@ -229,9 +207,7 @@ export class SimKernel implements Kernel {
         if (n.online && n.tier === top) t += r;
       }
     }
-    const last = this.hits[this.hits.length - 1]!;
-    const o = this.oracleHitRatio();
-    this.hits.push({ t: this.clockMs / 1000 + dtSec, top: last.top + t * dtSec, total: last.total + all * dtSec, oracleTop: last.oracleTop + o * all * dtSec });
+    this.scoreboard.add(this.clockMs / 1000 + dtSec, dtSec, t, all, this.oracleHitRatio());
   }
 
   private advancePhases(): void {
