@@ -7,7 +7,7 @@ import { TierdError } from '../util/errors.js';
  * selectors and whose anonymous RSS reaches minRss. Never kernel threads, never tierd itself.
  * On Linux an empty selection in the config is refused; the simulated host takes every process.
  */
-export function selectTargets(kernel: Kernel, t: Config['targets']): ProcessInfo[] {
+export function selectTargets(kernel: Pick<Kernel, 'kind' | 'processes' | 'process'>, t: Config['targets']): ProcessInfo[] {
   const bySelector = t.comm !== undefined || t.cgroup !== undefined;
   if (t.pids.length === 0 && !bySelector) {
     if (kernel.kind === 'linux') {
@@ -24,10 +24,16 @@ export function selectTargets(kernel: Kernel, t: Config['targets']): ProcessInfo
     for (const p of kernel.processes()) {
       if (p.kernelThread || (kernel.kind === 'linux' && p.pid === process.pid)) continue;
       if (t.comm !== undefined && !t.comm.test(p.comm)) continue;
-      if (t.cgroup !== undefined && p.cgroup !== t.cgroup && !p.cgroup.startsWith(t.cgroup.replace(/\/$/, '') + '/')) continue;
+      if (t.cgroup !== undefined && !inCgroup(p.cgroup, t.cgroup)) continue;
       if (p.rssAnonBytes < t.minRss) continue;
       out.set(p.pid, p);
     }
   }
   return [...out.values()].sort((a, b) => a.pid - b.pid);
+}
+
+/** The cgroup itself or any below it; a trailing slash in the config names the same cgroup. */
+function inCgroup(cgroup: string, want: string): boolean {
+  const root = want.replace(/\/+$/, '');
+  return cgroup === root || cgroup.startsWith(`${root}/`) || root === '';
 }

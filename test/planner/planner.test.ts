@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HeatTable, Segment } from '../../src/heat/heat-table.js';
+import { StateSpace } from '../../src/heat/states.js';
+import { plan, type PlannerParams } from '../../src/planner/planner.js';
+import { MoveHistory, Dir } from '../../src/planner/history.js';
+import { Reason, type Plan, type Target } from '../../src/planner/plan.js';
+import { classify, type Topology } from '../../src/topology/topology.js';
+import type { NodeInfo } from '../../src/kernel/types.js';
+
+const PAGE = 4096;
+const BASE = 0x7f0000000000;
+const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
+const PARAMS: PlannerParams = { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, demoteToLowest: false, exchangeGap: 2, fillThreshold: 3, freeReserve: 0.1 };
+
+/** A DRAM node (0) and a CPU-less slow node (1), sizes in pages. */
+function topology(fastTotal: number, fastFree: number): Topology {
+  const node = (id: number, total: number, free: number): NodeInfo => ({
+    id, online: true, hasCpu: id === 0, hasMemory: true, cpus: id === 0 ? [0] : [], memTotalBytes: total * PAGE, memFreeBytes: free * PAGE,
+    distance: { 0: id === 0 ? 10 : 20, 1: id === 1 ? 10 : 20 },
+  });
+  return classify({ nodes: [node(0, fastTotal, fastFree), node(1, 100_000, 100_000)], numaBalancing: 0, demotionEnabled: false });
+}
+
+/** One target whose pages, in address order, are runs of [pages, count in 5 walks, tier, streak]. */
+function target(runs: [number, number, number, number?][], history = new MoveHistory()): Target {
+  const n = runs.reduce((s, r) => s + r[0], 0);
+  const st = space.alloc(n);
+  let i = 0;
+  for (const [pages, count, tier, streak] of runs) for (let k = 0; k < pages; k++) st[i++] = space.make(5, count, streak ?? 0, tier + 1);
+  const heat = new HeatTable(space);
+  heat.segments.push(new Segment(BASE, 12, st, n));
+  return { id: { pid: 42, starttime: 1 }, comm: 'kv', heat, history, ranges: new Float64Array(0), gone: false };
+}
+
+/** The plan's moves as [page index, direction, reason]. */
+function moves(p: Plan): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (const l of p.lists) for (let i = 0; i < l.length; i++) out.push([(l.addrs[i]! - BASE) / PAGE, l.dir[i]!, l.reason[i]!]);
+  return out;
+}
+const pagesOf = (m: [number, number, number][], dir: number, reason: number): number[] => m.filter((x) => x[1] === dir && x[2] === reason).map((x) => x[0]);
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
+
+test('hot pages on the slow tier go up; the fast tier keeps its free reserve, so warm ones wait', () => {
+  // room 150 − 2% headroom = 130 pages; 100 hot go up; 30 left are under the 100-page reserve
+  const t = target([[100, 5, 1], [100, 4, 1], [100, 0, 1]]);
+  const m = moves(plan([t], topology(1000, 150), space, 10, PARAMS));
+  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.HOT), range(0, 100));
+  assert.equal(m.length, 100);
+});
+
+test('free room beyond the reserve is filled with warm pages, highest count first, never below the fill threshold', () => {
+  // room 400 − 20 = 380; 100 hot; 280 − 100 reserve = 180 of fill: 100 at count 4, then 80 at count 3
+  const t = target([[100, 3, 1], [100, 5, 1], [100, 4, 1], [100, 2, 1]]);
+  const m = moves(plan([t], topology(1000, 400), space, 10, PARAMS));
+  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.HOT), range(100, 200));
+  const fill = pagesOf(m, Dir.PROMOTE, Reason.FILL);
+  assert.equal(fill.length, 180);
+  assert.ok(range(200, 300).every((p) => fill.includes(p)), 'every count-4 page');
+  assert.ok(fill.every((p) => p < 300), 'no count-2 page');
+});
+
+test('a page moved in the last minResidency periods stays put, and the period cap stops the rest in address order', () => {
+  const h = new MoveHistory();
+  for (let k = 0; k < 10; k++) h.record(BASE + k * PAGE, 8, Dir.DEMOTE, Reason.COLD, 8);
+  const t = target([[100, 5, 1]], h);
+  const m = moves(plan([t], topology(1000, 500), space, 10, { ...PARAMS, periodCap: 50 * PAGE }));
+  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.HOT), range(10, 60));
+  // 3 periods later the history no longer holds them back
+  const later = moves(plan([t], topology(1000, 500), space, 11, PARAMS));
+  assert.equal(pagesOf(later, Dir.PROMOTE, Reason.HOT).length, 100);
+});
+
+test('a full fast tier demotes confirmed-cold pages to make room for hot ones; a page cold for one period only stays', () => {
+  // fast tier: no room; 60 confirmed cold (streak K − 1), 60 cold for the first period only
+  const t = target([[60, 0, 0, 1], [60, 0, 0, 0], [40, 5, 1]]);
+  const m = moves(plan([t], topology(1000, 20), space, 10, PARAMS));
+  const down = pagesOf(m, Dir.DEMOTE, Reason.COLD);
+  const up = pagesOf(m, Dir.PROMOTE, Reason.HOT);
+  assert.ok(down.every((p) => p < 60), 'only confirmed-cold pages go down');
+  assert.equal(up.length, 40);
+  // room 20 − 20 headroom = 0: the 40 promotions need 40 pages of demotions, and no more than
+  // the reserve (100) asks for on top
+  assert.ok(down.length >= 40 && down.length <= 60, `${down.length} demoted`);
+});
