@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Mover, type MoverParams } from '../../src/mover/mover.js';
+import { O } from '../../src/mover/outcomes.js';
+import { SimKernel } from '../../src/kernel/sim/sim-kernel.js';
+import { parseScenario } from '../../src/kernel/sim/scenario.js';
+import { classify } from '../../src/topology/topology.js';
+import { StateSpace } from '../../src/heat/states.js';
+import { HeatTable } from '../../src/heat/heat-table.js';
+import { MoveHistory, Dir } from '../../src/planner/history.js';
+import { PlanList, Reason, type Plan, type Target } from '../../src/planner/plan.js';
+
+const PARAMS: MoverParams = { promoteRate: 2 ** 30, demoteRate: 2 ** 30, periodCap: 2 ** 30, batchPages: 64, callTargetMs: 20, flags: 2, headroom: 0.02, pingPongWindow: 10, dryRun: false };
+const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
+
+/** A 1 GiB DRAM node holding `dramMiB` of process 500, and its other `pmemMiB` on node 1; every move_pages call's target node is logged. */
+function host(dramMiB: number, pmemMiB: number, dramCapacity = '1GiB'): { kernel: SimKernel; target: Target; pageAddr: (i: number) => number; calls: number[] } {
+  const kernel = new SimKernel(parseScenario(`duration: 10m\nnodes: [{id: 0, tier: dram, capacity: ${dramCapacity}}, {id: 1, tier: pmem, capacity: 4GiB}]\nprocesses: [{name: x, pid: 500, memory: [{size: ${dramMiB}MiB, node: 0}, {size: ${pmemMiB}MiB, node: 1}]}]\n`));
+  const calls: number[] = [];
+  const real = kernel.movePages.bind(kernel);
+  kernel.movePages = (pid, n, addrs, nodes, status, flags) => {
+    if (nodes !== null) calls.push(nodes[0]!);
+    return real(pid, n, addrs, nodes, status, flags);
+  };
+  const p = kernel.allProcesses()[0]!;
+  const target: Target = { id: { pid: p.pid, starttime: p.starttime }, comm: 'x', heat: new HeatTable(space), history: new MoveHistory(), ranges: new Float64Array(0), gone: false };
+  return { kernel, target, pageAddr: (i) => p.pageAddr(i), calls };
+}
+
+function planOf(list: PlanList): Plan {
+  return { period: 1, walks: 5, lists: [list], promoteBytes: list.bytes(Dir.PROMOTE), demoteBytes: list.bytes(Dir.DEMOTE), hotBytes: [0, 0, 0], coldBytes: [0, 0, 0], trackedBytes: [0, 0, 0], hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, notes: [] };
+}
+const silent = pino({ level: 'silent' });
+
+test('every demotion of a period runs before its first promotion, whatever the plan order', async () => {
+  const h = host(1, 1);
+  const list = new PlanList(h.target);
+  // interleaved in the plan: promotions of the node-1 pages, demotions of the node-0 pages
+  for (let i = 0; i < 256; i++) list.push(h.pageAddr(i % 2 === 0 ? 256 + i : i), 12, i % 2 === 0 ? 0 : 1, i % 2 === 0 ? Dir.PROMOTE : Dir.DEMOTE, i % 2 === 0 ? Reason.HOT : Reason.COLD, 0);
+  const totals = await new Mover(h.kernel, PARAMS, silent).execute(planOf(list), classify(h.kernel.topology()), space, null);
+  assert.equal(totals.outcomes[O.moved], 256);
+  const firstPromotion = h.calls.indexOf(0);
+  assert.ok(firstPromotion > 0 && h.calls.slice(firstPromotion).every((n) => n === 0), `call order ${h.calls.join('')}`);
+});
+
+test("promotions stop at the node's room less its headroom: the rest are no_room, and the node is not asked again this period", async () => {
+  // DRAM of 16 MiB, 12 MiB of it used: room 4 MiB − 2% headroom ≈ 3.7 MiB = 942 pages
+  const h = host(12, 8, '16MiB');
+  const list = new PlanList(h.target);
+  for (let i = 0; i < 2048; i++) list.push(h.pageAddr(3072 + i), 12, 0, Dir.PROMOTE, Reason.HOT, 5);
+  const totals = await new Mover(h.kernel, PARAMS, silent).execute(planOf(list), classify(h.kernel.topology()), space, null);
+  const room = Math.floor((4 * 2 ** 20 - 0.02 * 16 * 2 ** 20) / 4096);
+  assert.equal(totals.outcomes[O.moved], room);
+  assert.equal(totals.outcomes[O.no_room], 2048 - room);
+  assert.equal(h.kernel.nodeUsed(0), 12 * 2 ** 20 + room * 4096);
+  assert.equal(h.calls.length, Math.ceil(room / 64), 'no call after the room ran out');
+});
