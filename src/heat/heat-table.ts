@@ -1,44 +1,12 @@
 import { PAGE_SIZE_OF, PageType, SET_HVA } from '../formats/idle-pages/types.js';
 import { NO_CURSOR, readSetHva, recordError, type IdlePagesDecoder } from '../formats/idle-pages/decode.js';
 import type { StateSpace } from './states.js';
+import { FIRST_SLOTS, MAX_SLOTS, Segment, type States } from './segment.js';
+import { countWalk, type WalkCounts } from './walk-counts.js';
+import { WalkCoverage } from './coverage.js';
 
-export type States = Uint8Array | Uint16Array;
-
-/**
- * A tracked address run: consecutive pages of one size, one state per page. Runs are made
- * from what the stream reports (never from VMA sizes), so a sparse 1 TiB reservation costs
- * only what is present in it.
- */
-export class Segment {
-  start: number;
-  readonly shift: number;
-  readonly pageSize: number;
-  states: States;
-  length: number;
-  /** the kernel changed the page size here (THP collapse or split): drop at period end */
-  stale = false;
-  constructor(start: number, shift: number, states: States, length: number) {
-    this.start = start;
-    this.shift = shift;
-    this.pageSize = 2 ** shift;
-    this.states = states;
-    this.length = length;
-  }
-  get end(): number {
-    return this.start + this.length * this.pageSize;
-  }
-}
-
-/** Largest run of one segment: 1 GiB of 4 KiB pages, 512 GiB of 2 MiB pages. */
-const MAX_SLOTS = 1 << 18;
-const FIRST_SLOTS = 1 << 12;
-
-export interface WalkCounts {
-  accessedPages: number;
-  idlePages: number;
-  accessedBytes: number;
-  scannedBytes: number;
-}
+export { Segment, type States } from './segment.js';
+export type { WalkCounts } from './walk-counts.js';
 
 /**
  * Per-process access counts over the walks of a period: a sorted list of segments, one state
@@ -60,11 +28,8 @@ export class HeatTable {
   private readonly perType = new Float64Array(16);
   /** walks of this period folded in so far */
   walksDone = 0;
-  /** [start, end) pairs the current walk reported pages in, ascending */
-  private cov = new Float64Array(256);
-  private covLen = 0;
-  private covStart = 0;
-  private covEnd = -1;
+  /** the address spans the current walk reported pages in */
+  private readonly coverage = new WalkCoverage();
   /** With SCAN_HUGE_PAGE, PMD_IDLE_PTES means "not scanned", not "idle". */
   hugeScan = false;
   readonly walk: WalkCounts = { accessedPages: 0, idlePages: 0, accessedBytes: 0, scannedBytes: 0 };
@@ -80,24 +45,15 @@ export class HeatTable {
     this.pending = [];
     this.open = null;
     this.perType.fill(0);
-    this.covLen = 0;
-    this.covStart = 0;
-    this.covEnd = -1;
+    this.coverage.reset();
   }
 
   endWalk(): void {
-    const p = this.perType;
-    const w = this.walk;
-    const T = PageType;
-    w.accessedPages = p[T.PTE_ACCESSED]! + p[T.PTE_DIRTY]! + (p[T.PMD_ACCESSED]! + p[T.PMD_DIRTY]!) * 512;
-    // with SCAN_HUGE_PAGE, PMD_IDLE_PTES means "not scanned"
-    w.idlePages = p[T.PTE_IDLE]! + p[T.PMD_IDLE]! * 512 + (this.hugeScan ? 0 : p[T.PMD_IDLE_PTES]! * 512);
-    w.accessedBytes = w.accessedPages * 4096;
-    w.scannedBytes = (w.accessedPages + w.idlePages) * 4096;
-    this.pushCoverage();
+    countWalk(this.perType, this.hugeScan, this.walk);
+    this.coverage.close();
     this.sealOpen();
     this.mergePending();
-    this.sweepMisses();
+    this.coverage.sweep(this.segments, this.space.miss);
     this.walksDone++;
   }
 
@@ -116,46 +72,6 @@ export class HeatTable {
     this.pending = [];
   }
 
-  /** Every tracked page this walk did not report gets one more miss. */
-  private sweepMisses(): void {
-    const cov = this.cov;
-    const n = this.covLen;
-    const miss = this.space.miss;
-    let j = 0;
-    for (const seg of this.segments) {
-      const size = seg.pageSize;
-      const segEnd = seg.end;
-      let pos = seg.start;
-      while (pos < segEnd) {
-        while (j < n && cov[2 * j + 1]! <= pos) j++;
-        if (j < n && cov[2 * j]! <= pos) {
-          pos = Math.min(segEnd, cov[2 * j + 1]!);
-          continue;
-        }
-        const gapEnd = j < n ? Math.min(segEnd, cov[2 * j]!) : segEnd;
-        const st = seg.states;
-        const to = Math.ceil((gapEnd - seg.start) / size);
-        for (let i = Math.floor((pos - seg.start) / size); i < to; i++) st[i] = miss[st[i]!]!;
-        pos = gapEnd;
-      }
-    }
-  }
-
-  private pushCoverage(): void {
-    if (this.covEnd > this.covStart) {
-      if (2 * this.covLen + 2 > this.cov.length) {
-        const grown = new Float64Array(this.cov.length * 2);
-        grown.set(this.cov);
-        this.cov = grown;
-      }
-      this.cov[2 * this.covLen] = this.covStart;
-      this.cov[2 * this.covLen + 1] = this.covEnd;
-      this.covLen++;
-    }
-    this.covStart = 0;
-    this.covEnd = -1;
-  }
-
   /**
    * Decode buf[0, len) and fold it into the counts in one pass: the daemon's hot path, the same
    * decode as IdlePagesDecoder.decode (a differential test keeps them equal) without the run
@@ -166,8 +82,9 @@ export class HeatTable {
     const perType = this.perType;
     const hugeScan = this.hugeScan;
     let va = dec.cursor;
-    let covStart = this.covStart;
-    let covEnd = this.covEnd;
+    const coverage = this.coverage;
+    let covStart = coverage.start;
+    let covEnd = coverage.end;
     let accessed4k = 0;
     let idle4k = 0;
     // fast mode: inside a 4 KiB segment at slot k, contiguous with the walk's coverage, so a
@@ -221,9 +138,9 @@ export class HeatTable {
           // idle pages need no write: the walk's coverage says they were seen
           if (t !== PageType.PTE_HOLE && t !== PageType.PMD_HOLE && t !== PageType.PUD_PRESENT && !(hugeScan && t === PageType.PMD_IDLE_PTES)) {
             if (va !== covEnd) {
-              this.covStart = covStart;
-              this.covEnd = covEnd;
-              this.pushCoverage();
+              coverage.start = covStart;
+              coverage.end = covEnd;
+              coverage.close();
               covStart = va;
             }
             covEnd = end;
@@ -254,8 +171,8 @@ export class HeatTable {
       }
       dec.cursor = va;
       dec.consumed += i;
-      this.covStart = covStart;
-      this.covEnd = covEnd;
+      coverage.start = covStart;
+      coverage.end = covEnd;
       perType[PageType.PTE_ACCESSED]! += accessed4k;
       perType[PageType.PTE_IDLE]! += idle4k;
     }
