@@ -5,6 +5,9 @@
 #   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, e2e (idle_pages,
 #            page_idle; DAMON is proven on the stock kernel)
 #   debug    the same with lockdep and DEBUG_VM:                   stress
+#   systemd  Debian's 6.12 kernel booting a Debian root file system (debootstrap, cached) with
+#            systemd as PID 1; tierd installed by the README's steps runs as the service:
+#            systemd-proof
 # and exits with the guests' verdict. KERNELS="stock trimmed" (default) picks which kernels;
 # TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers on every kernel,
 # TRIMMED_TRACKERS on the trimmed kernel only; GUEST_CMD runs a shell command in the guest
@@ -87,6 +90,17 @@ echo "TIERD_VM_EXIT=$rc"
 poweroff -f
 EOF_INIT
 chmod +x "$rootfs/init"
+# the systemd boot: its root file system arrives under /newroot; systemd wants a real file
+# system as /, so it is copied to a tmpfs and becomes the root
+cat > "$rootfs/init-systemd" <<'EOF_INIT'
+#!/bin/sh
+mount -t devtmpfs devtmpfs /dev
+exec 0</dev/console 1>/dev/console 2>&1
+mkdir -p /mnt && mount -t tmpfs -o size=1500m,mode=0755 tmpfs /mnt && cp -a /newroot/. /mnt/
+umount /dev
+exec switch_root /mnt /sbin/init
+EOF_INIT
+chmod +x "$rootfs/init-systemd"
 (cd "$rootfs" && find . | cpio -o -H newc --owner=0:0 --quiet) > "$base"
 
 app=$WORK/app/app
@@ -107,7 +121,7 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
   rm -rf "$WORK/app/boot"
   local kcfg; kcfg=$(ls "$(dirname "$1")"/config-* 2>/dev/null | head -1 || true)
   if [ -n "$kcfg" ]; then mkdir -p "$WORK/app/boot" && cp "$kcfg" "$WORK/app/boot/"; fi
-  { cat "$base"; (cd "$WORK/app" && find . | cpio -o -H newc --owner=0:0 --quiet); } > "$initrd"
+  { cat "$base"; (cd "$WORK/app" && find . | cpio -o -H newc --owner=0:0 --quiet); for x in ${EXTRA_CPIO:-}; do cat "$x"; done; } > "$initrd"
   local con=$WORK/console-$2.log
   : > "$con"
   log "booting $2 ($1)"
@@ -118,11 +132,11 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
     -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=300 \
     -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G \
-    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=/init quiet transparent_hugepage=always tierd.suites=$3${4:+ tierd.trackers=$4}${GUEST_ARGS:+ $GUEST_ARGS}" \
+    -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=${RDINIT:-/init} quiet transparent_hugepage=always tierd.suites=$3${4:+ tierd.trackers=$4}${GUEST_ARGS:+ $GUEST_ARGS}" \
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
   trap 'kill $q 2>/dev/null || true' EXIT INT TERM
-  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|\[compare\]|\[(idle_pages|page_idle|damon|stress)\]|topology:|Oops|BUG|WARNING|panic' &
+  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|\[compare\]|\[(idle_pages|page_idle|damon|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
   set +e; wait $q; local qrc=$?; set -e
   trap - EXIT INT TERM
   sleep 1
@@ -136,12 +150,67 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
   log "$2: verdict rc=$rc"
 }
 
+# the systemd boot's root file system: Debian bookworm by debootstrap from the Debian mirror
+# (minbase, systemd, once per machine), as a cpio under newroot/
+systemd_root() {
+  local dir=$CACHE/systemd-root cpio=$CACHE/systemd-root.cpio
+  if [ ! -d "$dir/newroot" ]; then
+    command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
+    log "building a Debian root file system with debootstrap (once per machine)"
+    rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps,util-linux bookworm "$dir.tmp/newroot" http://deb.debian.org/debian > "$WORK/debootstrap.log" 2>&1 \
+      || { tail -20 "$WORK/debootstrap.log" >&2; echo "debootstrap failed (log: $WORK/debootstrap.log)" >&2; exit 2; }
+    rm -rf "$dir.tmp"/newroot/var/cache/apt/archives/*.deb "$dir.tmp"/newroot/var/lib/apt/lists/* "$dir.tmp"/newroot/usr/share/{doc,man,locale}
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"; rm -f "$cpio"
+  fi
+  [ -f "$cpio" ] || (cd "$dir" && find newroot | cpio -o -H newc --quiet) > "$cpio"
+  echo "$cpio"
+}
+# what the operator adds: node, tierd by the README's install (npm pack, npm install -g into
+# /usr/local), the unit and the DAMON profile, /etc/tierd; and the proof, run as a service
+systemd_overlay() {
+  local over=$WORK/systemd-over nr
+  nr=$over/newroot
+  rm -rf "$over"; mkdir -p "$nr/usr/local/bin" "$nr/etc/tierd" "$nr/etc/systemd/system/tierd.service.d" "$nr/etc/systemd/system/multi-user.target.wants"
+  strip --strip-debug -o "$nr/usr/local/bin/node" "$(readlink -f "$(command -v node)")"
+  (cd "$root" && npm pack --silent --pack-destination "$WORK" >/dev/null 2>&1)
+  npm install -g --silent --prefer-offline --prefix "$nr/usr/local" "$WORK"/tierd-*.tgz >&2
+  cp "$root/systemd/tierd.service" "$nr/etc/systemd/system/"
+  cp "$root/systemd/tierd.service.d/damon.conf" "$nr/etc/systemd/system/tierd.service.d/"
+  cp -a "$WORK/app/app" "$nr/app"
+  # a Debian host has its kernel's config in /boot (tierd reads DAMON vaddr from it)
+  mkdir -p "$nr/boot" && cp "$(dirname "$stock_img")"/config-* "$nr/boot/"
+  cat > "$nr/etc/systemd/system/tierd-proof.service" <<'EOF_UNIT'
+[Unit]
+Description=tierd's systemd proof (test/vm/guest/systemd-proof.mjs)
+After=multi-user.target
+[Service]
+Type=oneshot
+WorkingDirectory=/app
+Environment=PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin NO_COLOR=1
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+# as run.sh's /init: no NUMA balancing; a sleeper per CPU so that TCG drops its soft TLB (one
+# process each: a shell loop forking sleep 100 times a second soft-locked both vCPUs)
+# ($$ is systemd's escape for a shell's $)
+ExecStart=/bin/sh -c 'echo 0 > /proc/sys/kernel/numa_balancing; for c in 0 1; do taskset -c $$c perl -e "select(undef, undef, undef, 0.01) while 1" & done; echo "TIERD_VM_KERNEL $$(uname -r) systemd as PID 1: $$(cat /proc/1/comm)"; node test/vm/guest/systemd-proof.mjs; echo "TIERD_VM_EXIT=$$?"; systemctl poweroff --force'
+[Install]
+WantedBy=multi-user.target
+EOF_UNIT
+  ln -s ../tierd-proof.service "$nr/etc/systemd/system/multi-user.target.wants/tierd-proof.service"
+  # the proof owns the serial console
+  ln -s /dev/null "$nr/etc/systemd/system/serial-getty@ttyS0.service"
+  (cd "$over" && find newroot | cpio -o -H newc --owner=0:0 --quiet) > "$WORK/systemd-over.cpio"
+  echo "$WORK/systemd-over.cpio"
+}
+
 for kname in $KERNELS; do
-  case $kname in stock|trimmed|debug) ;; *) echo "unknown kernel $kname (stock|trimmed|debug)" >&2; exit 2 ;; esac
+  case $kname in stock|trimmed|debug|systemd) ;; *) echo "unknown kernel $kname (stock|trimmed|debug|systemd)" >&2; exit 2 ;; esac
 done
 # the stock kernel first (its download uses apt), then our kernels build in the background
 # while earlier VMs run: TCG keeps one core busy, the build takes the rest
-case " $KERNELS " in *" stock "*) stock_img=$(stock_kernel) ;; esac
+case " $KERNELS " in *" stock "*|*" systemd "*) stock_img=$(stock_kernel) ;; esac
 variants=()
 for kname in $KERNELS; do case $kname in trimmed|debug) variants+=("$kname") ;; esac; done
 build_pid=
@@ -164,9 +233,14 @@ for kname in $KERNELS; do
     stock) img=$stock_img; suites=e2e; trackers=${TRACKERS:-} ;;
     trimmed) built trimmed; suites=idle-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
     debug) built debug; suites=stress; trackers= ;;
+    systemd) img=$stock_img; suites=systemd-proof; trackers= ;;
   esac
   suites=${GUEST_SUITES:-$suites}
-  boot "$img" "$kname" "$suites" "$trackers"
+  if [ "$kname" = systemd ]; then
+    EXTRA_CPIO="$(systemd_root) $(systemd_overlay)" RDINIT=/init-systemd boot "$img" "$kname" "$suites" "$trackers"
+  else
+    boot "$img" "$kname" "$suites" "$trackers"
+  fi
   [ "$rc" = 0 ] || status=1
 done
 log "done (status $status)"
