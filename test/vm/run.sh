@@ -8,7 +8,7 @@
 #   systemd  Debian's 6.12 kernel booting a Debian root file system (debootstrap, cached) with
 #            systemd as PID 1; tierd installed by the README's steps runs as the service:
 #            systemd-proof
-# and exits with the guests' verdict. KERNELS="stock trimmed" (default) picks which kernels;
+# and exits with the guests' verdict. KERNELS="stock trimmed systemd" (default) picks which kernels;
 # TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers on every kernel,
 # TRIMMED_TRACKERS on the trimmed kernel only; GUEST_CMD runs a shell command in the guest
 # instead of the suites (debugging); GUEST_SUITES replaces every kernel's suites and GUEST_ARGS
@@ -18,7 +18,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tierd-vm}
 WORK=${WORK:-$(mktemp -d /tmp/tierd-vm.XXXXXX)}
-KERNELS=${KERNELS:-stock trimmed}
+KERNELS=${KERNELS:-stock trimmed systemd}
 TIMEOUT=${TIMEOUT:-2400}
 mkdir -p "$CACHE" "$WORK"
 t0=$SECONDS
