@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TierdError, fsErrorCode } from '../util/errors.js';
-import { parseYaml, schemaError } from './yaml-errors.js';
+import { parseYaml, schemaError } from '../util/yaml-errors.js';
 import { zConfig, type Config } from './schema.js';
 import type { NodeMapEntry } from '../topology/topology.js';
 import { StateSpace } from '../heat/states.js';

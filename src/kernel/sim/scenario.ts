@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { zDuration, zSize } from '../../config/zod-units.js';
-import { parseYaml, schemaError } from '../../config/yaml-errors.js';
+import { zDuration, zSize } from '../../util/zod-units.js';
+import { parseYaml, schemaError } from '../../util/yaml-errors.js';
 import { TierdError, fsErrorCode } from '../../util/errors.js';
 
 const TIER_NAMES: Record<string, number> = { hbm: 0, dram: 1, cxl: 2, pmem: 3 };

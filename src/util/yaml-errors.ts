@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import { TierdError, type ErrorCode } from '../util/errors.js';
+import { TierdError, type ErrorCode } from './errors.js';
 
 export interface ParsedYaml {
   value: unknown;

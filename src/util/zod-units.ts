@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, parseRate, parseSize, sizeUnitHint } from '../util/units.js';
+import { parseDuration, parseRate, parseSize, sizeUnitHint } from './units.js';
 
 function unit(kind: string, parse: (v: string | number) => number | undefined, example: string) {
   return z.unknown().transform((v, ctx) => {
