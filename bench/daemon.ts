@@ -61,7 +61,7 @@ processes:
     phases: [ { at: 0s, pattern: hotset, hotFraction: 0.1, hotRate: 20, coldRate: 0.01 } ]
 `));
   const kt = instrument(k);
-  const d = new Daemon(k, parseConfig('scan: { walks: 5, interval: 1s, bufferSize: 1MiB }\n'), silentLogger, { dryRun: false });
+  const d = new Daemon(k, parseConfig('scan: { walks: 5, interval: 1s, bufferSize: 1MiB }\n'), silentLogger, { dryRun: false, everyProcessByDefault: true });
   await d.runPeriod(); // warm-up: tables allocated, placement learned
   const cpu0 = process.cpuUsage();
   const k0 = kt.seconds();

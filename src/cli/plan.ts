@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { Daemon } from '../daemon/daemon.js';
+import { SimKernel } from '../kernel/sim/sim-kernel.js';
 import { MoveLog } from '../mover/dry-run.js';
 import { checkExplicitPids, makeKernel, makeLogger, resolveConfig, withFlags } from './common.js';
 import { TierdError } from '../util/errors.js';
@@ -35,7 +36,7 @@ export function planCommand(y: Argv): Argv {
       const kernel = kernel0;
       const log = makeLogger({ ...argv, 'log-level': argv['log-level'] ?? 'warn' }, config);
       const moveLog = new MoveLog();
-      const d = new Daemon(kernel, config, log, { dryRun: true, moveLog, maxPeriods: 1 });
+      const d = new Daemon(kernel, config, log, { dryRun: true, moveLog, maxPeriods: 1, everyProcessByDefault: kernel instanceof SimKernel });
       await d.run();
       process.stdout.write(argv.json ? moveLog.json().map((l) => l + '\n').join('') : moveLog.lines.length > 0 ? moveLog.table() : 'nothing to move\n');
     },

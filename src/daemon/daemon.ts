@@ -59,6 +59,11 @@ export interface DaemonOptions {
   journal?: { writer: JournalWriter; hit?: () => number } | null;
   /** runs between planning and migration (fault injection in tests) */
   beforeMove?: (plan: Plan) => void;
+  /**
+   * with no target selector configured, manage every process: the simulated host's scenarios
+   * (a real host's daemon refuses such a config)
+   */
+  everyProcessByDefault?: boolean;
 }
 
 /** the largest share of wall time the walks may take (the interval is at least walk / share) */
@@ -330,7 +335,7 @@ export class Daemon {
       return [];
     }
     this.lastSelectMs = now;
-    const procs = selectTargets(this.kernel, this.config.targets);
+    const procs = selectTargets(this.kernel, this.config.targets, this.opts.everyProcessByDefault);
     if (procs.length === 0 && this.period === 0) this.log.warn({ comm: this.config.targets.comm?.source, cgroup: this.config.targets.cgroup, minRss: this.config.targets.minRss }, 'no process matches the targets yet (tierd_targets is 0); tierd keeps looking every period');
     const keep = new Set<string>();
     const fresh: Target[] = [];

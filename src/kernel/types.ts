@@ -26,8 +26,6 @@ export interface NodeInfo {
   /** HMAT attributes of access class 0 */
   hmat?: { readLatencyNs?: number; writeLatencyNs?: number; readBandwidthMBps?: number; writeBandwidthMBps?: number };
   hugePages?: { sizeBytes: number; total: number; free: number }[];
-  /** simulated hosts only: the tier named in the scenario */
-  simTier?: number;
 }
 
 export interface RawTopology {
@@ -140,6 +138,8 @@ export interface Kernel {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   topology(): RawTopology;
   processes(): ProcessInfo[];
+  /** tierd's own pid on this host, never a target; null on a simulated host (tierd is not one of its processes) */
+  selfPid(): number | null;
   /** one process, or null when it is gone */
   process(pid: number): ProcessInfo | null;
   /**

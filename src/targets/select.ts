@@ -5,24 +5,26 @@ import { TierdError } from '../util/errors.js';
 /**
  * The processes tierd manages: explicit pids, plus processes whose comm and cgroup match the
  * selectors and whose anonymous RSS reaches minRss. Never kernel threads, never tierd itself.
- * On Linux an empty selection in the config is refused; the simulated host takes every process.
+ * A config without any selector is refused, unless the caller takes every process by default
+ * (the simulated host's scenarios, whose processes are all there to be managed).
  */
-export function selectTargets(kernel: Pick<Kernel, 'kind' | 'processes' | 'process'>, t: Config['targets']): ProcessInfo[] {
+export function selectTargets(kernel: Pick<Kernel, 'processes' | 'process' | 'selfPid'>, t: Config['targets'], everyProcessByDefault = false): ProcessInfo[] {
   const bySelector = t.comm !== undefined || t.cgroup !== undefined;
+  const self = kernel.selfPid();
   if (t.pids.length === 0 && !bySelector) {
-    if (kernel.kind === 'linux') {
+    if (!everyProcessByDefault) {
       throw new TierdError('CONFIG', 'no targets configured', 'set targets.pids, targets.comm or targets.cgroup in the config (tierd never manages every process by default)');
     }
-    return kernel.processes().filter((p) => !p.kernelThread);
+    return kernel.processes().filter((p) => !p.kernelThread && p.pid !== self);
   }
   const out = new Map<number, ProcessInfo>();
   for (const pid of t.pids) {
     const p = kernel.process(pid);
-    if (p && !p.kernelThread && p.pid !== process.pid) out.set(pid, p);
+    if (p && !p.kernelThread && p.pid !== self) out.set(pid, p);
   }
   if (bySelector) {
     for (const p of kernel.processes()) {
-      if (p.kernelThread || (kernel.kind === 'linux' && p.pid === process.pid)) continue;
+      if (p.kernelThread || p.pid === self) continue;
       if (t.comm !== undefined && !t.comm.test(p.comm)) continue;
       if (t.cgroup !== undefined && !inCgroup(p.cgroup, t.cgroup)) continue;
       if (p.rssAnonBytes < t.minRss) continue;

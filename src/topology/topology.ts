@@ -52,7 +52,6 @@ export function classify(raw: RawTopology, nodeMap?: Record<number, NodeMapEntry
   if (mem.length === 0) throw new TierdError('NO_FEATURE', 'no online NUMA node with memory', 'check /sys/devices/system/node');
   const ev =
     fromConfig(mem, nodeMap) ??
-    fromSim(mem) ??
     fromTypeFile(mem) ??
     fromKernelTiers(mem) ??
     fromHmat(mem) ??
@@ -109,11 +108,6 @@ function fromConfig(mem: NodeInfo[], map?: Record<number, NodeMapEntry>): Eviden
     tiers.set(n.id, e.tier);
   }
   return { tiers, why: () => 'config (nodes.map)' };
-}
-
-function fromSim(mem: NodeInfo[]): Evidence {
-  if (!mem.every((n) => n.simTier !== undefined)) return null;
-  return { tiers: new Map(mem.map((n) => [n.id, n.simTier!])), why: (n) => `scenario (tier ${n.simTier})` };
 }
 
 function fromTypeFile(mem: NodeInfo[]): Evidence {

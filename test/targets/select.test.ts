@@ -16,7 +16,7 @@ const HOST: ProcessInfo[] = [
   proc(400, 'kworker/0:1', '', 0, true),
   proc(process.pid, 'node', '/system.slice/tierd.service', 512),
 ];
-const linux = { kind: 'linux' as const, processes: () => HOST, process: (pid: number) => HOST.find((p) => p.pid === pid) ?? null };
+const linux = { processes: () => HOST, process: (pid: number) => HOST.find((p) => p.pid === pid) ?? null, selfPid: () => process.pid };
 const pids = (yaml: string): number[] => selectTargets(linux, parseConfig(yaml).targets).map((p) => p.pid);
 
 test('comm, cgroup (the cgroup or any below it) and minRss select together', () => {
@@ -32,6 +32,8 @@ test('never a kernel thread, never tierd itself, even when named; explicit pids 
   assert.deepEqual(pids(`targets: { pids: [2, ${process.pid}, 200, 999], comm: "^postgres$", minRss: 1GiB }\n`), [100, 200, 300]);
 });
 
-test('on Linux, a config without any selector is refused: tierd never takes every process', () => {
+test('a config without any selector is refused: tierd never takes every process, unless the caller (a simulated host) asks for it', () => {
   assert.throws(() => pids('targets: { minRss: 0 }\n'), (e: unknown) => e instanceof TierdError && e.code === 'CONFIG' && /no targets configured/.test(e.message));
+  const every = selectTargets(linux, parseConfig('targets: { minRss: 0 }\n').targets, true).map((p) => p.pid);
+  assert.deepEqual(every, [100, 101, 200, 300], 'every process but kernel threads and tierd itself');
 });

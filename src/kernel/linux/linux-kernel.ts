@@ -76,6 +76,10 @@ export class LinuxKernel implements Kernel {
     return { ...this.topo, nodes };
   }
 
+  selfPid(): number {
+    return process.pid;
+  }
+
   processes(): ProcessInfo[] {
     return listProcesses(this.procRoot);
   }

@@ -26,6 +26,21 @@ export interface SimOptions {
   privileged?: boolean;
 }
 
+/** One move_pages call in progress: the batch queued for the current target node. */
+interface MoveCall {
+  p: SimProcess;
+  count: number;
+  addrs: Float64Array;
+  status: Int32Array;
+  /** entry indices queued for the current target */
+  batch: number[];
+  target: number;
+  lastQueued: number;
+  notDone: number;
+  /** virtual time the call costs so far (ms) */
+  cost: number;
+}
+
 /** Pages migrated, per (from, to), for reports and tests. */
 export interface MigrationCounter {
   from: number;
@@ -242,6 +257,8 @@ export class SimKernel implements Kernel {
 
   topology(): RawTopology {
     const topTier = Math.min(...this.nodes.map((n) => n.tier));
+    const tiers = [...new Set(this.nodes.map((n) => n.tier))].sort((a, b) => a - b);
+    const rank = (tier: number): number => tiers.indexOf(tier);
     const nodes: NodeInfo[] = this.nodes.map((n) => ({
       id: n.id,
       online: n.online,
@@ -251,7 +268,10 @@ export class SimKernel implements Kernel {
       memTotalBytes: n.capacity,
       memFreeBytes: Math.max(0, n.capacity - n.used),
       distance: n.distance,
-      simTier: n.tier,
+      // the scenario's tiers as a kernel reports them: memory tiers (DRAM's memory_tier4, a
+      // slower tier's memory_tier54 as with HMAT) and HMAT read latencies three times apart
+      memoryTier: 4 + 50 * rank(n.tier),
+      hmat: { readLatencyNs: 100 * 3 ** rank(n.tier) },
     }));
     return { nodes, numaBalancing: 0, demotionEnabled: false };
   }
@@ -260,6 +280,10 @@ export class SimKernel implements Kernel {
     let rss = 0;
     for (let i = 0; i < p.pages; i++) if (p.node[i] !== ABSENT) rss += p.units[i]! * 4096;
     return { pid: p.pid, starttime: p.starttime, comm: p.comm, cmdline: p.comm, cgroup: `/sim/${p.comm}`, rssAnonBytes: rss, kernelThread: false };
+  }
+
+  selfPid(): null {
+    return null;
   }
 
   processes(): ProcessInfo[] {
@@ -355,89 +379,94 @@ export class SimKernel implements Kernel {
     if ((flags & MPOL_MF_MOVE_ALL) !== 0 && !this.privileged) throw new SyscallError('move_pages', ERRNO.EPERM);
     const p = this.procs.get(pid);
     if (!p || !p.alive) throw new SyscallError('move_pages', ERRNO.ESRCH);
-    const k = this.scenario.kernel;
-    if (nodes === null) {
-      for (let i = 0; i < count; i++) {
-        const idx = p.pageIndex(addrs[i]!);
-        status[i] = idx < 0 ? -ERRNO.EFAULT : p.node[idx] === ABSENT ? -ERRNO.ENOENT : p.node[idx]!;
-      }
-      this.charge((k.movePageCost4k / 8) * count);
-      return 0;
-    }
-    let cost = k.moveCallCost;
-    const batch: number[] = []; // entry indices queued for the current target
-    let target = -1;
-    let lastQueued = -1;
-    let notDone = 0;
-    /**
-     * Migrate the queued batch. A non-fatal failure stops the call: false, and notDone is the
-     * positive return (the status of that batch and after stays unwritten).
-     */
-    const flush = (): boolean => {
-      let failed = 0;
-      const moved: number[] = [];
-      for (const e of batch) {
-        const idx = p.pageIndex(addrs[e]!);
-        const bytes = p.units[idx]! * 4096;
-        const to = this.nodeById(target);
-        this.onMove?.(pid);
-        if (!p.alive) throw new SyscallError('move_pages', ERRNO.ESRCH);
-        if (to.used + bytes > to.capacity) {
-          this.charge(cost);
-          throw new SyscallError('move_pages', ERRNO.ENOMEM);
-        }
-        cost += bytes === 4096 ? k.movePageCost4k : k.movePageCost2m;
-        if (k.migrateFail > 0 && this.rng.next() < k.migrateFail) {
-          failed++;
-          continue;
-        }
-        const from = p.node[idx]!;
-        this.nodeById(from).used -= bytes;
-        to.used += bytes;
-        p.place(idx, target);
-        this.count(from, target, bytes);
-        moved.push(e);
-      }
-      if (failed > 0) {
-        notDone = failed + (count - (lastQueued + 1));
-        return false;
-      }
-      for (const e of moved) status[e] = target;
-      batch.length = 0;
-      return true;
-    };
+    if (nodes === null) return this.queryPages(p, count, addrs, status);
+    const c: MoveCall = { p, count, addrs, status, batch: [], target: -1, lastQueued: -1, notDone: 0, cost: this.scenario.kernel.moveCallCost };
     try {
       for (let i = 0; i < count; i++) {
         const want = nodes[i]!;
         const wn = this.nodes.find((n) => n.id === want);
         if (!wn || !wn.online) {
-          if (!flush()) return notDone;
+          if (!this.flushBatch(c)) return c.notDone;
           throw new SyscallError('move_pages', ERRNO.ENODEV);
         }
-        if (want !== target) {
-          if (!flush()) return notDone;
-          target = want;
+        if (want !== c.target) {
+          if (!this.flushBatch(c)) return c.notDone;
+          c.target = want;
         }
-        const idx = p.pageIndex(addrs[i]!);
-        let st: number | null = null;
-        if (idx < 0) st = -ERRNO.EFAULT;
-        else if (p.node[idx] === ABSENT) st = -ERRNO.ENOENT;
-        else if (p.node[idx] === want) st = want;
-        else if (p.shared[idx] === 1 && (flags & MPOL_MF_MOVE_ALL) === 0) st = -ERRNO.EACCES;
-        else if (k.busy > 0 && this.rng.next() < k.busy) st = -ERRNO.EBUSY;
+        const st = this.entryStatus(p, addrs[i]!, want, flags);
         if (st !== null) {
           // an entry that is not queued flushes the batch (docs/spec/kernel-facts.md §1.1)
-          if (!flush()) return notDone;
+          if (!this.flushBatch(c)) return c.notDone;
           status[i] = st;
         } else {
-          batch.push(i);
-          lastQueued = i;
+          c.batch.push(i);
+          c.lastQueued = i;
         }
       }
-      return flush() ? 0 : notDone;
+      return this.flushBatch(c) ? 0 : c.notDone;
     } finally {
-      this.charge(cost);
+      this.charge(c.cost);
     }
+  }
+
+  /** move_pages in query mode: where each page is. */
+  private queryPages(p: SimProcess, count: number, addrs: Float64Array, status: Int32Array): number {
+    for (let i = 0; i < count; i++) {
+      const idx = p.pageIndex(addrs[i]!);
+      status[i] = idx < 0 ? -ERRNO.EFAULT : p.node[idx] === ABSENT ? -ERRNO.ENOENT : p.node[idx]!;
+    }
+    this.charge((this.scenario.kernel.movePageCost4k / 8) * count);
+    return 0;
+  }
+
+  /** An entry's status when it is not queued for migration (absent, already there, shared, busy), else null. */
+  private entryStatus(p: SimProcess, addr: number, want: number, flags: number): number | null {
+    const k = this.scenario.kernel;
+    const idx = p.pageIndex(addr);
+    if (idx < 0) return -ERRNO.EFAULT;
+    if (p.node[idx] === ABSENT) return -ERRNO.ENOENT;
+    if (p.node[idx] === want) return want;
+    if (p.shared[idx] === 1 && (flags & MPOL_MF_MOVE_ALL) === 0) return -ERRNO.EACCES;
+    if (k.busy > 0 && this.rng.next() < k.busy) return -ERRNO.EBUSY;
+    return null;
+  }
+
+  /**
+   * Migrate the queued batch. A non-fatal failure stops the call: false, and notDone is the
+   * positive return (the status of that batch and after stays unwritten). A full node fails
+   * the whole call (ENOMEM), as the kernel's allocation under __GFP_THISNODE does.
+   */
+  private flushBatch(c: MoveCall): boolean {
+    const k = this.scenario.kernel;
+    const { p, addrs } = c;
+    let failed = 0;
+    const moved: number[] = [];
+    for (const e of c.batch) {
+      const idx = p.pageIndex(addrs[e]!);
+      const bytes = p.units[idx]! * 4096;
+      const to = this.nodeById(c.target);
+      this.onMove?.(p.pid);
+      if (!p.alive) throw new SyscallError('move_pages', ERRNO.ESRCH);
+      if (to.used + bytes > to.capacity) throw new SyscallError('move_pages', ERRNO.ENOMEM);
+      c.cost += bytes === 4096 ? k.movePageCost4k : k.movePageCost2m;
+      if (k.migrateFail > 0 && this.rng.next() < k.migrateFail) {
+        failed++;
+        continue;
+      }
+      const from = p.node[idx]!;
+      this.nodeById(from).used -= bytes;
+      to.used += bytes;
+      p.place(idx, c.target);
+      this.count(from, c.target, bytes);
+      moved.push(e);
+    }
+    if (failed > 0) {
+      c.notDone = failed + (c.count - (c.lastQueued + 1));
+      return false;
+    }
+    for (const e of moved) c.status[e] = c.target;
+    c.batch.length = 0;
+    return true;
   }
 
   private count(from: number, to: number, bytes: number): void {
