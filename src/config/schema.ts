@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zDuration, zRate, zSize } from './zod-units.js';
+import { zDuration, zRate, zSize } from '../util/zod-units.js';
 
 /** Values that would stall the daemon (no move can fit a rate of 0, an interval of 0 never lets time pass). */
 const atLeastAPage = (v: number): boolean => v >= 4096;
@@ -189,7 +189,8 @@ export const zConfig = z.strictObject({
       listen: z
         .string()
         .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT')
-        .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'the port must be 1..65535' })
+        // port 0: any free port, which the log line "metrics on /metrics and /healthz" gives
+        .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'the port must be 0..65535' })
         .default('127.0.0.1:9477'),
     })
     .prefault({}),

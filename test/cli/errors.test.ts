@@ -18,7 +18,7 @@ writeFileSync(truncated, 'seed: 1\nduration:\n');
 
 const SIM = ['--sim', 'config/demo-scenario.yaml'];
 const CASES: [string[], number, RegExp][] = [
-  [['run', ...SIM, '--metrics-listen', '127.0.0.1:99999'], 64, /--metrics-listen: the port must be 1\.\.65535/],
+  [['run', ...SIM, '--metrics-listen', '127.0.0.1:99999'], 64, /--metrics-listen: the port must be 0\.\.65535/],
   [['run', ...SIM, '--log-level', 'loud'], 64, /Invalid values|Choices/],
   [['simulate', 'config/demo-scenario.yaml', '--log-level', 'loud'], 64, /Invalid values|Choices/],
   [['run', ...SIM, '--pace', '0'], 64, /--pace: 0 is not a positive number/],

