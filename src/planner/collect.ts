@@ -44,6 +44,9 @@ class Spend {
  * with the most room in its tier.
  */
 export function collectMoves(targets: Target[], space: StateSpace, tables: RankTables, h: Histograms, b: Budgets, topo: Topology, p: PlannerParams, plan: Plan): void {
+  // a settled period moves nothing: no second pass over every page to find that out (under
+  // TCG a pass over 1 GiB of 4 KiB pages costs a few hundred ms)
+  if (b.promote <= 0 && b.exchange <= 0 && b.demote.every((d) => d <= 0)) return;
   const tiers = topo.tiers.length;
   const promo = new Spend(h.promo, b.promote, true);
   const demo = h.demo.map((hist, t) => new Spend(hist, b.demote[t] ?? 0, false));
