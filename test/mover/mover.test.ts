@@ -10,6 +10,7 @@ import { StateSpace } from '../../src/heat/states.js';
 import { HeatTable } from '../../src/heat/heat-table.js';
 import { MoveHistory, Dir } from '../../src/planner/history.js';
 import { PlanList, Reason, type Plan, type Target } from '../../src/planner/plan.js';
+import { SyscallError, ERRNO } from '../../src/util/errors.js';
 
 const PARAMS: MoverParams = { promoteRate: 2 ** 30, demoteRate: 2 ** 30, periodCap: 2 ** 30, batchPages: 64, callTargetMs: 20, flags: 2, headroom: 0.02, pingPongWindow: 10, dryRun: false };
 const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
@@ -55,4 +56,22 @@ test("promotions stop at the node's room less its headroom: the rest are no_room
   assert.equal(totals.outcomes[O.no_room], 2048 - room);
   assert.equal(h.kernel.nodeUsed(0), 12 * 2 ** 20 + room * 4096);
   assert.equal(h.calls.length, Math.ceil(room / 64), 'no call after the room ran out');
+});
+
+test('a process gone at move time (ESRCH) or one we may not move (EACCES): its moves are dropped, the target marked gone, nothing thrown', async () => {
+  for (const errno of [ERRNO.ESRCH, ERRNO.EACCES]) {
+    const h = host(1, 1);
+    const real = h.kernel.movePages.bind(h.kernel);
+    h.kernel.movePages = (pid, n, addrs, nodes, status, flags) => {
+      if (nodes !== null) throw new SyscallError('move_pages', errno);
+      return real(pid, n, addrs, nodes, status, flags);
+    };
+    const list = new PlanList(h.target);
+    for (let i = 0; i < 200; i++) list.push(h.pageAddr(256 + i), 12, 0, Dir.PROMOTE, Reason.HOT, 5);
+    const totals = await new Mover(h.kernel, PARAMS, silent).execute(planOf(list), classify(h.kernel.topology()), space, null);
+    assert.equal(h.target.gone, true, `errno ${errno}`);
+    assert.equal(totals.outcomes[O.moved], 0);
+    assert.equal(totals.calls, 1, 'no further batch after the first refusal');
+    if (errno === ERRNO.ESRCH) assert.equal(totals.outcomes[O.gone], 64, 'the batch in flight counts as gone');
+  }
 });

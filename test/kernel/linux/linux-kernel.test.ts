@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LinuxKernel } from '../../../src/kernel/linux/linux-kernel.js';
-import { MPOL_MF_MOVE } from '../../../src/kernel/types.js';
+import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../../../src/kernel/types.js';
 import { SyscallError, ERRNO, TierdError } from '../../../src/util/errors.js';
 import { startTouchChild, type TouchChild } from '../../helpers/child.js';
 
@@ -34,7 +34,7 @@ test('move_pages query: touched pages are on node 0; unmapped -EFAULT; untouched
   assert.equal(status[c.pages.length + 1], EFAULT, 'unmapped address');
 });
 
-test('move_pages to node 0: status 0 for every page (and for the THP, one address)', async () => {
+test('move_pages to node 0: status 0 for every page (and for the THP, one address)', async (t) => {
   const c = await target();
   const list = c.thp !== null ? [...c.pages, c.thp] : c.pages;
   const addrs = Float64Array.from(list);
@@ -42,12 +42,10 @@ test('move_pages to node 0: status 0 for every page (and for the THP, one addres
   const nodes = new Int32Array(addrs.length);
   assert.equal(kernel.movePages(c.pid, addrs.length, addrs, nodes, status, MPOL_MF_MOVE), 0);
   assert.deepEqual([...status], new Array<number>(addrs.length).fill(0));
-  if (c.thp === null) {
-    process.stdout.write('# THP unavailable (madvise refused): huge page case skipped\n');
-  }
+  if (c.thp === null) t.skip('THP unavailable (madvise refused): the huge page case did not run');
 });
 
-test('hugeRanges (PAGEMAP_SCAN): the THP is PMD-mapped, the small pages are not', async () => {
+test('hugeRanges (PAGEMAP_SCAN): the THP is PMD-mapped, the small pages are not', async (t) => {
   const c = await target();
   const lo = Math.min(...c.pages, c.thp ?? Infinity) - 0x200000;
   const hi = Math.max(...c.pages, c.thp ?? 0) + 0x400000;
@@ -61,7 +59,7 @@ test('hugeRanges (PAGEMAP_SCAN): the THP is PMD-mapped, the small pages are not'
   if (c.thp !== null) {
     const base = Math.floor(c.thp / 0x200000) * 0x200000;
     assert.ok(inside(base) && inside(base + 0x1ff000), 'the THP is one PMD-mapped range');
-  }
+  } else t.skip('THP unavailable (madvise refused): the huge page case did not run');
   assert.throws(() => kernel.hugeRanges(0x3fffff, Float64Array.of(lo, hi)), (e: unknown) => e instanceof TierdError && e.code === 'PROCESS_GONE');
 });
 
@@ -100,8 +98,24 @@ test('topology of this machine: node 0, MemTotal from sysfs, one tier', () => {
   assert.equal(n0.distance[0], 10);
 });
 
-test('SW_YOUNG probe answers without moving anything', () => {
-  assert.equal(typeof kernel.swYoungSupported(), 'boolean');
+test('SW_YOUNG probe: the answer move_pages gives for a real page with the flag, and nothing moves', async () => {
+  const c = await target();
+  const addrs = Float64Array.of(c.pages[0]!);
+  const where = (): number => {
+    const st = new Int32Array(1);
+    kernel.movePages(c.pid, 1, addrs, null, st, 0);
+    return st[0]!;
+  };
+  const before = where();
+  let accepted = true;
+  try {
+    kernel.movePages(c.pid, 1, addrs, Int32Array.of(before), new Int32Array(1), MPOL_MF_MOVE | MPOL_MF_SW_YOUNG);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.errno === ERRNO.EINVAL)) throw e;
+    accepted = false;
+  }
+  assert.equal(kernel.swYoungSupported(), accepted);
+  assert.equal(where(), before);
 });
 
 test('an unprivileged user gets EPERM that names the missing capability', async (t) => {
