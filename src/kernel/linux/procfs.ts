@@ -6,9 +6,9 @@ import { listDir, readText } from './files.js';
 
 /**
  * A process as its stat line shows it (pid, start time, comm, kernel thread); cmdline, cgroup and
- * RSS are read when first asked for. Target selection looks at every process on the host every
- * period and filters by comm first: reading four files per process was a few hundred /proc reads
- * a period in the VM (a third of tierd's file reads), and thousands on a busy host.
+ * RSS are read when first asked for. Target selection looks at every process on the host (every
+ * targets.rescan) and filters by comm first: reading four files of each was a few hundred /proc
+ * reads each time in the VM, and would be tens of thousands on a busy host.
  */
 class ProcProcess implements ProcessInfo {
   private cmd: string | undefined;
