@@ -32,12 +32,6 @@ export interface MoverHooks {
 const SENTINEL = -0x7fffffff;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-/**
- * Executes a plan with move_pages: batches of at most batchPages addresses (and 4 MiB), sorted
- * by target node, every demotion before the promotions so the fast tier never overflows,
- * under per-direction rate windows and the per-period cap. Dry-run takes the same path up to
- * the move itself.
- */
 /** What one period's moves share: the plan, the room per node, closed nodes, the budget left. */
 interface PeriodMoves {
   plan: Plan;
@@ -60,6 +54,12 @@ interface Batch {
   dir: number;
 }
 
+/**
+ * Executes a plan with move_pages: batches of at most batchPages addresses (and 4 MiB), sorted
+ * by target node, every demotion before the promotions so the fast tier never overflows,
+ * under per-direction rate windows and the per-period cap. Dry-run takes the same path up to
+ * the move itself.
+ */
 export class Mover {
   stopRequested = false;
   private learn: (t: Target, addr: number, node: number) => void = () => {};
