@@ -2,8 +2,8 @@
 # tierd's real-kernel proof: boots a 2-node NUMA VM under qemu (node 0 = 1 GiB + 2 CPUs,
 # node 1 = 2 GiB CPU-less, HMAT on) and runs guest suites (test/vm/guest/<suite>.mjs) in it:
 #   stock    Debian's 6.12 kernel (DAMON):                         e2e (damon)
-#   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, e2e (idle_pages,
-#            page_idle; DAMON is proven on the stock kernel)
+#   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, skim-proof, e2e
+#            (idle_pages, page_idle; DAMON is proven on the stock kernel)
 #   debug    the same with lockdep and DEBUG_VM:                   stress
 #   systemd  Debian's 6.12 kernel booting a Debian root file system (debootstrap, cached) with
 #            systemd as PID 1; tierd installed by the README's steps runs as the service:
@@ -136,7 +136,7 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
   trap 'kill $q 2>/dev/null || true' EXIT INT TERM
-  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|\[compare\]|\[(idle_pages|page_idle|damon|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
+  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|SKIM_COST|\[compare\]|\[(idle_pages|page_idle|damon|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
   set +e; wait $q; local qrc=$?; set -e
   trap - EXIT INT TERM
   sleep 1
@@ -231,7 +231,7 @@ status=0
 for kname in $KERNELS; do
   case $kname in
     stock) img=$stock_img; suites=e2e; trackers=${TRACKERS:-} ;;
-    trimmed) built trimmed; suites=idle-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
+    trimmed) built trimmed; suites=idle-proof,skim-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
     debug) built debug; suites=stress; trackers= ;;
     systemd) img=$stock_img; suites=systemd-proof; trackers= ;;
   esac

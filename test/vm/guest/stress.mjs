@@ -1,7 +1,8 @@
 // Runs inside the VM on the debug kernel (lockdep, DEBUG_VM, atomic-sleep checks) with our
 // /proc/PID/idle_pages patch. Phase 1: a target maps, faults, splits, zaps and unmaps memory in
 // a loop while tierd scans it every 10 ms and a second reader hammers it with odd buffer sizes,
-// for STRESS_SECONDS (60). Phase 2: targets that exit while their idle_pages is being read.
+// for STRESS_SECONDS (60); tierd and every other pass of the reader skim idle PMDs. Phase 2:
+// targets that exit while their idle_pages is being read.
 // Verdict: tierd exits 0, every read returns a valid stream, EOF or ESRCH, and the kernel logs
 // no warning, oops or lockdep report (and lockdep is still on at the end).
 import { spawn, execFileSync } from 'node:child_process';
@@ -17,7 +18,7 @@ const { verdict, finish } = verdicts('stress');
 // given buffer sizes until `until` (ms since the epoch) or, with until = 0, once to the end
 const READER = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, closeSync, constants } = require('node:fs');
 (async () => {
   const { decodeAll } = await import(workerData.decoder);
   const out = { reads: 0, bytes: 0, passes: 0, esrch: 0, eof: 0, errors: {} };
@@ -25,7 +26,9 @@ const { openSync, readSync, closeSync } = require('node:fs');
   const buf = new Uint8Array(Math.max(...sizes));
   do {
     let fd;
-    try { fd = openSync('/proc/' + workerData.pid + '/idle_pages', 'r'); } catch (e) { out.errors['open ' + e.code] = (out.errors['open ' + e.code] ?? 0) + 1; break; }
+    // every other pass skims idle PMDs (SCAN_SKIM_IDLE), racing tierd's own skimming walks
+    const skim = out.passes % 2 === 1 ? constants.O_NOFOLLOW : 0;
+    try { fd = openSync('/proc/' + workerData.pid + '/idle_pages', constants.O_RDONLY | skim); } catch (e) { out.errors['open ' + e.code] = (out.errors['open ' + e.code] ?? 0) + 1; break; }
     let pos = 0;
     parentPort.postMessage('opened');
     try {
