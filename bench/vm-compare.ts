@@ -5,7 +5,7 @@
 //   CONTENDERS="stock:nothing stock:nb ..." picks the runs (default: all below)
 //   WORKLOADS="shift zipf full full-both" picks the workloads; PHASE=seconds per phase (90)
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
-//   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting)
+//   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,7 @@ function guestArgs(contender: string, workload: string): string {
   if (process.env.PROFILE === '1') args.push('tierd.profile=1');
   if (process.env.TIERD_LOG) args.push(`tierd.log=${process.env.TIERD_LOG}`);
   if (process.env.POLICY) args.push(`tierd.policy=${process.env.POLICY}`);
+  if (process.env.SCAN) args.push(`tierd.scan=${process.env.SCAN}`);
   return args.join(' ');
 }
 

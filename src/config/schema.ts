@@ -89,7 +89,12 @@ export const zScan = z
     bufferSize: zSize.prefault('256KiB'),
     /** open flags: SCAN_HUGE_PAGE, SCAN_SKIM_IDLE, SCAN_DIRTY_PAGE */
     hugePagesOnly: z.boolean().default(false),
-    skimIdle: z.boolean().default(false),
+    /**
+     * ask the kernel to report a PTE table whose PMD accessed bit is clear as idle without reading
+     * its PTEs (SCAN_SKIM_IDLE): a walk's cost then follows the accessed memory. Off by itself
+     * where MGLRU also clears those bits; a kernel without it ignores the flag
+     */
+    skimIdle: z.boolean().default(true),
     dirty: z.boolean().default(false),
   })
   .prefault({});

@@ -286,6 +286,7 @@ export class Daemon {
   private async walkAll(space: StateSpace | null, only?: Target[]): Promise<void> {
     const t0 = this.kernel.now();
     let scanned = 0;
+    let skimmed = 0;
     for (const t of only ?? this.targets.values()) {
       if (t.gone) continue;
       const maps = this.kernel.maps(t.id.pid);
@@ -305,11 +306,15 @@ export class Daemon {
         this.refusalLogged = true;
         this.log.warn({ pid: t.id.pid, spans: r.refused, error: r.refusal }, `${this.tracker.name}: the kernel refused part of the access bitmap; those pages stay unknown (logged once)`);
       }
-      if (space) scanned += t.heat.walk.scannedBytes;
+      if (space) {
+        scanned += t.heat.walk.scannedBytes;
+        skimmed += t.heat.walk.skimmedBytes;
+      }
     }
     if (space && this.opts.metrics) {
       this.opts.metrics.walks.inc();
       this.opts.metrics.scannedBytes.inc(scanned);
+      this.opts.metrics.skimmedBytes.inc(skimmed);
       this.opts.metrics.walkDuration.observe((this.kernel.now() - t0) / 1000);
     }
   }

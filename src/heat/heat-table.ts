@@ -32,7 +32,7 @@ export class HeatTable {
   private readonly coverage = new WalkCoverage();
   /** With SCAN_HUGE_PAGE, PMD_IDLE_PTES means "not scanned", not "idle". */
   hugeScan = false;
-  readonly walk: WalkCounts = { accessedPages: 0, idlePages: 0, accessedBytes: 0, scannedBytes: 0 };
+  readonly walk: WalkCounts = { accessedPages: 0, idlePages: 0, accessedBytes: 0, scannedBytes: 0, skimmedBytes: 0 };
 
   constructor(space: StateSpace) {
     this.space = space;
@@ -145,7 +145,7 @@ export class HeatTable {
             }
             covEnd = end;
           }
-          this.record(t, va, nr, hugeScan, acc);
+          this.record(t, va, nr, acc);
           va = end;
           i++;
         }
@@ -207,24 +207,25 @@ export class HeatTable {
   }
 
   /** The general path for one record: any page size, segment changes, new segments. */
-  private record(t: number, va: number, nr: number, hugeScan: boolean, acc: States): void {
+  private record(t: number, va: number, nr: number, acc: States): void {
     this.current = null;
     let shift = 12;
-    let slots = nr;
     let table: States | null;
     switch (t) {
       case PageType.PTE_ACCESSED: case PageType.PTE_DIRTY: table = acc; break;
       case PageType.PTE_IDLE: table = null; break;
       case PageType.PMD_ACCESSED: case PageType.PMD_DIRTY: table = acc; shift = 21; break;
       case PageType.PMD_IDLE: table = null; shift = 21; break;
-      case PageType.PMD_IDLE_PTES:
-        if (hugeScan) return; // "not scanned": unknown
-        table = null; slots = nr * 512; break;
+      // "not scanned" (SCAN_HUGE_PAGE) is unknown; a skimmed table (SCAN_SKIM_IDLE) is idle, and
+      // the walk's coverage gives its tracked pages their miss. It says nothing about which of
+      // its 512 pages exist (holes included), so it makes no new ones: a page that appears
+      // below it sets the PMD's accessed bit, and the next walk reads its table
+      case PageType.PMD_IDLE_PTES: return;
       default: return; // holes and PUD_PRESENT carry no access information
     }
     const size = shift === 12 ? 4096 : 2097152;
     let a = va;
-    const end = va + slots * size;
+    const end = va + nr * size;
     while (a < end) a = this.applyRun(a, end, shift, size, table);
   }
 

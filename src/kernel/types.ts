@@ -64,6 +64,12 @@ export interface TrackerSupport {
   damon: boolean;
   /** why each is missing, for the error that names the kernel feature */
   missing: Record<string, string>;
+  /**
+   * Why skimming idle PMDs (SCAN_SKIM_IDLE) would miss accesses here, or null: the skim trusts
+   * that only idle_pages clears a PMD's accessed bit, and MGLRU's page-table walk clears it too
+   * (lru_gen's LRU_GEN_NONLEAF_YOUNG) without always reading the PTEs below.
+   */
+  skimUnsafe: string | null;
 }
 
 /**

@@ -12,6 +12,7 @@ export class Metrics {
   readonly walkDuration = new Histogram({ name: 'tierd_walk_duration_seconds', help: 'Time to walk the access bits of all targets once', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [this.registry] });
   readonly walks = new Counter({ name: 'tierd_walks_total', help: 'Walks over all targets', registers: [this.registry] });
   readonly scannedBytes = new Counter({ name: 'tierd_scanned_bytes_total', help: 'Bytes of memory whose access bits were read', registers: [this.registry] });
+  readonly skimmedBytes = new Counter({ name: 'tierd_skimmed_bytes_total', help: 'Of the scanned bytes, those reported idle by a clear PMD accessed bit without reading their PTEs (SCAN_SKIM_IDLE)', registers: [this.registry] });
   readonly periodDuration = new Histogram({ name: 'tierd_period_duration_seconds', help: 'Duration of a period: walks, plan and migration', buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [this.registry] });
   readonly periods = new Counter({ name: 'tierd_periods_total', help: 'Completed periods', registers: [this.registry] });
   readonly interval = new Gauge({ name: 'tierd_scan_interval_seconds', help: 'Time between walks', registers: [this.registry] });

@@ -17,6 +17,17 @@ export function availableTrackers(kernel: Kernel): TrackerName[] {
   return out;
 }
 
+/**
+ * SCAN_SKIM_IDLE is asked for unless the config says no or another clearer of PMD accessed bits
+ * would make it miss accesses. A kernel that does not honour it walks every PTE as before, so
+ * asking costs nothing there.
+ */
+function skimChoice(wanted: boolean, unsafe: string | null): { on: boolean; note: string } {
+  if (!wanted) return { on: false, note: 'every PTE read (scan.skimIdle: false)' };
+  if (unsafe !== null) return { on: false, note: `every PTE read: ${unsafe}; set scan.skimIdle: false to silence this, or echo 3 > /sys/kernel/mm/lru_gen/enabled to let tierd skim` };
+  return { on: true, note: 'idle PMDs skimmed (SCAN_SKIM_IDLE)' };
+}
+
 /** scan.tracker: auto picks the best this kernel offers; a named one must exist. */
 export function makeTracker(kernel: Kernel, scan: Config['scan']): Tracker {
   const have = availableTrackers(kernel);
@@ -33,8 +44,9 @@ export function makeTracker(kernel: Kernel, scan: Config['scan']): Tracker {
   }
   switch (name) {
     case 'idle_pages': {
-      const flags = (scan.hugePagesOnly ? ScanFlag.SCAN_HUGE_PAGE : 0) | (scan.skimIdle ? ScanFlag.SCAN_SKIM_IDLE : 0) | (scan.dirty ? ScanFlag.SCAN_DIRTY_PAGE : 0);
-      return new IdlePagesReader(kernel, { bufferBytes: scan.bufferSize, flags, variant: kernel.trackers().idlePages! });
+      const skim = skimChoice(scan.skimIdle, kernel.trackers().skimUnsafe);
+      const flags = (scan.hugePagesOnly ? ScanFlag.SCAN_HUGE_PAGE : 0) | (skim.on ? ScanFlag.SCAN_SKIM_IDLE : 0) | (scan.dirty ? ScanFlag.SCAN_DIRTY_PAGE : 0);
+      return new IdlePagesReader(kernel, { bufferBytes: scan.bufferSize, flags, variant: kernel.trackers().idlePages!, skimNote: skim.note });
     }
     case 'page_idle':
       return new PageIdleTracker(kernel.physPages()!);

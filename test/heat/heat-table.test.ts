@@ -188,3 +188,20 @@ test('ingest: a SET_HVA that goes back into pages this walk already made finishe
   const segs = heat.segments;
   for (let i = 1; i < segs.length; i++) assert.ok(segs[i - 1]!.end <= segs[i]!.start, `segments ${i - 1} and ${i} do not overlap`);
 });
+
+test('heat: a skimmed table (PMD_IDLE_PTES outside SCAN_HUGE_PAGE) is idle for its tracked pages and makes no new ones', () => {
+  const space = new StateSpace({ walks: 2, coldPeriods: 2, tiers: 2 });
+  const heat = new HeatTable(space);
+  // walk 1 reads the table at A: pages 0-1 accessed, 2 idle, the rest of the 2 MiB never faulted
+  // (holes merged away); the table at B is skimmed
+  walk(heat, `${SET_A} 02 51 ${SET_B} 71`);
+  // walk 2 skims both tables
+  walk(heat, `${SET_A} 72`);
+  assert.deepEqual(pageState(heat, A), { seen: 2, count: 1 }, 'accessed, then idle under the skimmed PMD');
+  assert.deepEqual(pageState(heat, A + 0x2000), { seen: 2, count: 0 }, 'idle twice');
+  assert.equal(pageState(heat, A + 0x3000), null, 'a never-faulted slot under a skimmed PMD is not made a page');
+  assert.equal(pageState(heat, 0x7f0000200000), null, 'a table skimmed from the start makes no pages');
+  assert.equal(heat.trackedPages(), 3);
+  assert.equal(heat.walk.skimmedBytes, 2 * 2 ** 21, 'the second walk skimmed 4 MiB');
+  assert.equal(heat.walk.scannedBytes, 2 * 2 ** 21, 'skimmed memory counts as scanned: its bits were read (at the PMD)');
+});

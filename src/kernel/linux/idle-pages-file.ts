@@ -80,7 +80,16 @@ export function detectTrackers(procRoot: string, sysRoot: string): TrackerSuppor
   if (damon.ok && !writable(`${sysRoot}/kernel/mm/damon/admin/kdamonds/nr_kdamonds`)) {
     missing.damon = `${sysRoot}/kernel/mm/damon is read-only for tierd (the default profile): add ${DROP_INS}/damon.conf, or in a container the damon profile (deploy/kubernetes/damon)`;
   } else if (!damon.ok) missing.damon = damon.why;
-  return { idlePages, pageIdle: pageIdle.ok, damon: damon.ok && missing.damon === undefined, missing };
+  return { idlePages, pageIdle: pageIdle.ok, damon: damon.ok && missing.damon === undefined, missing, skimUnsafe: mglruClearsNonleafYoung(sysRoot) };
+}
+
+/** lru_gen's capability bit LRU_GEN_NONLEAF_YOUNG (Documentation/admin-guide/mm/multigen_lru.rst) */
+const LRU_GEN_NONLEAF_YOUNG = 0x4;
+
+function mglruClearsNonleafYoung(sysRoot: string): string | null {
+  const caps = Number.parseInt(readText(`${sysRoot}/kernel/mm/lru_gen/enabled`)?.trim() ?? '0', 16);
+  if (!Number.isFinite(caps) || (caps & LRU_GEN_NONLEAF_YOUNG) === 0) return null;
+  return 'MGLRU clears PMD accessed bits (lru_gen enabled has 0x4, LRU_GEN_NONLEAF_YOUNG)';
 }
 
 /** where the systemd profiles for the stock-kernel trackers live (README, "Installing") */

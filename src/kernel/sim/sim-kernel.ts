@@ -316,6 +316,7 @@ export class SimKernel implements Kernel {
       pageIdle: false,
       damon: false,
       missing: { page_idle: 'the simulated host offers idle_pages only', damon: 'the simulated host offers idle_pages only' },
+      skimUnsafe: null,
     };
   }
 

@@ -13,6 +13,8 @@ export interface ReaderOptions {
   variant: IdlePagesVariant;
   /** yield to the event loop after this many reads, so /metrics stays responsive */
   yieldEvery?: number;
+  /** whether idle PMDs are skimmed, and why not (logged once by the daemon as the source) */
+  skimNote?: string;
 }
 
 
@@ -30,6 +32,10 @@ export class IdlePagesReader implements Tracker {
   constructor(private readonly kernel: Pick<Kernel, 'openIdlePages'>, private readonly opts: ReaderOptions) {
     const size = Math.max(MIN_READ, Math.min(opts.bufferBytes, 1 << 20));
     this.buf = new Uint8Array(size);
+  }
+
+  source(): string {
+    return `idle_pages: ${this.opts.skimNote ?? 'every PTE read'}`;
   }
 
   /** One walk; with heat = null the bits are read and cleared but not counted (a priming walk). */

@@ -168,3 +168,14 @@ test('identity re-check: one read of /proc/PID/stat gives the start time; a gone
   const live = new LinuxKernel();
   assert.equal(live.identity(process.pid)!.starttime, live.process(process.pid)!.starttime);
 });
+
+test('skimming idle PMDs is unsafe where MGLRU clears PMD accessed bits (lru_gen enabled with 0x4), safe otherwise', async () => {
+  const { detectTrackers } = await import('../../../src/kernel/linux/idle-pages-file.js');
+  const sys = mkdtempSync(join(tmpdir(), 'tierd-sys-'));
+  assert.equal(detectTrackers('/proc', sys).skimUnsafe, null, 'no lru_gen at all');
+  mkdirSync(join(sys, 'kernel/mm/lru_gen'), { recursive: true });
+  writeFileSync(join(sys, 'kernel/mm/lru_gen/enabled'), '0x0003\n');
+  assert.equal(detectTrackers('/proc', sys).skimUnsafe, null, 'MGLRU without non-leaf young');
+  writeFileSync(join(sys, 'kernel/mm/lru_gen/enabled'), '0x0007\n');
+  assert.match(detectTrackers('/proc', sys).skimUnsafe ?? '', /LRU_GEN_NONLEAF_YOUNG/);
+});

@@ -7,6 +7,7 @@
 //   TIERD_PHASE      seconds per phase (the hot set moves once, after the first)
 //   TIERD_LOG        tierd's log level (info: each period prints one compact line)
 //   TIERD_POLICY     tierd policy keys to set, "key:value,key:value"
+//   TIERD_SCAN       tierd scan keys to set, the same way (e.g. skimIdle:false)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
@@ -16,7 +17,9 @@ const workload = process.env.TIERD_WORKLOAD ?? 'shift';
 const phaseS = Number(process.env.TIERD_PHASE ?? 90);
 const tierdLog = process.env.TIERD_LOG ?? 'info';
 // policy keys to try, "key:value,key:value" (no spaces: it comes through the kernel command line)
-const tierdPolicy = (process.env.TIERD_POLICY ?? '').split(',').filter(Boolean).map((kv) => kv.replace(':', ': ')).join(', ');
+const yamlPairs = (s) => (s ?? '').split(',').filter(Boolean).map((kv) => kv.replace(':', ': ')).join(', ');
+const tierdPolicy = yamlPairs(process.env.TIERD_POLICY);
+const tierdScan = yamlPairs(process.env.TIERD_SCAN);
 const SAMPLE_S = 2;
 const CLI = 'dist/src/cli/main.js';
 const PAGE = 4096;
@@ -167,7 +170,7 @@ const MiB = (b) => (b / 2 ** 20).toFixed(0);
  * first log line: "new target" or "no process matches").
  */
 function startTierd(tracker, comm, since) {
-  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\nscan: { tracker: ${tracker} }\n${tierdPolicy ? `policy: { ${tierdPolicy} }\n` : ''}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
+  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\nscan: { tracker: ${tracker}${tierdScan ? `, ${tierdScan}` : ''} }\n${tierdPolicy ? `policy: { ${tierdPolicy} }\n` : ''}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
   const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
   const started = Date.now();
   const tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
