@@ -95,6 +95,12 @@ export const zScan = z
      * where MGLRU also clears those bits; a kernel without it ignores the flag
      */
     skimIdle: z.boolean().default(true),
+    /**
+     * threads that make idle_pages reads off the main thread, one target each at a time
+     * ('auto': half the CPUs tierd may run on, 1 to 8); 0 reads on the main thread. The
+     * simulated host always reads on the main thread (its processes live there)
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
     dirty: z.boolean().default(false),
   })
   .prefault({});

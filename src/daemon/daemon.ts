@@ -24,6 +24,7 @@ import { OUTCOMES, type MoveTotals } from '../mover/outcomes.js';
 import type { MoveLog } from '../mover/dry-run.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/log.js';
+import { eachConcurrently } from '../util/concurrently.js';
 
 export interface PeriodReport {
   period: number;
@@ -283,39 +284,38 @@ export class Daemon {
     }
   }
 
+  /** One walk of every live target (of `only`), as many at once as the tracker can take. */
   private async walkAll(space: StateSpace | null, only?: Target[]): Promise<void> {
     const t0 = this.kernel.now();
-    let scanned = 0;
-    let skimmed = 0;
-    for (const t of only ?? this.targets.values()) {
-      if (t.gone) continue;
-      const maps = this.kernel.maps(t.id.pid);
-      const now = this.kernel.identity(t.id.pid);
-      if (maps === null || now === null || now.starttime !== t.id.starttime) {
-        t.gone = true;
-        continue;
-      }
-      t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
-      const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null);
-      if (r.status === 'gone') {
-        t.gone = true;
-        this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');
-      }
-      if (r.stalls > 0) this.log.warn({ pid: t.id.pid, stalls: r.stalls }, 'idle_pages cursor did not advance; range skipped');
-      if ((r.refused ?? 0) > 0 && !this.refusalLogged) {
-        this.refusalLogged = true;
-        this.log.warn({ pid: t.id.pid, spans: r.refused, error: r.refusal }, `${this.tracker.name}: the kernel refused part of the access bitmap; those pages stay unknown (logged once)`);
-      }
-      if (space) {
-        scanned += t.heat.walk.scannedBytes;
-        skimmed += t.heat.walk.skimmedBytes;
-      }
-    }
+    const walked = [...(only ?? this.targets.values())].filter((t) => !t.gone);
+    await eachConcurrently(walked, this.tracker.concurrency ?? 1, (t) => this.walkTarget(t, space));
     if (space && this.opts.metrics) {
+      const live = walked.filter((t) => !t.gone);
       this.opts.metrics.walks.inc();
-      this.opts.metrics.scannedBytes.inc(scanned);
-      this.opts.metrics.skimmedBytes.inc(skimmed);
+      this.opts.metrics.scannedBytes.inc(live.reduce((sum, t) => sum + t.heat.walk.scannedBytes, 0));
+      this.opts.metrics.skimmedBytes.inc(live.reduce((sum, t) => sum + t.heat.walk.skimmedBytes, 0));
       this.opts.metrics.walkDuration.observe((this.kernel.now() - t0) / 1000);
+    }
+  }
+
+  /** Re-check the target is the process it was, re-read its ranges, walk it. */
+  private async walkTarget(t: Target, space: StateSpace | null): Promise<void> {
+    const maps = this.kernel.maps(t.id.pid);
+    const now = this.kernel.identity(t.id.pid);
+    if (maps === null || now === null || now.starttime !== t.id.starttime) {
+      t.gone = true;
+      return;
+    }
+    t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
+    const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null);
+    if (r.status === 'gone') {
+      t.gone = true;
+      this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');
+    }
+    if (r.stalls > 0) this.log.warn({ pid: t.id.pid, stalls: r.stalls }, 'idle_pages cursor did not advance; range skipped');
+    if ((r.refused ?? 0) > 0 && !this.refusalLogged) {
+      this.refusalLogged = true;
+      this.log.warn({ pid: t.id.pid, spans: r.refused, error: r.refusal }, `${this.tracker.name}: the kernel refused part of the access bitmap; those pages stay unknown (logged once)`);
     }
   }
 

@@ -56,6 +56,16 @@ export interface AccessFile {
 
 export type IdlePagesVariant = 'mod' | 'rfc' | 'etk';
 
+/**
+ * How a worker thread opens idle_pages files by itself: an ES module, the export that does
+ * what Kernel.openIdlePages does, and the leading arguments to call it with (then pid, flags).
+ */
+export interface WorkerOpener {
+  module: string;
+  name: string;
+  args: (string | number)[];
+}
+
 export interface TrackerSupport {
   idlePages: IdlePagesVariant | null;
   /** /sys/kernel/mm/page_idle/bitmap exists */
@@ -158,6 +168,13 @@ export interface Kernel {
   trackers(): TrackerSupport;
   /** Open the idle_pages file of pid for one walk; throws TierdError(PROCESS_GONE) or (NO_FEATURE). */
   openIdlePages(pid: number, flags: number): AccessFile;
+  /**
+   * The same from a worker thread, so walks can run off the main thread and in parallel; null
+   * where only this thread can open them (the simulated kernel lives in this thread's memory).
+   */
+  idlePagesOpener(): WorkerOpener | null;
+  /** CPUs this process may run on (its affinity), to size the read workers */
+  usableCpus(): number;
   /**
    * move_pages(2): `addrs[0..count)` are page addresses, `nodes` null for query mode.
    * Returns the syscall's non-negative result (> 0: stopped early); throws SyscallError on -1.

@@ -2,6 +2,7 @@ import type { Kernel } from '../kernel/types.js';
 import type { Config } from '../config/schema.js';
 import { TierdError } from '../util/errors.js';
 import { IdlePagesReader } from './idle-pages/reader.js';
+import { IdlePagesPool } from './idle-pages/read-pool.js';
 import { ScanFlag } from '../formats/idle-pages/types.js';
 import { PageIdleTracker } from './page-idle/tracker.js';
 import { DamonTracker } from './damon/tracker.js';
@@ -46,7 +47,11 @@ export function makeTracker(kernel: Kernel, scan: Config['scan']): Tracker {
     case 'idle_pages': {
       const skim = skimChoice(scan.skimIdle, kernel.trackers().skimUnsafe);
       const flags = (scan.hugePagesOnly ? ScanFlag.SCAN_HUGE_PAGE : 0) | (skim.on ? ScanFlag.SCAN_SKIM_IDLE : 0) | (scan.dirty ? ScanFlag.SCAN_DIRTY_PAGE : 0);
-      return new IdlePagesReader(kernel, { bufferBytes: scan.bufferSize, flags, variant: kernel.trackers().idlePages!, skimNote: skim.note });
+      const variant = kernel.trackers().idlePages!;
+      const opener = kernel.idlePagesOpener();
+      const workers = scan.workers === 'auto' ? Math.min(8, Math.max(1, Math.floor(kernel.usableCpus() / 2))) : scan.workers;
+      if (opener !== null && workers > 0) return new IdlePagesPool(opener, { workers, bufferBytes: scan.bufferSize, flags, variant, skimNote: skim.note });
+      return new IdlePagesReader(kernel, { bufferBytes: scan.bufferSize, flags, variant, skimNote: skim.note });
     }
     case 'page_idle':
       return new PageIdleTracker(kernel.physPages()!);

@@ -26,6 +26,8 @@ export interface Tracker {
    */
   readonly grain: 'page' | 'region';
   walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult>;
+  /** walks of different targets that may run at once (read workers); 1 when absent */
+  readonly concurrency?: number;
   /** The interval between walks, before each period (page_idle's window per page). */
   setInterval?(ms: number): void;
   /** The set of processes changed (DAMON restarts its monitoring). */

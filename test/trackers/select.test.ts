@@ -12,6 +12,8 @@ function idlePagesKernel(skimUnsafe: string | null): { kernel: Kernel; opened: n
   const support: TrackerSupport = { idlePages: 'rfc', pageIdle: false, damon: false, missing: {}, skimUnsafe };
   const kernel = {
     trackers: () => support,
+    idlePagesOpener: () => null,
+    usableCpus: () => 4,
     openIdlePages: (_pid: number, flags: number) => {
       opened.push(flags);
       throw new TierdError('PROCESS_GONE', 'gone');
@@ -39,4 +41,20 @@ test('idle_pages skims idle PMDs by default, not when scan.skimIdle is false, an
   const mglru = await openFlags('MGLRU clears PMD accessed bits (lru_gen enabled has 0x4, LRU_GEN_NONLEAF_YOUNG)', null);
   assert.equal(mglru.flags & ScanFlag.SCAN_SKIM_IDLE, 0);
   assert.match(mglru.source, /every PTE read: MGLRU .*lru_gen\/enabled/);
+});
+
+test('idle_pages reads in workers where the kernel can open files from a worker (auto: half the CPUs), on the main thread with workers: 0', () => {
+  const support: TrackerSupport = { idlePages: 'rfc', pageIdle: false, damon: false, missing: {}, skimUnsafe: null };
+  const kernel = {
+    trackers: () => support,
+    idlePagesOpener: () => ({ module: 'file:///nonexistent.js', name: 'open', args: [] }),
+    usableCpus: () => 6,
+  } as unknown as Kernel;
+  const auto = makeTracker(kernel, defaultConfig().scan);
+  assert.equal(auto.concurrency, 3);
+  assert.match(auto.source?.() ?? '', /3 read workers/);
+  auto.close?.();
+  const inThread = makeTracker(kernel, parseConfig('scan:\n  workers: 0\n').scan);
+  assert.equal(inThread.concurrency ?? 1, 1);
+  assert.doesNotMatch(inThread.source?.() ?? '', /worker/);
 });

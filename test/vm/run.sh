@@ -9,8 +9,9 @@
 #            systemd as PID 1; tierd installed by the README's steps runs as the service:
 #            systemd-proof
 # and exits with the guests' verdict. KERNELS="stock trimmed systemd" (default) picks which kernels;
-# TIMEOUT bounds each qemu (seconds); TRACKERS=a,b limits e2e's trackers on every kernel,
-# TRIMMED_TRACKERS on the trimmed kernel only; GUEST_CMD runs a shell command in the guest
+# TIMEOUT bounds each qemu (seconds); TCG_THREAD=multi gives each vCPU its own host thread (for
+# measurements of parallel work; the default, single, runs both vCPUs on one); TRACKERS=a,b
+# limits e2e's trackers on every kernel, TRIMMED_TRACKERS on the trimmed kernel only; GUEST_CMD runs a shell command in the guest
 # instead of the suites (debugging); GUEST_SUITES replaces every kernel's suites and GUEST_ARGS
 # adds tierd.KEY=VALUE words to the kernel command line (the guest sees TIERD_KEY; the
 # comparison benchmark, bench/vm-compare.ts, passes its contender and workload this way).
@@ -125,7 +126,7 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
   local con=$WORK/console-$2.log
   : > "$con"
   log "booting $2 ($1)"
-  timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -machine pc,hmat=on -m 3072M -smp 2 \
+  timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=${TCG_THREAD:-single} -cpu max -machine pc,hmat=on -m 3072M -smp 2 \
     -object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=2G \
     -numa node,nodeid=0,cpus=0-1,memdev=m0,initiator=0 -numa node,nodeid=1,memdev=m1,initiator=0 \
     -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=100 \
@@ -136,7 +137,7 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
   trap 'kill $q 2>/dev/null || true' EXIT INT TERM
-  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|SKIM_COST|\[compare\]|\[(idle_pages|page_idle|damon|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
+  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|SKIM_COST|SCALE_RESULT|\[compare\]|\[(idle_pages|page_idle|damon|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
   set +e; wait $q; local qrc=$?; set -e
   trap - EXIT INT TERM
   sleep 1

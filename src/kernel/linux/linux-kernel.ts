@@ -1,6 +1,7 @@
 import { abortableDelay } from '../delay.js';
 import { performance } from 'node:perf_hooks';
-import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport } from '../types.js';
+import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, WorkerOpener } from '../types.js';
+import { availableParallelism } from 'node:os';
 import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../proc-text.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
@@ -99,6 +100,16 @@ export class LinuxKernel implements Kernel {
   trackers(): TrackerSupport {
     this.trackerCache ??= detectTrackers(this.procRoot, this.sysRoot);
     return this.trackerCache;
+  }
+
+  idlePagesOpener(): WorkerOpener | null {
+    const variant = this.trackers().idlePages;
+    if (variant === null) return null;
+    return { module: new URL('./idle-pages-file.js', import.meta.url).href, name: 'openIdlePages', args: [this.procRoot, variant] };
+  }
+
+  usableCpus(): number {
+    return availableParallelism();
   }
 
   openIdlePages(pid: number, flags: number): AccessFile {

@@ -1,4 +1,4 @@
-import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, NodeInfo } from '../types.js';
+import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, NodeInfo, WorkerOpener } from '../types.js';
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../proc-text.js';
 import { ERRNO, SyscallError, TierdError } from '../../util/errors.js';
@@ -318,6 +318,15 @@ export class SimKernel implements Kernel {
       missing: { page_idle: 'the simulated host offers idle_pages only', damon: 'the simulated host offers idle_pages only' },
       skimUnsafe: null,
     };
+  }
+
+  /** The simulated processes live in this thread's memory: walks read them here. */
+  idlePagesOpener(): WorkerOpener | null {
+    return null;
+  }
+
+  usableCpus(): number {
+    return 1;
   }
 
   openIdlePages(pid: number, flags: number): AccessFile {

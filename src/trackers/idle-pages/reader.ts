@@ -3,7 +3,8 @@ import type { HeatTable } from '../../heat/heat-table.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
 import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
 import type { Tracker, WalkResult } from '../tracker.js';
-import { MIN_READ, TASK_SIZE, VA_PER_BYTE } from '../../formats/idle-pages/types.js';
+import { MIN_READ, ScanFlag } from '../../formats/idle-pages/types.js';
+import { readWalk, type ReadSink } from './read-loop.js';
 
 export interface ReaderOptions {
   /** largest read, bytes (64 KiB–1 MiB is right; 1 MiB asks the kernel for 32 GiB of VA) */
@@ -40,63 +41,42 @@ export class IdlePagesReader implements Tracker {
 
   /** One walk; with heat = null the bits are read and cleared but not counted (a priming walk). */
   async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
-    const res: WalkResult = { status: 'ok', reads: 0, bytes: 0, stalls: 0 };
     let file;
     try {
       file = this.kernel.openIdlePages(pid, this.opts.flags);
     } catch (e) {
-      if (e instanceof TierdError && e.code === 'PROCESS_GONE') return { ...res, status: 'gone' };
+      if (e instanceof TierdError && e.code === 'PROCESS_GONE') return { status: 'gone', reads: 0, bytes: 0, stalls: 0 };
       throw e;
     }
-    const buf = this.buf;
-    const batch = this.batch;
-    const dec = this.decoder;
-    const yieldEvery = this.opts.yieldEvery ?? 16;
-    dec.reset();
-    heat?.beginWalk((this.opts.flags & 0x800) !== 0);
-    let done = 0; // everything below this address has been read in this walk
+    this.decoder.reset();
+    heat?.beginWalk((this.opts.flags & ScanFlag.SCAN_HUGE_PAGE) !== 0);
     try {
-      for (let r = 0; r < ranges.length; r += 2) {
-        const rangeEnd = ranges[r + 1]!;
-        let va = Math.max(ranges[r]!, done);
-        while (va < rangeEnd) {
-          let count = Math.ceil((rangeEnd - va) / VA_PER_BYTE);
-          count = Math.max(MIN_READ, Math.min(count, buf.length));
-          if (this.opts.variant === 'etk') {
-            // etmem returns 0 when start + count × 32 KiB reaches TASK_SIZE
-            const room = Math.floor((TASK_SIZE - va) / VA_PER_BYTE) - 1;
-            if (room < MIN_READ) break;
-            count = Math.min(count, room);
-          }
-          const n = file.pread(buf, count, va);
-          res.reads++;
-          if (n === 0) break; // EOF, or etmem's silent jump: this range holds nothing more
-          res.bytes += n;
-          if (heat) {
-            heat.ingest(dec, buf, n);
-          } else {
-            batch.clear();
-            dec.decode(buf, n, batch); // priming walk: bits cleared, nothing counted
-          }
-          if (dec.cursor <= va) {
-            res.stalls++;
-            break;
-          }
-          va = dec.cursor;
-          if (res.reads % yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-        done = Math.max(done, va);
-      }
+      return { status: 'ok', ...(await readWalk(file, ranges, this.opts.variant, this.sink(heat))) };
     } catch (e) {
-      if (e instanceof SyscallError && (e.errno === ERRNO.ESRCH || e.errno === ERRNO.ENOENT)) {
-        res.status = 'gone';
-      } else {
-        throw e;
-      }
+      if (e instanceof SyscallError && (e.errno === ERRNO.ESRCH || e.errno === ERRNO.ENOENT)) return { status: 'gone', reads: 0, bytes: 0, stalls: 0 };
+      throw e;
     } finally {
       file.close();
       heat?.endWalk();
     }
-    return res;
+  }
+
+  /** Reads land in one buffer and are folded into the heat table at once, yielding every few reads. */
+  private sink(heat: HeatTable | null): ReadSink {
+    const { buf, batch, decoder: dec } = this;
+    const yieldEvery = this.opts.yieldEvery ?? 16;
+    return {
+      next: () => buf,
+      take: (b, n) => {
+        if (heat) {
+          heat.ingest(dec, b, n);
+        } else {
+          batch.clear();
+          dec.decode(b, n, batch); // priming walk: bits cleared, nothing counted
+        }
+        return dec.cursor;
+      },
+      pause: (reads) => (reads % yieldEvery === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined),
+    };
   }
 }
