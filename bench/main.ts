@@ -8,6 +8,7 @@ import { benchPlanner, plannerTable } from './planner.js';
 import { benchDaemon, daemonTable } from './daemon.js';
 import { benchUptime, uptimeTable } from './churn.js';
 import { benchPageIdle, pageIdleTable } from './page-idle.js';
+import { benchReadWorkers, readWorkersTable } from './read-workers.js';
 import { machine } from './util.js';
 
 const json = process.argv.includes('--json');
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   global.gc?.();
   const pageIdle = await benchPageIdle(quick ? 1 << 18 : 1 << 20, runs);
   say(pageIdleTable(pageIdle));
+  const readWorkers = await benchReadWorkers(quick ? 8 : 32, runs);
+  say(readWorkersTable(readWorkers, runs));
   const big = quick ? 64 * GiB : 1024 * GiB;
   const streams = [
     makeStream('64 GiB, 4 KiB, 30% random', 64 * GiB, 'random30'),
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
     planner: { nsPerPage: Math.max(...planner.map((p) => p.nsPerPage)), bySize: planner.map((p) => ({ pages: p.pages, nsPerPage: p.nsPerPage })) },
     daemon: { cpuSecondsPerGiBPeriod: daemon.cpuSecondsPerGiBPeriod, simGiBSecondsPerWallSecond: daemon.simGiBSecondsPerWallSecond },
     uptime,
+    readWorkers: { loopDelayMs: { inThread: { p99: readWorkers.loop.inThread.p99, max: readWorkers.loop.inThread.max }, worker: { p99: readWorkers.loop.worker.p99, max: readWorkers.loop.worker.max } }, twoWorkersRatio: readWorkers.two.ratio },
     pageIdle: { nsPerPage: pageIdle.nsPerPage, callsPerWalk: pageIdle.callsPerWalk, bitmapFramesPerPage: pageIdle.bitmapFramesPerPage, flagFramesPerPage: pageIdle.flagFramesPerPage },
   };
   if (json) process.stdout.write(JSON.stringify(result) + '\n');

@@ -15,6 +15,8 @@ export interface ReadScript {
   rendezvous?: { dir: string; count: number; waitMs: number };
   /** each read first blocks the thread this long, as a kernel page-table walk does */
   blockMs?: number;
+  /** a read of this pid's file ends the thread (process.exit in a worker), as a crash would */
+  exitOnReadOf?: number;
 }
 
 function sleepSync(ms: number): void {
@@ -29,6 +31,7 @@ export function openScripted(json: string, pid: number): AccessFile {
   if (r) writeFileSync(join(r.dir, String(pid)), '');
   return {
     pread(buf: Uint8Array, count: number, pos: number): number {
+      if (s.exitOnReadOf === pid) process.exit(3);
       if (s.blockMs) sleepSync(s.blockMs);
       if (r) {
         for (let t = 0; t < r.waitMs && readdirSync(r.dir).length < r.count; t += 10) sleepSync(10);

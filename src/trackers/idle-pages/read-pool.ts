@@ -94,9 +94,12 @@ class ReadWorker {
     });
   }
 
+  /** End the thread; a walk still queued or under way fails (the daemon closes between periods). */
   close(): void {
-    void this.worker?.terminate();
+    const w = this.worker;
     this.worker = null;
+    this.failAll(new TierdError('INTERNAL', 'idle_pages read worker closed during a walk'));
+    void w?.terminate();
   }
 
   private spawn(): Worker {
@@ -165,7 +168,10 @@ class ReadWorker {
   private died(e: Error): void {
     if (this.worker === null) return; // terminated by close()
     this.worker = null;
-    const err = new TierdError('INTERNAL', `idle_pages read worker: ${e.message}`);
+    this.failAll(new TierdError('INTERNAL', `idle_pages read worker: ${e.message}`));
+  }
+
+  private failAll(err: Error): void {
     this.active?.heat?.endWalk();
     const jobs = [...(this.active ? [this.active] : []), ...this.queue.splice(0)];
     this.active = null;

@@ -93,3 +93,13 @@ test('read pool: targets are spread over the workers and read at the same time (
   const one = await walkBoth(1);
   assert.match(one[0]!, /only 1 of 2 files open/, 'one worker reads one target at a time');
 });
+
+test('read pool: a worker that dies fails its walk, and the next walk gets a new worker', async () => {
+  const p = pool({ reads: { '10000000': 'A0 00 00 00 00 10 00 00 00 01' }, exitOnReadOf: 7 }, 1);
+  try {
+    await assert.rejects(p.walk(7, Float64Array.of(0x10000000, 0x10100000), heatTable()), /read worker: exited with code 3/);
+    assert.equal((await p.walk(1, Float64Array.of(0x10000000, 0x10100000), heatTable())).status, 'ok');
+  } finally {
+    p.close();
+  }
+});

@@ -4,7 +4,7 @@
 //  1. one 1 GiB target: /metrics scraped every 20 ms for SECONDS, with the reads on the main
 //     thread (scan.workers: 0) and in one worker; the scrape latency (p50, p99, max), tierd's
 //     event-loop delay (perf_hooks.monitorEventLoopDelay via nodejs_eventloop_lag_*), its walk
-//     time, and its CPU (user + system) per GiB per period;
+//     time, and its CPU (user + system) per GiB per period; then in a worker with the skim on;
 //  2. two 512 MiB targets: the mean time of a walk of both with one worker and with two.
 // Prints one SCALE_RESULT line per run and VERDICT lines; exits non-zero on a failure.
 import { spawn } from 'node:child_process';
@@ -42,9 +42,9 @@ function sample(body, name) {
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-async function runTierd({ label, workers, port, seconds }) {
+async function runTierd({ label, workers, port, seconds, skim = false }) {
   writeFileSync('/tmp/scale.yaml', `targets: { comm: "^workload$", minRss: 0 }
-scan: { tracker: idle_pages, workers: ${workers}, skimIdle: false, interval: 200ms, settledPauseMax: 0s }
+scan: { tracker: idle_pages, workers: ${workers}, skimIdle: ${skim}, interval: 200ms, settledPauseMax: 0s }
 metrics: { listen: "127.0.0.1:${port}" }
 log: { level: warn, format: json }
 `);
@@ -91,7 +91,10 @@ log: { level: warn, format: json }
   const w = await startWorkload(['exiter', '1024', '0']);
   const main = await runTierd({ label: '1 GiB, reads on the main thread', workers: 0, port: 9481, seconds: SECONDS });
   const pool = await runTierd({ label: '1 GiB, reads in a worker', workers: 1, port: 9482, seconds: SECONDS });
+  // the same idle target with the skim on: what watching idle memory costs
+  const skim = await runTierd({ label: '1 GiB, reads in a worker, idle PMDs skimmed', workers: 1, port: 9485, seconds: SECONDS, skim: true });
   w.proc.kill('SIGKILL');
+  verdict(skim.cpuPerGiBPeriod < pool.cpuPerGiBPeriod, `CPU per GiB·period watching an idle 1 GiB: ${skim.cpuPerGiBPeriod} s skimmed, ${pool.cpuPerGiBPeriod} s reading every PTE`);
   verdict(pool.scrapeMs.p99 < main.scrapeMs.p99 && pool.scrapeMs.max < main.scrapeMs.max,
     `/metrics during walks of 1 GiB: p99 ${pool.scrapeMs.p99} ms, max ${pool.scrapeMs.max} ms with a read worker, against ${main.scrapeMs.p99} / ${main.scrapeMs.max} ms on the main thread (walk ${pool.walkMs} / ${main.walkMs} ms)`);
   verdict(pool.scrapeMs.p99 <= 5, `/metrics p99 ≤ 5 ms while a read worker walks 1 GiB (${pool.scrapeMs.p99} ms)`);
