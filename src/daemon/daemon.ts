@@ -69,6 +69,8 @@ export interface DaemonOptions {
 
 /** the largest share of wall time the walks may take (the interval is at least walk / share) */
 const WALK_SHARE = 0.25;
+/** every this many periods each target's first counted walk reads every page (fullWalkDue) */
+const FULL_WALK_PERIODS = 8;
 
 /**
  * The period loop: N walks of every target spaced by the interval, one plan, one rate-limited
@@ -81,6 +83,13 @@ export class Daemon {
   private space: StateSpace;
   private topo: Topology;
   private readonly targets = new Map<string, Target>();
+  /**
+   * Targets whose next counted walk reads every page's own bit (no skim): new targets, and all
+   * of them every FULL_WALK_PERIODS. A skimmed table makes no pages, so memory that appeared
+   * without a CPU access through its table (MADV_POPULATE, pages under a PMD bit cleared by a
+   * tierd that ran before) would otherwise stay unknown.
+   */
+  private readonly fullWalkDue = new Set<Target>();
   private readonly placement: PlacementLookup;
   private readonly mover: Mover;
   private tracker: Tracker;
@@ -243,6 +252,7 @@ export class Daemon {
       await this.walkAll(null);
       this.lastWalkEndMs = this.kernel.now();
     } else if (fresh.length > 0) await this.walkAll(null, fresh);
+    if (this.period % FULL_WALK_PERIODS === 0) for (const t of live) this.fullWalkDue.add(t);
     const N = this.config.scan.walks;
     const walks = fresh.length === live.length ? Math.ceil(N / 2) : N;
     this.tracker.setInterval?.(this.intervalMs);
@@ -307,7 +317,8 @@ export class Daemon {
       return;
     }
     t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
-    const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null);
+    const full = space !== null && this.fullWalkDue.delete(t);
+    const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null, full);
     if (r.status === 'gone') {
       t.gone = true;
       this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');
@@ -350,17 +361,22 @@ export class Daemon {
       if (!this.targets.has(key)) {
         const t: Target = { id: { pid: p.pid, starttime: p.starttime }, comm: p.comm, heat: new HeatTable(this.space), history: new MoveHistory(), ranges: new Float64Array(0), gone: false };
         this.targets.set(key, t);
+        this.fullWalkDue.add(t);
         fresh.push(t);
         this.log.info({ pid: p.pid, comm: p.comm }, 'new target');
       }
     }
-    for (const key of this.targets.keys()) if (!keep.has(key)) this.targets.delete(key);
+    for (const [key, t] of this.targets) if (!keep.has(key)) t.gone = true;
     this.dropGone();
     return fresh;
   }
 
   private dropGone(): void {
-    for (const [key, t] of this.targets) if (t.gone) this.targets.delete(key);
+    for (const [key, t] of this.targets) {
+      if (!t.gone) continue;
+      this.targets.delete(key);
+      this.fullWalkDue.delete(t);
+    }
     this.tracker.setTargets?.([...this.targets.values()].map((t) => t.id.pid));
     this.opts.metrics?.targets.set(this.targets.size);
   }

@@ -25,7 +25,11 @@ export interface Tracker {
    * a sampled density rather than a fact about the page.
    */
   readonly grain: 'page' | 'region';
-  walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult>;
+  /**
+   * One walk. `full`: read every page's own bit this walk, no shortcut (idle_pages' skim):
+   * a skimmed table tells nothing about pages the heat table does not know yet.
+   */
+  walk(pid: number, ranges: Float64Array, heat: HeatTable | null, full?: boolean): Promise<WalkResult>;
   /** walks of different targets that may run at once (read workers); 1 when absent */
   readonly concurrency?: number;
   /** The interval between walks, before each period (page_idle's window per page). */

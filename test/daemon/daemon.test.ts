@@ -297,3 +297,24 @@ test("tierd's own memory is asked onto the slowest tier, from the faster ones; n
   const any = await runSim(scenario, `${FAST}migrate: { selfMemory: any }\n`, { maxPeriods: 1 });
   assert.equal((any.kernel as SimKernel).selfPolicy, null);
 });
+
+test('skimming walks: a new target\'s first counted walk, and every target\'s first counted walk every 8 periods, read every page; the others skim', async () => {
+  const k = new SimKernel(parseScenario(hotset({ duration: '70s' })));
+  const SKIM = 0x20000;
+  const opens: { skim: boolean; period: number }[] = [];
+  let period = 0;
+  const open = k.openIdlePages.bind(k);
+  k.openIdlePages = (pid: number, flags: number) => {
+    opens.push({ skim: (flags & SKIM) !== 0, period });
+    return open(pid, flags);
+  };
+  await runSim(hotset({ duration: '70s' }), 'scan: { walks: 5, interval: 500ms, settledPauseMax: 0s }\n', { kernel: k, onPeriod: (r) => { period = r.period + 1; } });
+  const full = opens.map((o, i) => ({ ...o, i })).filter((o) => !o.skim);
+  // walk 0 is the priming walk of the new target (uncounted: it may skim); walk 1 its first counted walk
+  assert.equal(opens[0]!.skim, true, 'the priming walk skims');
+  assert.equal(full[0]?.i, 1, 'the first counted walk reads every page');
+  const periods = Math.max(...opens.map((o) => o.period));
+  const every8 = Array.from({ length: Math.floor(periods / 8) }, (_, i) => 8 * (i + 1));
+  assert.ok(every8.length >= 2, `${periods} periods`);
+  assert.deepEqual(full.slice(1).map((o) => o.period), every8, 'then one full walk every 8 periods');
+});

@@ -21,6 +21,7 @@ export interface PoolOptions {
 interface Job {
   id: number;
   pid: number;
+  flags: number;
   ranges: Float64Array;
   heat: HeatTable | null;
   dec: IdlePagesDecoder;
@@ -51,10 +52,10 @@ export class IdlePagesPool implements Tracker {
     return `idle_pages: ${this.opts.skimNote ?? 'every PTE read'}; ${this.concurrency} read worker${this.concurrency === 1 ? '' : 's'}`;
   }
 
-  walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
+  walk(pid: number, ranges: Float64Array, heat: HeatTable | null, full = false): Promise<WalkResult> {
     let best = this.workers[0]!;
     for (const w of this.workers) if (w.load() < best.load()) best = w;
-    return best.walk(pid, ranges, heat);
+    return best.walk(pid, ranges, heat, full ? this.opts.flags & ~ScanFlag.SCAN_SKIM_IDLE : this.opts.flags);
   }
 
   close(): void {
@@ -87,9 +88,9 @@ class ReadWorker {
     return this.queue.length + (this.active ? 1 : 0);
   }
 
-  walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
+  walk(pid: number, ranges: Float64Array, heat: HeatTable | null, flags: number): Promise<WalkResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, pid, ranges, heat, dec: new IdlePagesDecoder(), failure: null, resolve, reject });
+      this.queue.push({ id: this.nextId++, pid, flags, ranges, heat, dec: new IdlePagesDecoder(), failure: null, resolve, reject });
       this.start();
     });
   }
@@ -122,7 +123,7 @@ class ReadWorker {
     this.worker.ref();
     this.active = job;
     job.heat?.beginWalk((this.opts.flags & ScanFlag.SCAN_HUGE_PAGE) !== 0);
-    const req: WalkRequest = { kind: 'walk', id: job.id, pid: job.pid, flags: this.opts.flags, ranges: job.ranges };
+    const req: WalkRequest = { kind: 'walk', id: job.id, pid: job.pid, flags: job.flags, ranges: job.ranges };
     this.worker.postMessage(req);
   }
 

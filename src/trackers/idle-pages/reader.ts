@@ -40,10 +40,10 @@ export class IdlePagesReader implements Tracker {
   }
 
   /** One walk; with heat = null the bits are read and cleared but not counted (a priming walk). */
-  async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
+  async walk(pid: number, ranges: Float64Array, heat: HeatTable | null, full = false): Promise<WalkResult> {
     let file;
     try {
-      file = this.kernel.openIdlePages(pid, this.opts.flags);
+      file = this.kernel.openIdlePages(pid, full ? this.opts.flags & ~ScanFlag.SCAN_SKIM_IDLE : this.opts.flags);
     } catch (e) {
       if (e instanceof TierdError && e.code === 'PROCESS_GONE') return { status: 'gone', reads: 0, bytes: 0, stalls: 0 };
       throw e;
