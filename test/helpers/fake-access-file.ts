@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AccessFile, Kernel } from '../../src/kernel/types.js';
-import { ERRNO, SyscallError, TierdError } from '../../src/util/errors.js';
-import { hexBytes } from './array-space.js';
+import { TierdError } from '../../src/util/errors.js';
+import { openScripted } from './scripted-opener.js';
 
 interface TraceCase {
   ranges: [string, string][];
@@ -18,16 +18,11 @@ export function traceKernel(name: string, fixture = FIXTURE): { kernel: Pick<Ker
   if (!c) throw new Error(`no trace ${name}`);
   const log: number[] = [];
   let closes = 0;
+  const reads = openScripted(JSON.stringify({ reads: c.reads }), 1);
   const file: AccessFile = {
     pread(buf: Uint8Array, count: number, pos: number): number {
       log.push(pos);
-      const ans = c.reads[pos.toString(16)];
-      if (ans === undefined) return 0;
-      if (ans === 'ESRCH') throw new SyscallError('read', ERRNO.ESRCH);
-      const bytes = hexBytes(ans);
-      if (bytes.length > count) throw new Error(`fixture answer longer than count ${count}`);
-      buf.set(bytes);
-      return bytes.length;
+      return reads.pread(buf, count, pos);
     },
     close(): void {
       closes++;
