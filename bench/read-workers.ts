@@ -9,7 +9,7 @@ import { fmt, stat, table, type Stat } from './util.js';
 
 const OPENER = new URL('./synthetic-file.js', import.meta.url).href;
 const SHARE = 0.05;
-const BUFFER = 256 * 1024;
+const BUFFER = 32 * 1024; // scan.bufferSize's default
 
 export interface ReadWorkersResult {
   gib: number;

@@ -14,7 +14,7 @@ import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
 import { identityKey } from '../targets/identity.js';
 import { StageCpu } from './stage-cpu.js';
-import { plan as planPeriod, type PlannerParams } from '../planner/planner.js';
+import { planSteps, type PlannerParams } from '../planner/planner.js';
 import { rankTables, scaledCount } from '../planner/ranks.js';
 import { PlacementLookup } from '../mover/placement.js';
 import { MoveHistory } from '../planner/history.js';
@@ -25,6 +25,7 @@ import type { MoveLog } from '../mover/dry-run.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/log.js';
 import { eachConcurrently } from '../util/concurrently.js';
+import { cooperate, Slice } from '../util/steps.js';
 
 export interface PeriodReport {
   period: number;
@@ -218,9 +219,10 @@ export class Daemon {
     }
     const params = this.plannerParams();
     const tables = rankTables(this.space, params);
-    const queried = this.placement.lookup(live, this.space, tables, this.topo, this.period, this.config.policy.placementQueries);
+    const slice = new Slice();
+    const queried = await cooperate(this.placement.lookupSteps(live, this.space, tables, this.topo, this.period, this.config.policy.placementQueries), slice);
     cpu.mark('placement');
-    const plan = planPeriod(live, this.topo, this.space, this.period, params, tables);
+    const plan = await cooperate(planSteps(live, this.topo, this.space, this.period, params, tables), slice);
     plan.placementQueries = queried;
     cpu.mark('plan');
     this.opts.beforeMove?.(plan);
@@ -228,7 +230,7 @@ export class Daemon {
     cpu.mark('move');
     const report = this.report(started, plan, totals, live.length, cpu.take());
     this.writeJournal(report, live, totals);
-    this.endPeriod(plan, totals);
+    await this.endPeriod(plan, totals, slice);
     this.opts.onPeriod?.(report, plan);
     return report;
   }
@@ -381,7 +383,7 @@ export class Daemon {
     this.opts.metrics?.targets.set(this.targets.size);
   }
 
-  private endPeriod(plan: Plan, totals: MoveTotals): void {
+  private async endPeriod(plan: Plan, totals: MoveTotals, slice: Slice): Promise<void> {
     const cold = this.config.policy.coldThreshold;
     const N = this.space.N;
     // the mark: a promotion candidate (hot, or a fill candidate) as the planner ranks it. A hot
@@ -395,7 +397,7 @@ export class Daemon {
     );
     const keep = Math.max(this.config.policy.pingPongWindow, this.config.policy.minResidency);
     for (const t of this.targets.values()) {
-      t.heat.endPeriod(table);
+      await cooperate(t.heat.endPeriodSteps(table), slice);
       t.history.prune(this.period, keep);
     }
     this.tuneInterval(plan);

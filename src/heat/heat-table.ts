@@ -4,6 +4,7 @@ import type { StateSpace } from './states.js';
 import { FIRST_SLOTS, MAX_SLOTS, Segment, type States } from './segment.js';
 import { countWalk, type WalkCounts } from './walk-counts.js';
 import { WalkCoverage } from './coverage.js';
+import { drain, type Steps } from '../util/steps.js';
 
 export { Segment, type States } from './segment.js';
 export type { WalkCounts } from './walk-counts.js';
@@ -288,6 +289,11 @@ export class HeatTable {
 
   /** Period end: apply the period-end table to every page and drop segments whose page size changed. */
   endPeriod(periodEnd: States): void {
+    drain(this.endPeriodSteps(periodEnd));
+  }
+
+  /** The same, a step per segment. */
+  *endPeriodSteps(periodEnd: States): Steps<void> {
     this.walksDone = 0;
     const keep: Segment[] = [];
     for (const seg of this.segments) {
@@ -295,6 +301,7 @@ export class HeatTable {
       const st = seg.states;
       for (let i = 0; i < seg.length; i++) st[i] = periodEnd[st[i]!]!;
       keep.push(seg);
+      yield;
     }
     this.segments = keep;
   }

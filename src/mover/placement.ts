@@ -4,6 +4,7 @@ import type { Topology } from '../topology/topology.js';
 import type { Target } from '../planner/plan.js';
 import { NONE, type RankTables } from '../planner/ranks.js';
 import { SyscallError, ERRNO } from '../util/errors.js';
+import type { Steps } from '../util/steps.js';
 
 /**
  * Where candidate pages are, asked of the kernel (move_pages in query mode) before the planner
@@ -22,18 +23,18 @@ export class PlacementLookup {
 
   constructor(private readonly kernel: Kernel) {}
 
-  /** Returns the number of pages queried. */
-  lookup(targets: Target[], space: StateSpace, tables: RankTables, topo: Topology, period: number, budget: number): number {
+  /** Look up the placement of candidates with unknown tiers; a step per segment and per query batch; returns the pages queried. */
+  *lookupSteps(targets: Target[], space: StateSpace, tables: RankTables, topo: Topology, period: number, budget: number): Steps<number> {
     const tierOfNode = new Map(topo.nodes.map((n) => [n.id, n.tier]));
     let left = budget;
     for (const t of targets) {
       if (t.gone || left <= 0) continue;
-      left -= this.lookupTarget(t, space, tables, tierOfNode, left, period & 3);
+      left -= yield* this.lookupTarget(t, space, tables, tierOfNode, left, period & 3);
     }
     return budget - left;
   }
 
-  private lookupTarget(t: Target, space: StateSpace, tables: RankTables, tierOfNode: Map<number, number>, budget: number, stripe: number): number {
+  private *lookupTarget(t: Target, space: StateSpace, tables: RankTables, tierOfNode: Map<number, number>, budget: number, stripe: number): Steps<number> {
     const { hot, cold } = tables;
     let pending = 0;
     let queried = 0;
@@ -53,10 +54,12 @@ export class PlacementLookup {
         if (pending === this.addrs.length) {
           queried += this.flush(t, space, tierOfNode, pending);
           pending = 0;
+          yield;
         }
         if (queried + pending >= budget) break;
       }
       if (queried + pending >= budget) break;
+      yield;
     }
     if (!t.gone) queried += this.flush(t, space, tierOfNode, pending);
     return queried;

@@ -6,6 +6,7 @@ import type { Histograms } from './histograms.js';
 import type { PlannerParams } from './params.js';
 import { PlanList, Reason, type Plan, type Target } from './plan.js';
 import { NONE, cut, hotRank, type RankTables } from './ranks.js';
+import type { Steps } from '../util/steps.js';
 
 const PROMOTE = 1;
 const COLD = 2;
@@ -40,10 +41,10 @@ class Spend {
 
 /**
  * Thresholds by rank (promotion), coldness (demotion) and count (exchange), then one pass over
- * every page that collects the moves into per-target lists, each move assigned to the node
- * with the most room in its tier.
+ * every page (a step per segment) that collects the moves into per-target lists, each move
+ * assigned to the node with the most room in its tier.
  */
-export function collectMoves(targets: Target[], space: StateSpace, tables: RankTables, h: Histograms, b: Budgets, topo: Topology, p: PlannerParams, plan: Plan): void {
+export function* collectMoves(targets: Target[], space: StateSpace, tables: RankTables, h: Histograms, b: Budgets, topo: Topology, p: PlannerParams, plan: Plan): Steps<void> {
   // a settled period moves nothing: no second pass over every page to find that out (under
   // TCG a pass over 1 GiB of 4 KiB pages costs a few hundred ms)
   if (b.promote <= 0 && b.exchange <= 0 && b.demote.every((d) => d <= 0)) return;
@@ -80,6 +81,7 @@ export function collectMoves(targets: Target[], space: StateSpace, tables: RankT
           list.push(addr, shift, pick(destTier(0, tiers, p), size), Dir.DEMOTE, Reason.EXCHANGE, count[s]!);
         }
       }
+      yield;
     }
     if (list.length > 0) {
       plan.lists.push(list);

@@ -1,6 +1,7 @@
 import type { StateSpace } from '../heat/states.js';
 import type { Plan, Target } from './plan.js';
 import { NONE, RANKS, hotRank, type RankTables } from './ranks.js';
+import type { Steps } from '../util/steps.js';
 
 /** Bytes that may move this period (not moved in the last minResidency periods), by rank. */
 export interface Histograms {
@@ -13,12 +14,12 @@ export interface Histograms {
 }
 
 /**
- * One pass over every page (one increment per page per segment), then per state: the
- * histograms the budgets cut, and the plan's per-tier totals.
+ * One pass over every page (one increment per page per segment, a step per segment), then per
+ * state: the histograms the budgets cut, and the plan's per-tier totals.
  */
-export function histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, plan: Plan): Histograms {
+export function* histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, plan: Plan): Steps<Histograms> {
   const N = space.N;
-  const { bytesOf, blockedOf } = bytesPerState(targets, space, period, minResidency);
+  const { bytesOf, blockedOf } = yield* bytesPerState(targets, space, period, minResidency);
   const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1) };
   const HOT = hotRank(N);
   const { hot, cold, warm } = tables;
@@ -51,7 +52,7 @@ export function histograms(targets: Target[], space: StateSpace, tables: RankTab
 }
 
 /** Bytes per state over all targets, and of those the bytes moved too recently to move again. */
-function bytesPerState(targets: Target[], space: StateSpace, period: number, minResidency: number): { bytesOf: Float64Array; blockedOf: Float64Array } {
+function* bytesPerState(targets: Target[], space: StateSpace, period: number, minResidency: number): Steps<{ bytesOf: Float64Array; blockedOf: Float64Array }> {
   const bytesOf = new Float64Array(space.size);
   const blockedOf = new Float64Array(space.size);
   const pagesOf = new Float64Array(space.size);
@@ -63,6 +64,7 @@ function bytesPerState(targets: Target[], space: StateSpace, period: number, min
       for (let i = 0; i < seg.length; i++) pagesOf[st[i]!]!++;
       const size = seg.pageSize;
       for (let s = 0; s < space.size; s++) if (pagesOf[s]! > 0) bytesOf[s]! += pagesOf[s]! * size;
+      yield;
     }
     // the move history is bounded by the rate limits, not by the process: subtract it
     t.history.forEachRecent(period, minResidency, (addr) => {

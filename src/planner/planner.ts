@@ -6,6 +6,7 @@ import { histograms } from './histograms.js';
 import type { PlannerParams } from './params.js';
 import type { Plan, Target } from './plan.js';
 import { rankTables, type RankTables } from './ranks.js';
+import { drain, type Steps } from '../util/steps.js';
 
 export type { PlannerParams } from './params.js';
 
@@ -17,11 +18,16 @@ export type { PlannerParams } from './params.js';
  * minResidency periods. The placement of candidates is looked up before (mover/placement.ts).
  */
 export function plan(targets: Target[], topo: Topology, space: StateSpace, period: number, p: PlannerParams, tables: RankTables = rankTables(space, p)): Plan {
+  return drain(planSteps(targets, topo, space, period, p, tables));
+}
+
+/** The same plan in steps of one segment each, for a caller that lets the event loop in between. */
+export function* planSteps(targets: Target[], topo: Topology, space: StateSpace, period: number, p: PlannerParams, tables: RankTables = rankTables(space, p)): Steps<Plan> {
   const tiers = topo.tiers.length;
   const out = emptyPlan(period, space.N, tiers);
-  const h = histograms(targets, space, tables, tiers, period, p.minResidency, out);
+  const h = yield* histograms(targets, space, tables, tiers, period, p.minResidency, out);
   const b = budgets(h, topo, p, space.N);
-  collectMoves(targets, space, tables, h, b, topo, p, out);
+  yield* collectMoves(targets, space, tables, h, b, topo, p, out);
   if (b.hotWant > b.promote) out.notes.push(`fast tier short: ${Math.round(b.hotWant - b.promote)} hot bytes stay on slower tiers this period`);
   return out;
 }

@@ -1,6 +1,9 @@
 import type { AccessFile, IdlePagesVariant } from '../../kernel/types.js';
 import { MIN_READ, TASK_SIZE, VA_PER_BYTE } from '../../formats/idle-pages/types.js';
 
+/** The largest read tierd makes: 1 MiB of stream asks the kernel to walk 32 GiB of address space. */
+export const MAX_READ_BYTES = 1 << 20;
+
 export interface ReadCounts {
   reads: number;
   bytes: number;

@@ -5,21 +5,14 @@ import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
 import { MIN_READ, ScanFlag } from '../../formats/idle-pages/types.js';
 import { ERRNO, SyscallError, TierdError } from '../../util/errors.js';
 import type { Tracker, WalkResult } from '../tracker.js';
+import { MAX_READ_BYTES } from './read-loop.js';
 import { SLOT_FREE, errorFromWire, type FromWorker, type WalkRequest, type WorkerSetup } from './wire.js';
-
-/**
- * The largest read a worker makes: 32 KiB of stream covers at most 1 GiB of address space, and
- * the main thread folds one read at a time without yielding, at 4–14 ns per 4 KiB page: a
- * 256 KiB read (8 GiB) held the event loop for 20–30 ms in the benchmark, a 32 KiB one stays
- * near a millisecond or two. The reads cost the worker a few microseconds more each.
- */
-const FOLD_READ_BYTES = 32 * 1024;
 
 export interface PoolOptions {
   workers: number;
-  /** largest read, bytes (at most FOLD_READ_BYTES); each worker has `slots` of them */
+  /** largest read, bytes (scan.bufferSize; at most 1 MiB); each worker has `slots` of them */
   bufferBytes: number;
-  /** reads a worker may have ahead of the main thread's fold (8: 8 GiB of address space) */
+  /** reads a worker may have ahead of the main thread's fold (8) */
   slots?: number;
   flags: number;
   variant: IdlePagesVariant;
@@ -83,7 +76,7 @@ class ReadWorker {
   private readonly batch = new RunBatch(1 << 14);
 
   constructor(opener: WorkerOpener, private readonly opts: PoolOptions) {
-    const slotBytes = Math.max(MIN_READ, Math.min(opts.bufferBytes, FOLD_READ_BYTES));
+    const slotBytes = Math.max(MIN_READ, Math.min(opts.bufferBytes, MAX_READ_BYTES));
     const nSlots = Math.max(2, opts.slots ?? 8);
     const slots = new SharedArrayBuffer(slotBytes * nSlots);
     const state = new SharedArrayBuffer(4 * (nSlots + 1));

@@ -4,16 +4,15 @@ import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
 import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
 import type { Tracker, WalkResult } from '../tracker.js';
 import { MIN_READ, ScanFlag } from '../../formats/idle-pages/types.js';
-import { readWalk, type ReadSink } from './read-loop.js';
+import { MAX_READ_BYTES, readWalk, type ReadSink } from './read-loop.js';
+import { Slice } from '../../util/steps.js';
 
 export interface ReaderOptions {
-  /** largest read, bytes (64 KiB–1 MiB is right; 1 MiB asks the kernel for 32 GiB of VA) */
+  /** largest read, bytes (scan.bufferSize; at most 1 MiB) */
   bufferBytes: number;
   /** open flags (ScanFlag bits) */
   flags: number;
   variant: IdlePagesVariant;
-  /** yield to the event loop after this many reads, so /metrics stays responsive */
-  yieldEvery?: number;
   /** whether idle PMDs are skimmed, and why not (logged once by the daemon as the source) */
   skimNote?: string;
 }
@@ -31,7 +30,7 @@ export class IdlePagesReader implements Tracker {
   private readonly decoder = new IdlePagesDecoder();
 
   constructor(private readonly kernel: Pick<Kernel, 'openIdlePages'>, private readonly opts: ReaderOptions) {
-    const size = Math.max(MIN_READ, Math.min(opts.bufferBytes, 1 << 20));
+    const size = Math.max(MIN_READ, Math.min(opts.bufferBytes, MAX_READ_BYTES));
     this.buf = new Uint8Array(size);
   }
 
@@ -61,10 +60,10 @@ export class IdlePagesReader implements Tracker {
     }
   }
 
-  /** Reads land in one buffer and are folded into the heat table at once, yielding every few reads. */
+  /** Reads land in one buffer and are folded into the heat table at once; the event loop gets in every few milliseconds. */
   private sink(heat: HeatTable | null): ReadSink {
     const { buf, batch, decoder: dec } = this;
-    const yieldEvery = this.opts.yieldEvery ?? 16;
+    const slice = new Slice();
     return {
       next: () => buf,
       take: (b, n) => {
@@ -76,7 +75,7 @@ export class IdlePagesReader implements Tracker {
         }
         return dec.cursor;
       },
-      pause: (reads) => (reads % yieldEvery === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined),
+      pause: () => slice.yieldIfDue(),
     };
   }
 }

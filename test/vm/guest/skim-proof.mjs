@@ -48,12 +48,12 @@ function touchHot() {
 const isHot = (a) => extents.some((e) => a >= e && a < e + EXTENT);
 
 /**
- * One walk of [from, to) in 256 KiB reads (tierd's default), as tierd makes it: the accessed
+ * One walk of [from, to) in 32 KiB reads (tierd's default), as tierd makes it: the accessed
  * 4 KiB pages, the tables skimmed, the PMD records, and the time spent in read(2).
  */
 function walk(from, to, flags) {
   const fd = openSync('/proc/self/idle_pages', constants.O_RDONLY | flags);
-  const buf = new Uint8Array(256 * KiB);
+  const buf = new Uint8Array(32 * KiB);
   const accessed = [];
   const skimmed = [];
   const pmd = new Map();

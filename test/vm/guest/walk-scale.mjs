@@ -131,8 +131,8 @@ async function twoWalks(pool, a, b, runs) {
 
 const opener = kernel.idlePagesOpener();
 const reader = (workers) => (workers === 0
-  ? new IdlePagesReader(kernel, { bufferBytes: 256 * 1024, flags: 0, variant })
-  : new IdlePagesPool(opener, { workers, bufferBytes: 256 * 1024, flags: 0, variant }));
+  ? new IdlePagesReader(kernel, { bufferBytes: 32 * 1024, flags: 0, variant })
+  : new IdlePagesPool(opener, { workers, bufferBytes: 32 * 1024, flags: 0, variant }));
 
 // A. walks alone
 {
