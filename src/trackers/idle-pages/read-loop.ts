@@ -18,7 +18,7 @@ export interface ReadSink {
   /** decode (or hand on) the n bytes a read returned; returns the cursor after them */
   take(buf: Uint8Array, n: number): number;
   /** called after each read, so a caller on the main thread can yield to the event loop */
-  pause?(reads: number): Promise<void> | undefined;
+  pause?(): Promise<void> | undefined;
 }
 
 /** The byte count of a read at va toward rangeEnd, or 0 when the variant cannot read there. */
@@ -58,7 +58,7 @@ export async function readWalk(file: AccessFile, ranges: Float64Array, variant: 
         break;
       }
       va = cursor;
-      const p = sink.pause?.(res.reads);
+      const p = sink.pause?.();
       if (p) await p;
     }
     done = Math.max(done, va);
