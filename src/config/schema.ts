@@ -86,7 +86,7 @@ export const zScan = z
      */
     settledPauseMax: zDuration.prefault('8s'),
     /**
-     * largest idle_pages read (4KiB–1MiB). A read's bytes cover up to 32 KiB of address space
+     * largest idle_pages read (at most 1MiB). A read's bytes cover up to 32 KiB of address space
      * each, and the main thread folds one read without yielding (4–14 ns per 4 KiB page): 32 KiB
      * (1 GiB) keeps that near a millisecond, where 256 KiB held the event loop for 20–30 ms
      */
