@@ -4,7 +4,8 @@
 // ranges absent, THPs as PMD records; a second pass right after reports everything idle. Also
 // the read protocol (file position = decoded cursor, tail marker, EINVAL cases, EOF), the
 // boundary page keeping its bit with tiny buffers, both parts of a PTE table shared by two VMAs,
-// SCAN_HUGE_PAGE, the per-thread file, the ptrace permission check and MPOL_MF_SW_YOUNG.
+// SCAN_HUGE_PAGE, THPs under SCAN_SKIM_IDLE, the per-thread file, the ptrace permission check
+// and MPOL_MF_SW_YOUNG.
 // Prints one VERDICT line per check; exits non-zero on a failure.
 import { closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -194,6 +195,16 @@ touch();
   const thp = [0, 1, 2, 3].map((i) => map.get(B.start + i * HUGE)?.type);
   verdict(ptes === 4 && other === 0 && dup.length === 0 && thp.every((t) => t === 'PMD_ACCESSED' || t === 'PMD_IDLE'),
     `SCAN_HUGE_PAGE (O_NONBLOCK): the 4 PTE tables as PMD_IDLE_PTES once each (${ptes}), THPs as PMD records (${thp.join(' ')})`);
+}
+
+// SCAN_SKIM_IDLE (O_NOFOLLOW): a THP is a leaf, its own accessed bit is reported as before
+{
+  touch();
+  const { records } = pass({ flags: constants.O_NOFOLLOW, from: B.start, to: B.end });
+  const { map } = pages(records, B.start, B.end);
+  const thp = [0, 1, 2, 3].map((i) => map.get(B.start + i * HUGE)?.type);
+  const want = [0, 1, 2, 3].map((i) => (thpTouched(i) ? 'PMD_ACCESSED' : 'PMD_IDLE'));
+  verdict(thp.join() === want.join(), `SCAN_SKIM_IDLE (O_NOFOLLOW): THPs keep their own bit (${thp.join(' ')})`);
 }
 
 // the per-thread file and the permission rule
