@@ -26,6 +26,7 @@ export function topologyCommand(y: Argv): Argv {
             swYoung,
             trackers,
             idlePagesVariant: tr.idlePages,
+            skimUnsafe: tr.skimUnsafe,
             trackersMissing: tr.missing,
           }) + '\n',
         );
@@ -38,6 +39,7 @@ export function topologyCommand(y: Argv): Argv {
       lines.push('', `tiers: ${topo.tiers.map((t, i) => `${i}=[${t.join(',')}]`).join(' ')}`);
       lines.push(`trackers: ${trackers.length > 0 ? trackers.map((t) => (t === 'idle_pages' ? `idle_pages (${tr.idlePages})` : t)).join(', ') : 'none'}`);
       for (const [k, v] of Object.entries(tr.missing)) lines.push(`  ${k}: ${v}`);
+      if (tr.idlePages !== null) lines.push(`idle_pages skim (SCAN_SKIM_IDLE): ${tr.skimUnsafe === null ? (config.scan.skimIdle ? 'asked for (a kernel without it reads every PTE)' : 'off (scan.skimIdle: false)') : `off: ${tr.skimUnsafe}`}`);
       lines.push(`move_pages MPOL_MF_SW_YOUNG: ${swYoung ? 'accepted' : 'not accepted (unpatched kernel)'}`);
       lines.push(topo.conflicts.length > 0 ? 'conflicts:' : 'conflicts: none');
       for (const c of topo.conflicts) lines.push(`  ${c}`);
