@@ -4,7 +4,7 @@ import type { StateSpace } from './states.js';
 import { FIRST_SLOTS, MAX_SLOTS, Segment, type States } from './segment.js';
 import { countWalk, type WalkCounts } from './walk-counts.js';
 import { WalkCoverage } from './coverage.js';
-import { drain, type Steps } from '../util/steps.js';
+import { drain, STEP_PAGES, type Steps } from '../util/steps.js';
 
 export { Segment, type States } from './segment.js';
 export type { WalkCounts } from './walk-counts.js';
@@ -292,16 +292,19 @@ export class HeatTable {
     drain(this.endPeriodSteps(periodEnd));
   }
 
-  /** The same, a step per segment. */
+  /** The same, a step per STEP_PAGES pages. */
   *endPeriodSteps(periodEnd: States): Steps<void> {
     this.walksDone = 0;
     const keep: Segment[] = [];
     for (const seg of this.segments) {
       if (seg.stale) continue;
       const st = seg.states;
-      for (let i = 0; i < seg.length; i++) st[i] = periodEnd[st[i]!]!;
+      for (let from = 0; from < seg.length; from += STEP_PAGES) {
+        const to = Math.min(seg.length, from + STEP_PAGES);
+        for (let i = from; i < to; i++) st[i] = periodEnd[st[i]!]!;
+        yield;
+      }
       keep.push(seg);
-      yield;
     }
     this.segments = keep;
   }

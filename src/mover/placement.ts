@@ -4,7 +4,7 @@ import type { Topology } from '../topology/topology.js';
 import type { Target } from '../planner/plan.js';
 import { NONE, type RankTables } from '../planner/ranks.js';
 import { SyscallError, ERRNO } from '../util/errors.js';
-import type { Steps } from '../util/steps.js';
+import { STEP_PAGES, type Steps } from '../util/steps.js';
 
 /**
  * Where candidate pages are, asked of the kernel (move_pages in query mode) before the planner
@@ -43,6 +43,7 @@ export class PlacementLookup {
       const seg = segs[g]!;
       const st = seg.states;
       for (let i = 0; i < seg.length; i++) {
+        if ((i & (STEP_PAGES - 1)) === STEP_PAGES - 1) yield;
         const s = st[i]!;
         const slot = space.tierSlot[s]!;
         const recheck = slot === 1 && hot[s] !== NONE && (i & 3) === stripe;

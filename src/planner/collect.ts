@@ -6,7 +6,7 @@ import type { Histograms } from './histograms.js';
 import type { PlannerParams } from './params.js';
 import { PlanList, Reason, type Plan, type Target } from './plan.js';
 import { NONE, cut, hotRank, type RankTables } from './ranks.js';
-import type { Steps } from '../util/steps.js';
+import { STEP_PAGES, type Steps } from '../util/steps.js';
 
 const PROMOTE = 1;
 const COLD = 2;
@@ -41,7 +41,7 @@ class Spend {
 
 /**
  * Thresholds by rank (promotion), coldness (demotion) and count (exchange), then one pass over
- * every page (a step per segment) that collects the moves into per-target lists, each move
+ * every page (a step per segment and per STEP_PAGES) that collects the moves into per-target lists, each move
  * assigned to the node with the most room in its tier.
  */
 export function* collectMoves(targets: Target[], space: StateSpace, tables: RankTables, h: Histograms, b: Budgets, topo: Topology, p: PlannerParams, plan: Plan): Steps<void> {
@@ -66,22 +66,25 @@ export function* collectMoves(targets: Target[], space: StateSpace, tables: Rank
       const st = seg.states;
       const size = seg.pageSize;
       const shift = seg.shift;
-      for (let i = 0; i < seg.length; i++) {
-        const s = st[i]!;
-        const w = want[s]!;
-        if (w === 0) continue;
-        const addr = seg.start + i * size;
-        if (w === PROMOTE) {
-          const r = hot[s]!;
-          if (promo.take(r, size, t, addr, period, m)) list.push(addr, shift, pick(0, size), Dir.PROMOTE, r >= HOT ? Reason.HOT : Reason.FILL, count[s]!);
-        } else if (w === COLD) {
-          const tier = tierSlot[s]! - 1;
-          if (demo[tier]!.take(cold[s]!, size, t, addr, period, m)) list.push(addr, shift, pick(destTier(tier, tiers, p), size), Dir.DEMOTE, Reason.COLD, count[s]!);
-        } else if (warm.take(warmT[s]!, size, t, addr, period, m)) {
-          list.push(addr, shift, pick(destTier(0, tiers, p), size), Dir.DEMOTE, Reason.EXCHANGE, count[s]!);
+      for (let from = 0; from < seg.length; from += STEP_PAGES) {
+        const to = Math.min(seg.length, from + STEP_PAGES);
+        for (let i = from; i < to; i++) {
+          const s = st[i]!;
+          const w = want[s]!;
+          if (w === 0) continue;
+          const addr = seg.start + i * size;
+          if (w === PROMOTE) {
+            const r = hot[s]!;
+            if (promo.take(r, size, t, addr, period, m)) list.push(addr, shift, pick(0, size), Dir.PROMOTE, r >= HOT ? Reason.HOT : Reason.FILL, count[s]!);
+          } else if (w === COLD) {
+            const tier = tierSlot[s]! - 1;
+            if (demo[tier]!.take(cold[s]!, size, t, addr, period, m)) list.push(addr, shift, pick(destTier(tier, tiers, p), size), Dir.DEMOTE, Reason.COLD, count[s]!);
+          } else if (warm.take(warmT[s]!, size, t, addr, period, m)) {
+            list.push(addr, shift, pick(destTier(0, tiers, p), size), Dir.DEMOTE, Reason.EXCHANGE, count[s]!);
+          }
         }
+        yield;
       }
-      yield;
     }
     if (list.length > 0) {
       plan.lists.push(list);

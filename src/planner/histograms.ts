@@ -1,7 +1,7 @@
 import type { StateSpace } from '../heat/states.js';
 import type { Plan, Target } from './plan.js';
 import { NONE, RANKS, hotRank, type RankTables } from './ranks.js';
-import type { Steps } from '../util/steps.js';
+import { STEP_PAGES, type Steps } from '../util/steps.js';
 
 /** Bytes that may move this period (not moved in the last minResidency periods), by rank. */
 export interface Histograms {
@@ -14,7 +14,7 @@ export interface Histograms {
 }
 
 /**
- * One pass over every page (one increment per page per segment, a step per segment), then per
+ * One pass over every page (one increment per page, a step per STEP_PAGES), then per
  * state: the histograms the budgets cut, and the plan's per-tier totals.
  */
 export function* histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, plan: Plan): Steps<Histograms> {
@@ -61,10 +61,13 @@ function* bytesPerState(targets: Target[], space: StateSpace, period: number, mi
     for (const seg of t.heat.segments) {
       const st = seg.states;
       pagesOf.fill(0);
-      for (let i = 0; i < seg.length; i++) pagesOf[st[i]!]!++;
+      for (let from = 0; from < seg.length; from += STEP_PAGES) {
+        const to = Math.min(seg.length, from + STEP_PAGES);
+        for (let i = from; i < to; i++) pagesOf[st[i]!]!++;
+        yield;
+      }
       const size = seg.pageSize;
       for (let s = 0; s < space.size; s++) if (pagesOf[s]! > 0) bytesOf[s]! += pagesOf[s]! * size;
-      yield;
     }
     // the move history is bounded by the rate limits, not by the process: subtract it
     t.history.forEachRecent(period, minResidency, (addr) => {

@@ -8,6 +8,9 @@ import { performance } from 'node:perf_hooks';
  */
 export type Steps<T> = Generator<void, T, void>;
 
+/** Pages per step of a pass: about a millisecond natively, so a 4 ms slice holds a few. */
+export const STEP_PAGES = 1 << 16;
+
 /** Run the steps to the end at once. */
 export function drain<T>(steps: Steps<T>): T {
   let r = steps.next();
