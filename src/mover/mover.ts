@@ -10,6 +10,7 @@ import { PeakRate, RateWindow } from './rate-window.js';
 import type { MoveLog } from './dry-run.js';
 import type { StateSpace } from '../heat/states.js';
 import { sameProcess } from '../targets/identity.js';
+import { Slice } from '../util/steps.js';
 
 export interface MoverParams {
   promoteRate: number;
@@ -44,6 +45,12 @@ interface PeriodMoves {
   blocked: Set<number>;
   /** bytes the period may still move (migrate.periodCap) */
   budget: number;
+  /**
+   * lets the event loop in between batches that make no move (a dry-run's queries and prints,
+   * pages already in place), which otherwise ran a whole period's plan in one go: in the VM a
+   * dry-run of 1 GiB held /metrics for hundreds of milliseconds
+   */
+  slice: Slice;
 }
 
 /** One batch: pages take[] of a target's plan list, all going one way to one node. */
@@ -106,6 +113,7 @@ export class Mover {
       free: new Map(topo.nodes.map((n) => [n.id, roomOn(n, this.params.headroom)])),
       blocked: new Set<number>(),
       budget: this.params.periodCap,
+      slice: new Slice(),
     };
     const work = plan.lists.map((list) => ({ list, groups: groupsOf(list) }));
     // every demotion of the period first, then promotions into the room they made, as the node
@@ -131,6 +139,7 @@ export class Mover {
             continue;
           }
           ctx.budget -= await this.runBatch(ctx, { list, take, to: g.to, dir });
+          await ctx.slice.yieldIfDue();
         }
       }
     }
