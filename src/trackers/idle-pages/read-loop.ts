@@ -1,8 +1,25 @@
 import type { AccessFile, IdlePagesVariant } from '../../kernel/types.js';
-import { MIN_READ, TASK_SIZE, VA_PER_BYTE } from '../../formats/idle-pages/types.js';
+import { MIN_READ, ScanFlag, TASK_SIZE, VA_PER_BYTE } from '../../formats/idle-pages/types.js';
+import { ERRNO, SyscallError, TierdError } from '../../util/errors.js';
 
 /** The largest read tierd makes: 1 MiB of stream asks the kernel to walk 32 GiB of address space. */
-export const MAX_READ_BYTES = 1 << 20;
+const MAX_READ_BYTES = 1 << 20;
+
+/** The read buffer's size for scan.bufferSize: at least the protocol's smallest read, at most 1 MiB. */
+export function readBufferBytes(bufferSize: number): number {
+  return Math.max(MIN_READ, Math.min(bufferSize, MAX_READ_BYTES));
+}
+
+/** The open flags of one walk: a full walk (Tracker.walk's `full`) does not skim. */
+export function walkFlags(flags: number, full: boolean): number {
+  return full ? flags & ~ScanFlag.SCAN_SKIM_IDLE : flags;
+}
+
+/** Opening or reading failed because the target exited: the walk is "gone", not an error. */
+export function isProcessGone(e: unknown): boolean {
+  if (e instanceof TierdError) return e.code === 'PROCESS_GONE';
+  return e instanceof SyscallError && (e.errno === ERRNO.ESRCH || e.errno === ERRNO.ENOENT);
+}
 
 export interface ReadCounts {
   reads: number;

@@ -2,10 +2,10 @@ import { Worker } from 'node:worker_threads';
 import type { IdlePagesVariant, WorkerOpener } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
 import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
-import { MIN_READ, ScanFlag } from '../../formats/idle-pages/types.js';
-import { ERRNO, SyscallError, TierdError } from '../../util/errors.js';
+import { ScanFlag } from '../../formats/idle-pages/types.js';
+import { TierdError } from '../../util/errors.js';
 import type { Tracker, WalkResult } from '../tracker.js';
-import { MAX_READ_BYTES } from './read-loop.js';
+import { readBufferBytes, isProcessGone, walkFlags } from './read-loop.js';
 import { SLOT_FREE, errorFromWire, type FromWorker, type WalkRequest, type WorkerSetup } from './wire.js';
 
 export interface PoolOptions {
@@ -56,7 +56,7 @@ export class IdlePagesPool implements Tracker {
   walk(pid: number, ranges: Float64Array, heat: HeatTable | null, full = false): Promise<WalkResult> {
     let best = this.workers[0]!;
     for (const w of this.workers) if (w.load() < best.load()) best = w;
-    return best.walk(pid, ranges, heat, full ? this.opts.flags & ~ScanFlag.SCAN_SKIM_IDLE : this.opts.flags);
+    return best.walk(pid, ranges, heat, walkFlags(this.opts.flags, full));
   }
 
   close(): void {
@@ -76,7 +76,7 @@ class ReadWorker {
   private readonly batch = new RunBatch(1 << 14);
 
   constructor(opener: WorkerOpener, private readonly opts: PoolOptions) {
-    const slotBytes = Math.max(MIN_READ, Math.min(opts.bufferBytes, MAX_READ_BYTES));
+    const slotBytes = readBufferBytes(opts.bufferBytes);
     const nSlots = Math.max(2, opts.slots ?? 8);
     const slots = new SharedArrayBuffer(slotBytes * nSlots);
     const state = new SharedArrayBuffer(4 * (nSlots + 1));
@@ -161,7 +161,7 @@ class ReadWorker {
     const err = m.error === null ? null : errorFromWire(m.error);
     if (job.failure !== null) job.reject(job.failure);
     else if (err === null) job.resolve({ status: 'ok', ...m.counts });
-    else if (isGone(err)) job.resolve({ status: 'gone', ...m.counts });
+    else if (isProcessGone(err)) job.resolve({ status: 'gone', ...m.counts });
     else job.reject(err);
     this.start();
   }
@@ -179,9 +179,4 @@ class ReadWorker {
     this.active = null;
     for (const j of jobs) j.reject(err);
   }
-}
-
-function isGone(e: Error): boolean {
-  if (e instanceof TierdError) return e.code === 'PROCESS_GONE';
-  return e instanceof SyscallError && (e.errno === ERRNO.ESRCH || e.errno === ERRNO.ENOENT);
 }

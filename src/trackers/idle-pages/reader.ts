@@ -1,10 +1,9 @@
 import type { Kernel, IdlePagesVariant } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
-import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
 import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
 import type { Tracker, WalkResult } from '../tracker.js';
-import { MIN_READ, ScanFlag } from '../../formats/idle-pages/types.js';
-import { MAX_READ_BYTES, readWalk, type ReadSink } from './read-loop.js';
+import { ScanFlag } from '../../formats/idle-pages/types.js';
+import { readBufferBytes, isProcessGone, readWalk, walkFlags, type ReadSink } from './read-loop.js';
 import { Slice } from '../../util/steps.js';
 
 export interface ReaderOptions {
@@ -30,7 +29,7 @@ export class IdlePagesReader implements Tracker {
   private readonly decoder = new IdlePagesDecoder();
 
   constructor(private readonly kernel: Pick<Kernel, 'openIdlePages'>, private readonly opts: ReaderOptions) {
-    const size = Math.max(MIN_READ, Math.min(opts.bufferBytes, MAX_READ_BYTES));
+    const size = readBufferBytes(opts.bufferBytes);
     this.buf = new Uint8Array(size);
   }
 
@@ -42,9 +41,9 @@ export class IdlePagesReader implements Tracker {
   async walk(pid: number, ranges: Float64Array, heat: HeatTable | null, full = false): Promise<WalkResult> {
     let file;
     try {
-      file = this.kernel.openIdlePages(pid, full ? this.opts.flags & ~ScanFlag.SCAN_SKIM_IDLE : this.opts.flags);
+      file = this.kernel.openIdlePages(pid, walkFlags(this.opts.flags, full));
     } catch (e) {
-      if (e instanceof TierdError && e.code === 'PROCESS_GONE') return { status: 'gone', reads: 0, bytes: 0, stalls: 0 };
+      if (isProcessGone(e)) return { status: 'gone', reads: 0, bytes: 0, stalls: 0 };
       throw e;
     }
     this.decoder.reset();
@@ -52,7 +51,7 @@ export class IdlePagesReader implements Tracker {
     try {
       return { status: 'ok', ...(await readWalk(file, ranges, this.opts.variant, this.sink(heat))) };
     } catch (e) {
-      if (e instanceof SyscallError && (e.errno === ERRNO.ESRCH || e.errno === ERRNO.ENOENT)) return { status: 'gone', reads: 0, bytes: 0, stalls: 0 };
+      if (isProcessGone(e)) return { status: 'gone', reads: 0, bytes: 0, stalls: 0 };
       throw e;
     } finally {
       file.close();
