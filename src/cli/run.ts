@@ -9,7 +9,6 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { SimKernel } from '../kernel/sim/sim-kernel.js';
 import { summarize } from '../daemon/simulate.js';
-
 import { TierdError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { formatBytes } from '../util/units.js';

@@ -1,7 +1,7 @@
 import { abortableDelay } from '../delay.js';
 import { performance } from 'node:perf_hooks';
-import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, WorkerOpener } from '../types.js';
 import { availableParallelism } from 'node:os';
+import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, WorkerOpener } from '../types.js';
 import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../proc-text.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
