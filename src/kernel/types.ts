@@ -8,12 +8,12 @@ export interface NodeInfo {
   hasMemory: boolean;
   cpus: number[];
   memTotalBytes: number;
-  /** free memory, with the pages on the per-cpu lists (Linux: /proc/zoneinfo; see parseZoneinfoFree) */
+  /** free memory (Linux: the zones' free pages in /proc/zoneinfo; see parseZoneinfo) */
   memFreeBytes: number;
   /**
-   * free memory the page allocator keeps back on this node: the high watermarks of its zones
-   * (/proc/zoneinfo). move_pages allocates with __GFP_THISNODE; below them it fails (ENOMEM)
-   * and the kernel logs an allocation failure.
+   * free memory the page allocator keeps back on this node: per zone, its high watermark plus
+   * its lowmem reserve (/proc/zoneinfo). move_pages allocates with __GFP_THISNODE; below them
+   * it wakes kswapd, and on a node reclaim cannot free it fails (ENOMEM) with a kernel warning.
    */
   reservedBytes?: number;
   /** distance to node id → value (from nodeN/distance) */

@@ -5,7 +5,7 @@ import type { AccessFile, Kernel, ProcessInfo, RawTopology, TrackerSupport, Work
 import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../proc-text.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
-import { readNodeFree, readZoneFree, readTopology } from './sysfs-topology.js';
+import { readNodeFree, readZones, readTopology } from './sysfs-topology.js';
 import { listProcesses, readMaps, readProcess, readIdentity } from './procfs.js';
 import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
@@ -64,10 +64,14 @@ export class LinuxKernel implements Kernel {
       return this.topo;
     }
     // a node missing from zoneinfo is offline; without zoneinfo, each node's meminfo says it
-    const zoneFree = readZoneFree(this.procRoot);
+    const zones = readZones(this.procRoot);
     const nodes = this.topo.nodes.map((n) => {
-      const free = zoneFree !== null ? zoneFree.get(n.id) : readNodeFree(this.sysRoot, n.id);
-      return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: free };
+      if (zones === null) {
+        const free = readNodeFree(this.sysRoot, n.id);
+        return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: free };
+      }
+      const z = zones.get(n.id);
+      return z === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: z.free, reservedBytes: z.reserved };
     });
     // a node that went away is worth a full read at once
     if (nodes.some((n, i) => n.online !== this.topo!.nodes[i]!.online)) {

@@ -7,10 +7,10 @@ export function readNodeFree(sysRoot: string, id: number): number | undefined {
   return t === undefined ? undefined : parseNodeMeminfo(t).free;
 }
 
-/** Free bytes per node with the per-cpu lists (parseZoneinfoFree); null without /proc/zoneinfo. */
-export function readZoneFree(procRoot: string): Map<number, number> | null {
+/** Per node, free and kept-back bytes from /proc/zoneinfo (parseZoneinfo); null without the file. */
+export function readZones(procRoot: string): Map<number, ZoneRoom> | null {
   const t = readText(`${procRoot}/zoneinfo`);
-  return t === undefined ? null : parseZoneinfoFree(t);
+  return t === undefined ? null : parseZoneinfo(t);
 }
 
 /** Read every NUMA node's facts from sysfs and procfs. */
@@ -22,8 +22,7 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   const hasMemory = new Set(parseList(readText(`${base}/has_memory`)));
   const tierOf = memoryTiers(sysRoot);
   const zoneinfo = readText(`${procRoot}/zoneinfo`) ?? '';
-  const reserved = parseZoneinfoReserved(zoneinfo);
-  const zoneFree = parseZoneinfoFree(zoneinfo);
+  const zones = parseZoneinfo(zoneinfo);
   const ids = possible.length > 0 ? possible : [...online];
   const nodes: NodeInfo[] = [];
   for (const id of ids) {
@@ -44,12 +43,12 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
       hasMemory: hasMemory.has(id),
       cpus: parseList(readText(`${dir}/cpulist`)),
       memTotalBytes: mem.total,
-      memFreeBytes: zoneFree.get(id) ?? mem.free,
+      memFreeBytes: zones.get(id)?.free ?? mem.free,
       distance,
     };
     const tier = tierOf.get(id);
     if (tier !== undefined) node.memoryTier = tier;
-    const r = reserved.get(id);
+    const r = zones.get(id)?.reserved;
     if (r !== undefined) node.reservedBytes = r;
     const type = readText(`${dir}/type`)?.trim();
     if (type === 'dram' || type === 'pmem') node.type = type;
@@ -70,37 +69,51 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   };
 }
 
+/** A node's free memory and the part of it an allocation for a page we move cannot take. */
+export interface ZoneRoom {
+  /** the zones' free pages (MemFree), without the per-cpu lists */
+  free: number;
+  /** per zone, the free pages under its high watermark plus its lowmem reserve, at most its free pages */
+  reserved: number;
+}
+
 /**
- * Node id → free bytes an allocation on it can get: the zones' free pages plus the pages on
- * the per-cpu lists (zoneinfo's pageset "count:"). MemFree counts only the former; in the VM
- * the per-cpu lists of a 1 GiB node held 9 to 38 MiB, and freed pages of a demotion go there
- * first, so room measured by MemFree alone vanished right after the demotions that made it.
- * An allocation below the watermarks drains them (drain_all_pages) and gets them.
+ * Node id → free and kept-back bytes, per zone of /proc/zoneinfo. move_pages allocates with
+ * __GFP_THISNODE: the fast path wants a zone's free pages above its low watermark plus the
+ * reserve it keeps for allocations that may use higher zones (protection, the last entry for
+ * movable pages), the slow path above min; under them, on a node whose memory reclaim cannot
+ * free (anonymous, no swap), the allocation fails with ENOMEM and a kernel warning. Room starts
+ * above the high watermark, where kswapd is not even woken (NUMA balancing's promotions stop
+ * there too). The per-cpu lists do not count: the watermark test reads the zone's free pages
+ * only, and the lists are drained on that path only when reclaim made progress, which on a full
+ * node it does not (the VM's room-probe: ENOMEM with 9 MiB on the lists, zone free under min).
  */
-export function parseZoneinfoFree(text: string, pageSize = 4096): Map<number, number> {
-  return sumPerNode(text, /^\s+(?:pages free|count:)\s+(\d+)$/, pageSize);
-}
-
-/** Node id → bytes under the high watermarks of its zones, from /proc/zoneinfo. */
-export function parseZoneinfoReserved(text: string, pageSize = 4096): Map<number, number> {
-  // the zone's own "high" (no colon); the per-cpu pagesets print "high:"
-  return sumPerNode(text, /^\s+high\s+(\d+)$/, pageSize);
-}
-
-/** Sum, per node of /proc/zoneinfo, the page counts of the lines that `line` matches. */
-function sumPerNode(text: string, line: RegExp, pageSize: number): Map<number, number> {
-  const out = new Map<number, number>();
-  let node = -1;
+export function parseZoneinfo(text: string, pageSize = 4096): Map<number, ZoneRoom> {
+  const out = new Map<number, ZoneRoom>();
+  let node: ZoneRoom | null = null;
+  let zone = { free: 0, high: 0, protection: 0 };
+  const close = (): void => {
+    if (node === null) return;
+    node.free += zone.free * pageSize;
+    node.reserved += Math.min(zone.free, zone.high + zone.protection) * pageSize;
+  };
   for (const l of text.split('\n')) {
     const head = /^Node (\d+), zone/.exec(l);
     if (head) {
-      node = Number(head[1]);
-      if (!out.has(node)) out.set(node, 0);
+      close();
+      const id = Number(head[1]);
+      node = out.get(id) ?? { free: 0, reserved: 0 };
+      out.set(id, node);
+      zone = { free: 0, high: 0, protection: 0 };
       continue;
     }
-    const m = node >= 0 ? line.exec(l) : null;
-    if (m) out.set(node, out.get(node)! + Number(m[1]) * pageSize);
+    let m: RegExpExecArray | null;
+    // the zone's own "high" (no colon); the per-cpu pagesets print "high:"
+    if ((m = /^\s+pages free\s+(\d+)$/.exec(l))) zone.free = Number(m[1]);
+    else if ((m = /^\s+high\s+(\d+)$/.exec(l))) zone.high = Number(m[1]);
+    else if ((m = /^\s+protection: \((.*)\)$/.exec(l))) zone.protection = Number(m[1]!.split(',').pop()) || 0;
   }
+  close();
   return out;
 }
 
