@@ -1,7 +1,7 @@
 import { roomOn, type Topology } from '../topology/topology.js';
 import type { Histograms } from './histograms.js';
 import type { PlannerParams } from './params.js';
-import { cut, hotRank, markedHotRank, sum } from './ranks.js';
+import { cut, hotRank, markedFillRank, markedHotRank, sum } from './ranks.js';
 
 /** What the period may move: bytes to promote into the top tier, to demote from each tier, to exchange. */
 export interface Budgets {
@@ -55,6 +55,7 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   const fill = Math.max(0, Math.min(sum(h.promo) - sum(h.promo, hotRank(N)), roomAfter - reserve, cap));
   b.promote += fill;
   cap -= fill;
+  cap -= displaceCold(b, h, N, fill, { destRoom: tierRoom(dest(0)) - b.demote[0]!, cap });
   // then confirmed-cold pages: out of the fast tier only as far as the reserve needs (a cold
   // page in otherwise free room costs nothing, and moving it and a warm page back and forth
   // would be churn), out of the middle tiers all of them, within the cap
@@ -65,6 +66,23 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
     cap -= extra;
   }
   return b;
+}
+
+/**
+ * The fast tier has no room left for warm pages, and holds confirmed-cold ones (another managed
+ * process's idle memory, or pages that went cold since they came): pages seen warm two periods
+ * running (the fill band with the mark) displace those cold pages one for one. A cold page in
+ * free room costs nothing, but this room is not free; the pages demoted are the coldest, the
+ * same a demotion for room would pick, and one period's lucky count cannot trigger it (the mark).
+ * Adds to b.demote[0] and b.promote; returns the cap it uses.
+ */
+function displaceCold(b: Budgets, h: Histograms, N: number, fill: number, o: { destRoom: number; cap: number }): number {
+  const markedFill = sum(h.promo, markedFillRank(N)) - sum(h.promo, hotRank(N));
+  const cold = sum(h.demo[0]!) - b.demote[0]!;
+  const n = Math.floor(Math.max(0, Math.min(markedFill - fill, cold, o.destRoom, o.cap / 2)) / 4096) * 4096;
+  b.demote[0]! += n;
+  b.promote += n;
+  return 2 * n;
 }
 
 /**

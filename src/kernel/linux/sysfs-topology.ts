@@ -71,7 +71,7 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
 
 /** A node's free memory and the part of it an allocation for a page we move cannot take. */
 export interface ZoneRoom {
-  /** the zones' free pages (MemFree), without the per-cpu lists */
+  /** the zones' free pages, and of their per-cpu lists no more than (high − min) watermarks */
   free: number;
   /** per zone, the free pages under its high watermark plus its lowmem reserve, at most its free pages */
   reserved: number;
@@ -81,21 +81,24 @@ export interface ZoneRoom {
  * Node id → free and kept-back bytes, per zone of /proc/zoneinfo. move_pages allocates with
  * __GFP_THISNODE: the fast path wants a zone's free pages above its low watermark plus the
  * reserve it keeps for allocations that may use higher zones (protection, the last entry for
- * movable pages), the slow path above min; under them, on a node whose memory reclaim cannot
- * free (anonymous, no swap), the allocation fails with ENOMEM and a kernel warning. Room starts
- * above the high watermark, where kswapd is not even woken (NUMA balancing's promotions stop
- * there too). The per-cpu lists do not count: the watermark test reads the zone's free pages
- * only, and the lists are drained on that path only when reclaim made progress, which on a full
- * node it does not (the VM's room-probe: ENOMEM with 9 MiB on the lists, zone free under min).
+ * movable pages), the slow path above min; below min, on a node whose memory reclaim cannot
+ * free (anonymous, no swap), it fails with ENOMEM and a kernel warning. The watermark test
+ * reads the zone's free pages only: the per-cpu lists (9–38 MiB of the VM's 1 GiB node) are
+ * used while the zone is above min, drained only when reclaim made progress, and a list on
+ * another CPU is out of reach. So room starts above the high watermark (where kswapd is not
+ * woken, and NUMA balancing's own promotions stop), and of the per-cpu pages counts at most
+ * high − min: taken all from the zone's free pages, the room still leaves the zone above min.
+ * (The VM's room-probe failed with 9 MiB on those lists and the zone under min: zero room.)
  */
 export function parseZoneinfo(text: string, pageSize = 4096): Map<number, ZoneRoom> {
   const out = new Map<number, ZoneRoom>();
   let node: ZoneRoom | null = null;
-  let zone = { free: 0, high: 0, protection: 0 };
+  let zone = { free: 0, min: 0, high: 0, protection: 0, pcp: 0 };
   const close = (): void => {
     if (node === null) return;
-    node.free += zone.free * pageSize;
-    node.reserved += Math.min(zone.free, zone.high + zone.protection) * pageSize;
+    const usable = zone.free + Math.min(zone.pcp, Math.max(0, zone.high - zone.min));
+    node.free += usable * pageSize;
+    node.reserved += Math.min(usable, zone.high + zone.protection) * pageSize;
   };
   for (const l of text.split('\n')) {
     const head = /^Node (\d+), zone/.exec(l);
@@ -104,13 +107,14 @@ export function parseZoneinfo(text: string, pageSize = 4096): Map<number, ZoneRo
       const id = Number(head[1]);
       node = out.get(id) ?? { free: 0, reserved: 0 };
       out.set(id, node);
-      zone = { free: 0, high: 0, protection: 0 };
+      zone = { free: 0, min: 0, high: 0, protection: 0, pcp: 0 };
       continue;
     }
     let m: RegExpExecArray | null;
     // the zone's own "high" (no colon); the per-cpu pagesets print "high:"
     if ((m = /^\s+pages free\s+(\d+)$/.exec(l))) zone.free = Number(m[1]);
-    else if ((m = /^\s+high\s+(\d+)$/.exec(l))) zone.high = Number(m[1]);
+    else if ((m = /^\s+(min|high)\s+(\d+)$/.exec(l))) zone[m[1] as 'min' | 'high'] = Number(m[2]);
+    else if ((m = /^\s+count:\s+(\d+)$/.exec(l))) zone.pcp += Number(m[1]);
     else if ((m = /^\s+protection: \((.*)\)$/.exec(l))) zone.protection = Number(m[1]!.split(',').pop()) || 0;
   }
   close();

@@ -48,17 +48,29 @@ Node 1, zone   Normal
               high:     100
 `;
 
-test("zoneinfo: free memory is the zones' free pages, not the per-cpu lists; kept back is each zone's high watermark and lowmem reserve, at most its free pages", () => {
+test("zoneinfo: free memory is the zones' free pages and of the per-cpu lists no more than high − min; kept back is each zone's high watermark and lowmem reserve, at most its free memory", () => {
   const z = parseZoneinfo(ZONEINFO);
-  assert.equal(z.get(0)!.free, (3840 + 1000) * 4096);
-  assert.equal(z.get(1)!.free, 50000 * 4096);
-  // DMA: high 14 + protection 991 for movable pages; DMA32 has less free than its high: all of it
+  // DMA: 5 pages on the lists (under its high − min of 6); DMA32: 5000 on them, 500 count
+  assert.equal(z.get(0)!.free, (3840 + 5 + 1000 + 500) * 4096);
+  assert.equal(z.get(1)!.free, (50000 + 7) * 4096);
+  // DMA: high 14 + protection 991 for movable pages; DMA32 has no more than its high: all of it
   // (the zone's own "high", not the pagesets' "high:")
-  assert.equal(z.get(0)!.reserved, (14 + 991 + 1000) * 4096);
+  assert.equal(z.get(0)!.reserved, (14 + 991 + 1500) * 4096);
   assert.equal(z.get(1)!.reserved, 700 * 4096);
 });
 
-test('zoneinfo: the node where the VM refused a promotion with ENOMEM has no room (9 MiB on the per-cpu lists do not count)', () => {
+test('zoneinfo: all of the room taken from the zone\'s free pages leaves it above min, however full its per-cpu lists', () => {
+  for (const pcp of [0, 100, 499, 500, 501, 5000]) {
+    for (const free of [900, 1000, 1400, 1500, 1600, 4000]) {
+      const text = `Node 0, zone Normal\n  pages free     ${free}\n        min      1000\n        low      1250\n        high     1500\n  pagesets\n    cpu: 0\n              count:    ${pcp}\n`;
+      const z = parseZoneinfo(text).get(0)!;
+      const room = Math.max(0, roomOn({ memFreeBytes: z.free, memTotalBytes: 2 ** 20 * 4096, reservedBytes: z.reserved }, 0)) / 4096;
+      assert.ok(free - room >= Math.min(free, 1000), `free ${free}, pcp ${pcp}: room ${room}`);
+    }
+  }
+});
+
+test('zoneinfo: the node where the VM refused a promotion with ENOMEM has no room, 9 MiB on its per-cpu lists or not', () => {
   // node 0 of test/vm/guest/room-probe.mjs at its first ENOMEM (6.12, 2026-11-30)
   const text = `Node 0, zone      DMA
   pages free     1054
@@ -83,7 +95,7 @@ Node 0, zone    DMA32
   assert.equal(roomOn({ memFreeBytes: z.free, memTotalBytes: 2 ** 30, reservedBytes: z.reserved }, 0), 0);
 });
 
-test("zoneinfo: this host's own file parses, and its free memory is MemFree", () => {
+test("zoneinfo: this host's own file parses, and its free memory is about MemFree", () => {
   const text = readFileSync('/proc/zoneinfo', 'utf8');
   const free = parseZoneinfo(text).get(0)!.free;
   assert.ok(free > 0);
