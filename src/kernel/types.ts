@@ -16,6 +16,12 @@ export interface NodeInfo {
    * it wakes kswapd, and on a node reclaim cannot free it fails (ENOMEM) with a kernel warning.
    */
   reservedBytes?: number;
+  /**
+   * how far under the reserve this node's free memory may go before an allocation here could
+   * fail (Linux: per zone, high − min watermarks less a per-cpu list refill); what the mover
+   * lends against pages its own demotions freed onto its CPU's per-cpu list
+   */
+  slackBytes?: number;
   /** distance to node id → value (from nodeN/distance) */
   distance: Record<number, number>;
   /** id of the kernel memory tier holding this node (memory_tierN), lower = faster */

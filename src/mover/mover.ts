@@ -119,7 +119,7 @@ export class Mover {
     // every demotion of the period first, then promotions into the room they made, as the node
     // now reports it: a promotion never races the demotion that frees its room
     await this.runDirection(Dir.DEMOTE, work, ctx);
-    if (!this.stopRequested && !this.params.dryRun && totals.demotedBytes > 0) this.refreshFree(ctx.free, topo);
+    if (!this.stopRequested && !this.params.dryRun && totals.demotedBytes > 0) this.refreshFree(ctx.free, topo, freedPerNode(totals));
     await this.runDirection(Dir.PROMOTE, work, ctx);
     for (const { list } of work) if (list.target.gone) this.log.info({ pid: list.target.id.pid }, 'target gone during migration; its remaining moves are dropped');
     return totals;
@@ -374,11 +374,20 @@ export class Mover {
     }
   }
 
-  private refreshFree(free: Map<number, number>, topo: Topology): void {
+  /**
+   * Room per node as the kernel reports it now. After the period's demotions, `freed` lends each
+   * node up to its slack against the pages demoted out of it: the kernel puts a freed page on the
+   * freeing CPU's per-cpu list, which the report leaves out (it is not room for anyone else), and
+   * the promotions that follow on this thread allocate from that list first. Lent no further than
+   * the slack, a promotion that finds the list on another CPU still leaves the zone above min.
+   */
+  private refreshFree(free: Map<number, number>, topo: Topology, freed?: Map<number, number>): void {
     const raw = this.kernel.topology();
     for (const n of raw.nodes) {
       const known = topo.nodes.find((x) => x.id === n.id);
-      if (known) free.set(n.id, n.online ? roomOn({ ...n, reservedBytes: n.reservedBytes ?? 0 }, this.params.headroom) : 0);
+      if (!known) continue;
+      const lent = Math.min(freed?.get(n.id) ?? 0, n.slackBytes ?? 0);
+      free.set(n.id, n.online ? roomOn({ ...n, reservedBytes: n.reservedBytes ?? 0 }, this.params.headroom) + lent : 0);
     }
   }
 
@@ -458,4 +467,11 @@ function groupsOf(list: PlanList): Group[] {
     out.push({ dir, to, order: Int32Array.from(idx), pos: 0, end: idx.length });
   }
   return out.sort((a, b) => a.dir - b.dir || a.to - b.to);
+}
+
+/** Bytes demoted out of each node so far this period. */
+function freedPerNode(totals: MoveTotals): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const agg of totals.moved.values()) if (agg.dir === Dir.DEMOTE) out.set(agg.from, (out.get(agg.from) ?? 0) + agg.bytes);
+  return out;
 }

@@ -31,7 +31,11 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   const deficit = Math.max(0, -(topo.tiers[0] ?? []).reduce((s, id) => s + room.get(id)!, 0));
   const dest = (t: number): number => destTier(t, tiers, p);
   let cap = p.periodCap;
-  const hotWant = Math.min(sum(h.promo, hotRank(N)), cap);
+  // when the hot pages do not all fit, the room goes to pages hot two periods running: one
+  // period's count takes warm pages lucky enough to be seen in every walk, and each one would
+  // hold room a hot page needs until an exchange takes it back
+  const hotAll = sum(h.promo, hotRank(N));
+  const hotWant = Math.min(hotAll > tierRoom(0) ? sum(h.promo, markedHotRank(N)) : hotAll, cap);
   const b: Budgets = { promote: Math.min(hotWant, tierRoom(0)), demote: new Array<number>(tiers).fill(0), exchange: 0, hotWant, room };
   if (tiers <= 1) {
     b.promote = 0;

@@ -75,3 +75,22 @@ test('a process gone at move time (ESRCH) or one we may not move (EACCES): its m
     if (errno === ERRNO.ESRCH) assert.equal(totals.outcomes[O.gone], 64, 'the batch in flight counts as gone');
   }
 });
+
+test("after its demotions the mover lends a node its slack against the pages they freed, which the kernel's report leaves out (per-cpu lists), and no more", async () => {
+  // DRAM of 16 MiB, all of it used; the report shows none of the demoted pages as free (they sit
+  // on the demoting CPU's per-cpu list) and 1 MiB of slack
+  const h = host(16, 8, '16MiB');
+  const real = h.kernel.topology.bind(h.kernel);
+  const parked = (): number => 16 * 2 ** 20 - h.kernel.nodeUsed(0);
+  h.kernel.topology = () => {
+    const t = real();
+    return { ...t, nodes: t.nodes.map((n) => (n.id === 0 ? { ...n, memFreeBytes: n.memFreeBytes - parked(), reservedBytes: 0, slackBytes: 2 ** 20 } : n)) };
+  };
+  const list = new PlanList(h.target);
+  for (let i = 0; i < 512; i++) list.push(h.pageAddr(i), 12, 1, Dir.DEMOTE, Reason.COLD, 0);
+  for (let i = 0; i < 512; i++) list.push(h.pageAddr(4096 + i), 12, 0, Dir.PROMOTE, Reason.HOT, 5);
+  const totals = await new Mover(h.kernel, { ...PARAMS, headroom: 0 }, silent).execute(planOf(list), classify(h.kernel.topology()), space, null);
+  assert.equal(totals.demotedBytes, 512 * 4096);
+  assert.equal(totals.promotedBytes, 2 ** 20, 'the slack, not the 2 MiB demoted');
+  assert.equal(totals.outcomes[O.no_room], 256);
+});

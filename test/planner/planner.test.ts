@@ -73,8 +73,9 @@ test('a page moved in the last minResidency periods stays put, and the period ca
 });
 
 test('a full fast tier demotes confirmed-cold pages to make room for hot ones; a page cold for one period only stays', () => {
-  // fast tier: no room; 60 confirmed cold (streak K − 1), 60 cold for the first period only
-  const t = target([[60, 0, 0, 1], [60, 0, 0, 0], [40, 5, 1]]);
+  // fast tier: no room; 60 confirmed cold (streak K − 1), 60 cold for the first period only;
+  // 40 hot pages with the mark (hot last period too)
+  const t = target([[60, 0, 0, 1], [60, 0, 0, 0], [40, 5, 1, 2]]);
   const m = moves(plan([t], topology(1000, 20), space, 10, PARAMS));
   const down = pagesOf(m, Dir.DEMOTE, Reason.COLD);
   const up = pagesOf(m, Dir.PROMOTE, Reason.HOT);
@@ -98,4 +99,12 @@ test('a full fast tier gives confirmed-cold pages up for pages seen warm two per
   // warm fast-tier pages (not confirmed cold) are not displaced by fill candidates
   const warm = target([[200, 2, 0, 0], [100, 3, 1, 2]]);
   assert.equal(moves(plan([warm], topology(1000, 20), space, 10, PARAMS)).length, 0);
+});
+
+test('when the hot pages do not all fit, only those hot two periods running go up; with room for all, every hot page does', () => {
+  // 100 hot with the mark, 100 hot for the first time; room 150 − 20 headroom = 130 pages
+  const t = target([[100, 5, 1, 2], [100, 5, 1, 0]]);
+  assert.deepEqual(pagesOf(moves(plan([t], topology(1000, 150), space, 10, PARAMS)), Dir.PROMOTE, Reason.HOT), range(0, 100));
+  // room 400 − 20: all 200 go up
+  assert.equal(pagesOf(moves(plan([t], topology(1000, 400), space, 10, PARAMS)), Dir.PROMOTE, Reason.HOT).length, 200);
 });

@@ -71,7 +71,7 @@ export class LinuxKernel implements Kernel {
         return free === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: free };
       }
       const z = zones.get(n.id);
-      return z === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: z.free, reservedBytes: z.reserved };
+      return z === undefined ? { ...n, online: false, memFreeBytes: 0 } : { ...n, memFreeBytes: z.free, reservedBytes: z.reserved, slackBytes: z.slack };
     });
     // a node that went away is worth a full read at once
     if (nodes.some((n, i) => n.online !== this.topo!.nodes[i]!.online)) {

@@ -48,8 +48,11 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
     };
     const tier = tierOf.get(id);
     if (tier !== undefined) node.memoryTier = tier;
-    const r = zones.get(id)?.reserved;
-    if (r !== undefined) node.reservedBytes = r;
+    const z = zones.get(id);
+    if (z !== undefined) {
+      node.reservedBytes = z.reserved;
+      node.slackBytes = z.slack;
+    }
     const type = readText(`${dir}/type`)?.trim();
     if (type === 'dram' || type === 'pmem') node.type = type;
     const peer = readInt(`${dir}/peer_node`);
@@ -69,52 +72,66 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   };
 }
 
-/** A node's free memory and the part of it an allocation for a page we move cannot take. */
+/** A node's free memory, the part of it an allocation for a page we move cannot take, and the slack below that. */
 export interface ZoneRoom {
-  /** the zones' free pages, and of their per-cpu lists no more than (high − min) watermarks */
+  /** the zones' free pages (MemFree), without the per-cpu lists */
   free: number;
-  /** per zone, the free pages under its high watermark plus its lowmem reserve, at most its free pages */
+  /**
+   * per zone, the free pages under its high watermark (or min plus one per-cpu refill, if that
+   * is higher) plus its lowmem reserve, at most its free pages
+   */
   reserved: number;
+  /** of what is kept back, per zone, the part above min plus one per-cpu refill (and the lowmem reserve) */
+  slack: number;
 }
 
 /**
- * Node id → free and kept-back bytes, per zone of /proc/zoneinfo. move_pages allocates with
- * __GFP_THISNODE: the fast path wants a zone's free pages above its low watermark plus the
+ * Most pages one per-cpu list refill takes from a zone at once: the largest batch the kernel
+ * sizes (63 pages: zone_batchsize caps it at 1 MiB / 4, rounded to 2^n − 1) scaled up by
+ * CONFIG_PCP_BATCH_SCALE_MAX (5, its default) in nr_pcp_alloc.
+ */
+export const PCP_REFILL_MAX_PAGES = 63 << 5;
+
+/**
+ * Node id → free, kept-back and slack bytes, per zone of /proc/zoneinfo. move_pages allocates
+ * with __GFP_THISNODE: the fast path wants a zone's free pages above its low watermark plus the
  * reserve it keeps for allocations that may use higher zones (protection, the last entry for
  * movable pages), the slow path above min; below min, on a node whose memory reclaim cannot
- * free (anonymous, no swap), it fails with ENOMEM and a kernel warning. The watermark test
- * reads the zone's free pages only: the per-cpu lists (9–38 MiB of the VM's 1 GiB node) are
- * used while the zone is above min, drained only when reclaim made progress, and a list on
- * another CPU is out of reach. So room starts above the high watermark (where kswapd is not
- * woken, and NUMA balancing's own promotions stop), and of the per-cpu pages counts at most
- * high − min: taken all from the zone's free pages, the room still leaves the zone above min.
- * (The VM's room-probe failed with 9 MiB on those lists and the zone under min: zero room.)
+ * free (anonymous, no swap), it fails with ENOMEM and a kernel warning. The watermark test reads
+ * the zone's free pages only, not the per-cpu lists, and a refill of a list can take up to
+ * PCP_REFILL_MAX_PAGES from the zone after the test passed. So room starts above the high
+ * watermark (where kswapd is not woken, and NUMA balancing's own promotions stop too) or above
+ * min plus one refill where a small zone's watermarks are closer than that, and the
+ * per-cpu lists are not room: `test/vm/guest/room-probe.mjs` failed with 9 MiB on them and the
+ * zone under min. The slack is what the mover may lend against pages its own demotions just
+ * freed onto its CPU's list (see Mover.refreshFree).
  */
 export function parseZoneinfo(text: string, pageSize = 4096): Map<number, ZoneRoom> {
   const out = new Map<number, ZoneRoom>();
   let node: ZoneRoom | null = null;
-  let zone = { free: 0, min: 0, high: 0, protection: 0, pcp: 0 };
+  let zone = { free: 0, min: 0, high: 0, protection: 0 };
   const close = (): void => {
     if (node === null) return;
-    const usable = zone.free + Math.min(zone.pcp, Math.max(0, zone.high - zone.min));
-    node.free += usable * pageSize;
-    node.reserved += Math.min(usable, zone.high + zone.protection) * pageSize;
+    node.free += zone.free * pageSize;
+    const lowest = zone.min + PCP_REFILL_MAX_PAGES + zone.protection;
+    const kept = Math.min(zone.free, Math.max(zone.high + zone.protection, lowest));
+    node.reserved += kept * pageSize;
+    node.slack += Math.max(0, kept - lowest) * pageSize;
   };
   for (const l of text.split('\n')) {
     const head = /^Node (\d+), zone/.exec(l);
     if (head) {
       close();
       const id = Number(head[1]);
-      node = out.get(id) ?? { free: 0, reserved: 0 };
+      node = out.get(id) ?? { free: 0, reserved: 0, slack: 0 };
       out.set(id, node);
-      zone = { free: 0, min: 0, high: 0, protection: 0, pcp: 0 };
+      zone = { free: 0, min: 0, high: 0, protection: 0 };
       continue;
     }
     let m: RegExpExecArray | null;
     // the zone's own "high" (no colon); the per-cpu pagesets print "high:"
     if ((m = /^\s+pages free\s+(\d+)$/.exec(l))) zone.free = Number(m[1]);
     else if ((m = /^\s+(min|high)\s+(\d+)$/.exec(l))) zone[m[1] as 'min' | 'high'] = Number(m[2]);
-    else if ((m = /^\s+count:\s+(\d+)$/.exec(l))) zone.pcp += Number(m[1]);
     else if ((m = /^\s+protection: \((.*)\)$/.exec(l))) zone.protection = Number(m[1]!.split(',').pop()) || 0;
   }
   close();

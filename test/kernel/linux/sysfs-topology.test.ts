@@ -33,7 +33,7 @@ function fixture(): { sys: string; proc: string } {
   };
   const procFiles: Record<string, string> = {
     'sys/kernel/numa_balancing': '0\n',
-    // zone free pages and the per-cpu lists' count (up to high − min); the zone's own high watermark (no colon)
+    // zone free pages, not the per-cpu lists' count; the zone's own high watermark (no colon)
     zoneinfo: ['Node 0, zone    DMA32', '  pages free     1000', '        high     300', '    pagesets', '    cpu: 0', '              count: 24', '              high:  378',
       'Node 1, zone   Normal', '  pages free     500000', '        high     1200', '    pagesets', '    cpu: 0', '              count: 0', ''].join('\n'),
   };
@@ -56,9 +56,10 @@ test('sysfs topology: nodes, distances, CPUs, memory tiers, HMAT, huge pages; fr
   assert.deepEqual([n0!.hasCpu, n0!.cpus, n1!.hasCpu, n1!.cpus], [true, [0, 1], false, []]);
   assert.deepEqual(n1!.distance, { 0: 20, 1: 10, 2: 30 });
   assert.equal(n0!.memTotalBytes, 1024 * 2 ** 20);
-  // zoneinfo's free pages and per-cpu lists, not MemFree
-  assert.equal(n0!.memFreeBytes, (1000 + 24) * 4096);
-  assert.equal(n0!.reservedBytes, 300 * 4096);
+  // zoneinfo's free pages, not MemFree, and not the per-cpu lists
+  assert.equal(n0!.memFreeBytes, 1000 * 4096);
+  // kept back: min (0 here) plus one per-cpu refill is above its high of 300, and above its 1000 free pages
+  assert.equal(n0!.reservedBytes, 1000 * 4096);
   assert.deepEqual([n0!.memoryTier, n1!.memoryTier], [4, 54]);
   assert.deepEqual(n1!.hmat, { readLatencyNs: 300, readBandwidthMBps: 5120 });
   assert.deepEqual(n1!.hugePages, [{ sizeBytes: 2 * 2 ** 20, total: 4, free: 3 }]);

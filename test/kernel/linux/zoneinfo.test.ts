@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseZoneinfo } from '../../../src/kernel/linux/sysfs-topology.js';
+import { PCP_REFILL_MAX_PAGES, parseZoneinfo } from '../../../src/kernel/linux/sysfs-topology.js';
 import { roomOn } from '../../../src/topology/topology.js';
 
 // the shape of /proc/zoneinfo (6.12), cut down: two zones of node 0, one of node 1
@@ -41,36 +41,40 @@ Node 0, zone    DMA32
               batch:    63
 Node 1, zone   Normal
   pages free     50000
-        high     700
+        min      100
+        high     5000
   pagesets
     cpu: 0
               count:    7
               high:     100
 `;
 
-test("zoneinfo: free memory is the zones' free pages and of the per-cpu lists no more than high − min; kept back is each zone's high watermark and lowmem reserve, at most its free memory", () => {
+test("zoneinfo: free memory is the zones' free pages, not the per-cpu lists; kept back is each zone's high watermark (at least min and a per-cpu refill) and lowmem reserve, at most its free pages; slack is high − min less a per-cpu refill", () => {
   const z = parseZoneinfo(ZONEINFO);
-  // DMA: 5 pages on the lists (under its high − min of 6); DMA32: 5000 on them, 500 count
-  assert.equal(z.get(0)!.free, (3840 + 5 + 1000 + 500) * 4096);
-  assert.equal(z.get(1)!.free, (50000 + 7) * 4096);
-  // DMA: high 14 + protection 991 for movable pages; DMA32 has no more than its high: all of it
-  // (the zone's own "high", not the pagesets' "high:")
-  assert.equal(z.get(0)!.reserved, (14 + 991 + 1500) * 4096);
-  assert.equal(z.get(1)!.reserved, 700 * 4096);
+  assert.equal(z.get(0)!.free, (3840 + 1000) * 4096);
+  assert.equal(z.get(1)!.free, 50000 * 4096);
+  // DMA: min 8 + a refill (above its high of 14) + protection 991 for movable pages; DMA32 has
+  // less free than its floor: all of it (the zone's own "high", not the pagesets' "high:")
+  assert.equal(z.get(0)!.reserved, (8 + PCP_REFILL_MAX_PAGES + 991 + 1000) * 4096);
+  assert.equal(z.get(1)!.reserved, 5000 * 4096);
+  // node 0's gaps are smaller than one refill: no slack
+  assert.equal(z.get(0)!.slack, 0);
+  assert.equal(z.get(1)!.slack, (5000 - 100 - PCP_REFILL_MAX_PAGES) * 4096);
 });
 
-test('zoneinfo: all of the room taken from the zone\'s free pages leaves it above min, however full its per-cpu lists', () => {
-  for (const pcp of [0, 100, 499, 500, 501, 5000]) {
-    for (const free of [900, 1000, 1400, 1500, 1600, 4000]) {
-      const text = `Node 0, zone Normal\n  pages free     ${free}\n        min      1000\n        low      1250\n        high     1500\n  pagesets\n    cpu: 0\n              count:    ${pcp}\n`;
+test('zoneinfo: room and slack taken entirely from the free pages, and a per-cpu refill after them, leave the zone above min', () => {
+  for (const gap of [500, 3000, 10000]) {
+    for (const free of [900, 1000, 1400, 1500, 3000, 20000]) {
+      const text = `Node 0, zone Normal\n  pages free     ${free}\n        min      1000\n        high     ${1000 + gap}\n  pagesets\n    cpu: 0\n              count:    5000\n`;
       const z = parseZoneinfo(text).get(0)!;
-      const room = Math.max(0, roomOn({ memFreeBytes: z.free, memTotalBytes: 2 ** 20 * 4096, reservedBytes: z.reserved }, 0)) / 4096;
-      assert.ok(free - room >= Math.min(free, 1000), `free ${free}, pcp ${pcp}: room ${room}`);
+      const room = roomOn({ memFreeBytes: z.free, memTotalBytes: 2 ** 20 * 4096, reservedBytes: z.reserved }, 0) + z.slack;
+      if (room <= 0) continue;
+      assert.ok(free - room / 4096 - PCP_REFILL_MAX_PAGES >= 1000, `free ${free}, gap ${gap}: room ${room / 4096} pages`);
     }
   }
 });
 
-test('zoneinfo: the node where the VM refused a promotion with ENOMEM has no room, 9 MiB on its per-cpu lists or not', () => {
+test('zoneinfo: the node where the VM refused a promotion with ENOMEM has no room (9 MiB on the per-cpu lists do not count)', () => {
   // node 0 of test/vm/guest/room-probe.mjs at its first ENOMEM (6.12, 2026-11-30)
   const text = `Node 0, zone      DMA
   pages free     1054
@@ -95,7 +99,7 @@ Node 0, zone    DMA32
   assert.equal(roomOn({ memFreeBytes: z.free, memTotalBytes: 2 ** 30, reservedBytes: z.reserved }, 0), 0);
 });
 
-test("zoneinfo: this host's own file parses, and its free memory is about MemFree", () => {
+test("zoneinfo: this host's own file parses, and its free memory is MemFree", () => {
   const text = readFileSync('/proc/zoneinfo', 'utf8');
   const free = parseZoneinfo(text).get(0)!.free;
   assert.ok(free > 0);
