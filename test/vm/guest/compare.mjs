@@ -34,6 +34,18 @@ function nodeMeminfo(id) {
   return { total: kb('MemTotal'), free: kb('MemFree') };
 }
 
+/** Bytes under the high watermarks of a node's zones (/proc/zoneinfo): the kernel wakes kswapd under them */
+function highWatermarks(id) {
+  let node = -1, pages = 0;
+  for (const l of readFileSync('/proc/zoneinfo', 'utf8').split('\n')) {
+    const h = /^Node (\d+), zone/.exec(l);
+    if (h) { node = Number(h[1]); continue; }
+    const m = /^\s+high\s+(\d+)$/.exec(l);
+    if (m && node === id) pages += Number(m[1]);
+  }
+  return pages * PAGE;
+}
+
 /** utime + stime in seconds of a process (all its threads) */
 function cpuOf(pid) {
   try {
@@ -220,7 +232,6 @@ function printProfile(dir) {
 }
 
 async function main() {
-  const n0 = nodeMeminfo(0);
   const kthreads0 = { kswapd: kthreadCpu(/^kswapd/), kdamond: kthreadCpu(/^kdamond/) };
   const vm0 = vmstat();
   if (contender === 'nb') {
@@ -244,8 +255,9 @@ async function main() {
   const w = await startWorkload(args);
   const pages = w.size / PAGE;
   const shares = w.phases.map((rl) => expand(rl, pages));
-  // what fits: node 0's free memory when the workload started, less the kernel's reserve (~2%)
-  const room = Math.floor((freeBefore - 0.02 * n0.total) / PAGE);
+  // what fits: node 0's free memory when the workload started above its zones' high watermarks,
+  // where the kernel starts reclaiming (NUMA balancing's promotions stop there too)
+  const room = Math.floor((freeBefore - highWatermarks(0)) / PAGE);
   const bestFree = shares.map((s) => best(s, room));
   const bestAll = filler ? shares.map((s) => best(s, room + filler.size / PAGE)) : bestFree;
   log(`workload ${workload}: ${pages} pages, room for ${room} on node 0, best ${bestFree.map((b) => b.toFixed(3))}`);
