@@ -12,10 +12,9 @@ import { TierdError } from '../util/errors.js';
  *   pages in a gap are touched.
  * - streak: previous consecutive periods in which the page was cold, capped at K − 1, so a
  *   page is confirmed cold when it is cold now and streak = K − 1; or K, the hot mark: the
- *   page was a promotion candidate (hot, or warm enough to fill free room) in the previous
- *   period. One period's count is noisy (a page accessed in a third of the walks is seen in
- *   all five one period in a hundred); hot now and marked is evidence enough to displace
- *   another page (an exchange).
+ *   page was hot in the previous period. One period's count is noisy (a page accessed in a
+ *   third of the walks is seen in all five one period in a hundred); hot now and marked is
+ *   evidence enough to displace another page (an exchange).
  * - tierSlot: 0 = placement unknown, t + 1 = on a node of tier t (as last queried or moved).
  *
  * Transitions are table look-ups, so the per-page work of a walk is one load and one store.
@@ -40,7 +39,7 @@ export class StateSpace {
   readonly missed: Uint8Array;
   readonly count: Uint8Array;
   readonly streak: Uint8Array;
-  /** 1 when the page carries the hot mark (a promotion candidate in the previous period) */
+  /** 1 when the page carries the hot mark (hot in the previous period) */
   readonly hotBefore: Uint8Array;
   readonly tierSlot: Uint8Array;
   /** pair index → (missed, count) */

@@ -5,8 +5,8 @@ import type { PlannerParams } from './params.js';
 export const NONE = 255;
 
 /**
- * Promotion ranks, highest first: hot with the hot mark (a candidate last period too), hot,
- * fill candidate with the mark, fill candidate; within a band by count.
+ * Promotion ranks, highest first: hot with the hot mark (hot last period too), hot, fill
+ * candidate with the mark, fill candidate; within a band by count.
  * rank = band × (N + 1) + count.
  */
 const BAND_FILL = 0;
@@ -15,8 +15,6 @@ export const bandBase = (N: number, band: number): number => band * (N + 1);
 /** the lowest rank of a hot page, and of a hot page with the mark */
 export const hotRank = (N: number): number => bandBase(N, BAND_HOT);
 export const markedHotRank = (N: number): number => bandBase(N, BAND_HOT + 1);
-/** the lowest rank of a fill candidate with the mark */
-export const markedFillRank = (N: number): number => bandBase(N, BAND_FILL + 1);
 export const RANKS = (N: number): number => bandBase(N, 4);
 
 /** Per-state look-ups for one period (one entry per state, NONE where it does not apply). */

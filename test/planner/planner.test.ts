@@ -86,18 +86,18 @@ test('a full fast tier demotes confirmed-cold pages to make room for hot ones; a
   assert.ok(down.length >= 40 && down.length <= 60, `${down.length} demoted`);
 });
 
-test('a full fast tier gives confirmed-cold pages up for pages seen warm two periods running, one for one; a warm page seen once waits', () => {
-  // fast tier: no room, 200 confirmed-cold pages; slow tier: 100 fill candidates with the mark
-  // (streak K = 2), 100 without it, though counted higher
-  const t = target([[200, 0, 0, 1], [100, 3, 1, 2], [100, 4, 1, 0]]);
+test('a full fast tier gives confirmed-cold pages up for fill candidates counted one above the fill threshold, or hot last period; one for one', () => {
+  // fast tier: no room, 300 confirmed-cold pages; slow tier: 100 at count 3 that were hot last
+  // period (the mark, streak K = 2), 100 at count 4, 100 at count 3 (the fill threshold)
+  const t = target([[300, 0, 0, 1], [100, 3, 1, 2], [100, 4, 1, 0], [100, 3, 1, 0]]);
   const m = moves(plan([t], topology(1000, 20), space, 10, PARAMS));
-  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(200, 300));
+  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(300, 500));
   const down = pagesOf(m, Dir.DEMOTE, Reason.COLD);
-  assert.ok(down.every((p) => p < 200), 'only the confirmed-cold pages go down');
-  // 100 for the marked pages, and the reserve's 100 on top at most
-  assert.ok(down.length >= 100 && down.length <= 200, `${down.length} demoted`);
+  assert.ok(down.every((p) => p < 300), 'only the confirmed-cold pages go down');
+  // 200 for the promotions, and the reserve's 100 on top at most
+  assert.ok(down.length >= 200 && down.length <= 300, `${down.length} demoted`);
   // warm fast-tier pages (not confirmed cold) are not displaced by fill candidates
-  const warm = target([[200, 2, 0, 0], [100, 3, 1, 2]]);
+  const warm = target([[200, 2, 0, 0], [100, 4, 1, 0]]);
   assert.equal(moves(plan([warm], topology(1000, 20), space, 10, PARAMS)).length, 0);
 });
 
