@@ -11,15 +11,16 @@ export interface NodeInfo {
   /** free memory (Linux: the zones' free pages in /proc/zoneinfo; see parseZoneinfo) */
   memFreeBytes: number;
   /**
-   * free memory the page allocator keeps back on this node: per zone, its high watermark plus
-   * its lowmem reserve (/proc/zoneinfo). move_pages allocates with __GFP_THISNODE; below them
-   * it wakes kswapd, and on a node reclaim cannot free it fails (ENOMEM) with a kernel warning.
+   * free memory the page allocator keeps back on this node: per zone, its high watermark (or
+   * min plus one per-cpu list refill, if higher) plus its lowmem reserve (/proc/zoneinfo).
+   * move_pages allocates with __GFP_THISNODE; under the high watermark it wakes kswapd, and on
+   * a node reclaim cannot free it fails under min (ENOMEM) with a kernel warning.
    */
   reservedBytes?: number;
   /**
-   * how far under the reserve this node's free memory may go before an allocation here could
-   * fail (Linux: per zone, high − min watermarks less a per-cpu list refill); what the mover
-   * lends against pages its own demotions freed onto its CPU's per-cpu list
+   * how far under the reserve this node's free memory may go and still leave every zone above
+   * min after a per-cpu list refill (Linux: per zone, the kept-back pages above min plus one
+   * refill); what the mover lends against pages its own demotions freed onto its CPU's list
    */
   slackBytes?: number;
   /** distance to node id → value (from nodeN/distance) */

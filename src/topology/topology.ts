@@ -9,7 +9,7 @@ export interface TierNode {
   cpus: number[];
   memTotalBytes: number;
   memFreeBytes: number;
-  /** free memory the kernel keeps back (zone high watermarks) */
+  /** free memory the kernel keeps back (zone high watermarks and lowmem reserves; see NodeInfo) */
   reservedBytes: number;
   distance: Record<number, number>;
   /** nearest node of the next tier up / down, null at the ends */
