@@ -38,7 +38,7 @@ for (const batch of [32, 128, 512, 2048]) {
   const [q] = pass(batch, null);
   log(`batch ${batch} query: ${q.toFixed(2)} µs CPU per page`);
 }
-// per-call and per-page cost from the smallest and largest batches (least squares on two points)
+// per-call and per-page cost from the smallest and largest batches (a line through two points)
 const at = (b) => rows.filter((r) => r.batch === b).reduce((s, r) => s + r.us, 0) / 2;
 const perCallUs = ((at(32) - at(2048)) * pages) / (pages / 32 - pages / 2048);
 log(`fit: ${perCallUs.toFixed(0)} µs per call, ${(at(2048) - (perCallUs * (pages / 2048)) / pages).toFixed(1)} µs per page`);
