@@ -56,10 +56,10 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   const reserve = p.freeReserve * (topo.tiers[0] ?? []).reduce((s, id) => s + (topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
   // room beyond the reserve: warm pages fill it, highest count first; they are the first the
   // exchange reclaims when hot pages need the room
-  const fill = Math.max(0, Math.min(sum(h.promo) - sum(h.promo, hotRank(N)), roomAfter - reserve, cap));
+  const fill = Math.max(0, Math.min(sum(h.promo) - hotAll, roomAfter - reserve, cap));
   b.promote += fill;
   cap -= fill;
-  cap -= displaceCold(b, h, p, N, fill, { destRoom: tierRoom(dest(0)) - b.demote[0]!, cap });
+  cap -= displaceCold(b, h, p, N, { fill, hotAll, destRoom: tierRoom(dest(0)) - b.demote[0]!, cap });
   // then confirmed-cold pages: out of the fast tier only as far as the reserve needs (a cold
   // page in otherwise free room costs nothing, and moving it and a warm page back and forth
   // would be churn), out of the middle tiers all of them, within the cap
@@ -83,13 +83,13 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
  * 4 of 5 in half of them.
  * Adds to b.demote[0] and b.promote; returns the cap it uses.
  */
-function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, fill: number, o: { destRoom: number; cap: number }): number {
+function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { fill: number; hotAll: number; destRoom: number; cap: number }): number {
   if (p.fillThreshold <= 0) return 0;
   // ranks from here: fill candidates counted one above the fill threshold, and all of those hot
   // last period (the marked fill band)
-  const warm = sum(h.promo, Math.min(N, p.fillThreshold + 1)) - sum(h.promo, hotRank(N));
+  const warm = sum(h.promo, Math.min(N, p.fillThreshold + 1)) - o.hotAll;
   const cold = sum(h.demo[0]!) - b.demote[0]!;
-  const n = Math.floor(Math.max(0, Math.min(warm - fill, cold, o.destRoom, o.cap / 2)) / 4096) * 4096;
+  const n = Math.floor(Math.max(0, Math.min(warm - o.fill, cold, o.destRoom, o.cap / 2)) / 4096) * 4096;
   b.demote[0]! += n;
   b.promote += n;
   return 2 * n;

@@ -21,8 +21,7 @@ export function readTopology(sysRoot: string, procRoot: string): RawTopology {
   const hasCpu = new Set(parseList(readText(`${base}/has_cpu`)));
   const hasMemory = new Set(parseList(readText(`${base}/has_memory`)));
   const tierOf = memoryTiers(sysRoot);
-  const zoneinfo = readText(`${procRoot}/zoneinfo`) ?? '';
-  const zones = parseZoneinfo(zoneinfo);
+  const zones = readZones(procRoot) ?? new Map<number, ZoneRoom>();
   const ids = possible.length > 0 ? possible : [...online];
   const nodes: NodeInfo[] = [];
   for (const id of ids) {
