@@ -34,16 +34,27 @@ function nodeMeminfo(id) {
   return { total: kb('MemTotal'), free: kb('MemFree') };
 }
 
-/** Bytes under the high watermarks of a node's zones (/proc/zoneinfo): the kernel wakes kswapd under them */
-function highWatermarks(id) {
+/**
+ * Pages a promotion may take on a node without waking kswapd, by the kernel's own test for its
+ * NUMA-balancing promotions (migrate_balanced_pgdat): a zone's free pages above its high
+ * watermark plus the reserve it keeps from movable allocations (the last `protection` entry).
+ * On the VM's node 0 that reserve is 991 pages of DMA, which the sum of high watermarks alone
+ * counted as room.
+ */
+function promotionRoom(id) {
   let node = -1, pages = 0;
+  let zone = null;
+  const close = () => { if (zone && node === id) pages += Math.max(0, zone.free - zone.high - zone.protection); };
   for (const l of readFileSync('/proc/zoneinfo', 'utf8').split('\n')) {
     const h = /^Node (\d+), zone/.exec(l);
-    if (h) { node = Number(h[1]); continue; }
-    const m = /^\s+high\s+(\d+)$/.exec(l);
-    if (m && node === id) pages += Number(m[1]);
+    if (h) { close(); node = Number(h[1]); zone = { free: 0, high: 0, protection: 0 }; continue; }
+    let m;
+    if ((m = /^\s+pages free\s+(\d+)$/.exec(l))) zone.free = Number(m[1]);
+    else if ((m = /^\s+high\s+(\d+)$/.exec(l))) zone.high = Number(m[1]);
+    else if ((m = /^\s+protection: \((.*)\)$/.exec(l))) zone.protection = Number(m[1].split(',').pop()) || 0;
   }
-  return pages * PAGE;
+  close();
+  return pages;
 }
 
 /** utime + stime in seconds of a process (all its threads) */
@@ -250,14 +261,13 @@ async function main() {
   let tierd = null;
   let t0 = Date.now();
   if (contender.startsWith('tierd-')) tierd = await startTierd(contender.slice(6), workload === 'full-both' ? '^compare-(workloa|filler)$' : '^compare-workloa$', () => t0);
-  const freeBefore = nodeMeminfo(0).free;
+  const room = promotionRoom(0);
   const args = workload === 'zipf' ? ['zipf', '1024', '99', String(phaseS), '1'] : ['shift', '1024', '128', '256', String(phaseS), '1'];
   const w = await startWorkload(args);
   const pages = w.size / PAGE;
   const shares = w.phases.map((rl) => expand(rl, pages));
-  // what fits: node 0's free memory when the workload started above its zones' high watermarks,
-  // where the kernel starts reclaiming (NUMA balancing's promotions stop there too)
-  const room = Math.floor((freeBefore - highWatermarks(0)) / PAGE);
+  // what fits: the room for promotions on node 0 when the workload started, by the kernel's own
+  // test (NUMA balancing's promotions stop there)
   const bestFree = shares.map((s) => best(s, room));
   const bestAll = filler ? shares.map((s) => best(s, room + filler.size / PAGE)) : bestFree;
   log(`workload ${workload}: ${pages} pages, room for ${room} on node 0, best ${bestFree.map((b) => b.toFixed(3))}`);
