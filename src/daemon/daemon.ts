@@ -238,7 +238,8 @@ export class Daemon {
   /**
    * The period's walks; returns how many were made. Every counted walk sees the bits of exactly
    * one interval: bits older than that (process start, migration, pause) are cleared by an
-   * uncounted priming walk, of every target after a gap, else of the targets new this period.
+   * uncounted priming walk, of every target after a gap, else of the targets new this period
+   * (none for a tracker whose walk clears the bits before its window: page_idle's mark).
    * A period whose targets are all new plans after half its walks: a fresh target's clear hot
    * set should not wait a whole period (the rank scales counts by the walks that saw a page).
    * With no target there is nothing to walk: the period is one interval, so a process that
@@ -250,10 +251,11 @@ export class Daemon {
       await this.kernel.sleep(this.intervalMs, this.abort.signal);
       return 0;
     }
+    const primes = this.tracker.primesItself !== true;
     if (this.lastWalkEndMs === null || started - this.lastWalkEndMs > 2 * this.intervalMs) {
-      await this.walkAll(null);
+      if (primes) await this.walkAll(null);
       this.lastWalkEndMs = this.kernel.now();
-    } else if (fresh.length > 0) await this.walkAll(null, fresh);
+    } else if (fresh.length > 0 && primes) await this.walkAll(null, fresh);
     if (this.period % FULL_WALK_PERIODS === 0) for (const t of live) this.fullWalkDue.add(t);
     const N = this.config.scan.walks;
     const walks = fresh.length === live.length ? Math.ceil(N / 2) : N;

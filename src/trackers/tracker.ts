@@ -30,6 +30,11 @@ export interface Tracker {
    * a skimmed table tells nothing about pages the heat table does not know yet.
    */
   walk(pid: number, ranges: Float64Array, heat: HeatTable | null, full?: boolean): Promise<WalkResult>;
+  /**
+   * A walk clears the bits it reads before its window opens (page_idle marks, then reads): bits
+   * older than the interval never reach it, so the daemon makes no priming walk.
+   */
+  readonly primesItself?: boolean;
   /** walks of different targets that may run at once (read workers); 1 when absent */
   readonly concurrency?: number;
   /** The interval between walks, before each period (page_idle's window per page). */

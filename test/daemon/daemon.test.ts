@@ -4,6 +4,7 @@ import { runSim, fractionOn } from '../helpers/sim-run.js';
 import { MoveLog } from '../../src/mover/dry-run.js';
 import { SimKernel } from '../../src/kernel/sim/sim-kernel.js';
 import { parseScenario } from '../../src/kernel/sim/scenario.js';
+import { IdlePagesReader } from '../../src/trackers/idle-pages/reader.js';
 
 const hotset = (o: { dram?: string; size?: string; hot?: number; duration?: string; phases?: string; seed?: number } = {}): string => `
 seed: ${o.seed ?? 11}
@@ -317,4 +318,26 @@ test('skimming walks: a new target\'s first counted walk, and every target\'s fi
   const every8 = Array.from({ length: Math.floor(periods / 8) }, (_, i) => 8 * (i + 1));
   assert.ok(every8.length >= 2, `${periods} periods`);
   assert.deepEqual(full.slice(1).map((o) => o.period), every8, 'then one full walk every 8 periods');
+});
+
+test('a tracker whose walk clears the bits before its window (page_idle) gets no priming walk; the others do', async () => {
+  const firstPeriodWalks = async (): Promise<number> => {
+    const k = new SimKernel(parseScenario(hotset({ duration: '10s' })));
+    let walks = 0;
+    const open = k.openIdlePages.bind(k);
+    k.openIdlePages = (pid: number, flags: number) => {
+      walks++;
+      return open(pid, flags);
+    };
+    await runSim(hotset({ duration: '10s' }), 'scan: { walks: 5, interval: 500ms }\n', { kernel: k, maxPeriods: 1 });
+    return walks;
+  };
+  // a new target's first period: half of N = 5 counted walks, after a priming walk or not
+  assert.equal(await firstPeriodWalks(), 1 + 3);
+  Object.defineProperty(IdlePagesReader.prototype, 'primesItself', { value: true, configurable: true });
+  try {
+    assert.equal(await firstPeriodWalks(), 3);
+  } finally {
+    delete (IdlePagesReader.prototype as { primesItself?: boolean }).primesItself;
+  }
 });

@@ -22,6 +22,13 @@ const KPF_COMPOUND_TAIL = 1 << 16;
 const KPF_THP = 1 << 22;
 const UNKNOWN = 2;
 
+/** A chunk of a target whose frames were marked idle at `at`: its window starts then. */
+interface Arm {
+  va: number;
+  count: number;
+  at: number;
+}
+
 /**
  * The upstream page_idle tracker: virtual pages → frames through /proc/PID/pagemap, then the
  * idle flags of those frames in /sys/kernel/mm/page_idle/bitmap. A frame still idle since the
@@ -33,6 +40,7 @@ const UNKNOWN = 2;
 export class PageIdleTracker implements Tracker {
   readonly name = 'page_idle' as const;
   readonly grain = 'page' as const;
+  readonly primesItself = true;
   private readonly pm = new Uint32Array(2 * CHUNK);
   private readonly flags = new Uint32Array(2);
   private readonly writer = new StreamWriter();
@@ -49,6 +57,8 @@ export class PageIdleTracker implements Tracker {
 
   private refused = 0;
   private lastRefusal = '';
+  /** per target, per chunk start: chunks whose accessed frames were marked idle again at their read */
+  private armed = new Map<number, Map<number, Arm>>();
 
   constructor(private readonly phys: PhysPages) {}
 
@@ -72,25 +82,27 @@ export class PageIdleTracker implements Tracker {
     this.refused = 0;
     this.dec.reset();
     heat?.beginWalk(false);
-    const marked: { va: number; count: number; at: number }[] = [];
+    const marked: Arm[] = [];
+    const armedBefore = this.armed.get(pid);
+    const armedNow = new Map<number, Arm>();
+    if (heat) this.armed.set(pid, armedNow);
+    else this.armed.delete(pid);
     try {
       for (let r = 0; r < ranges.length; r += 2) {
         for (let va = ranges[r]!; va < ranges[r + 1]!; ) {
           const count = Math.min(CHUNK, (ranges[r + 1]! - va) / 4096);
-          const n = this.phys.pagemap(pid, va, count, this.pm);
-          res.reads++;
-          if (n === 0) break;
-          this.markChunk(va, n);
-          if (heat) marked.push({ va, count: n, at: performance.now() });
-          while (marked.length > 0 && performance.now() - marked[0]!.at >= this.windowMs) this.readChunk(pid, marked.shift()!, heat!, res);
-          va += n * 4096;
+          const arm = this.stillArmed(armedBefore?.get(va), count) ?? this.markAfresh(pid, va, count, res);
+          if (arm === null) break;
+          if (heat) marked.push(arm);
+          while (marked.length > 0 && performance.now() - marked[0]!.at >= this.windowMs) this.readChunk(pid, marked.shift()!, heat!, res, armedNow);
+          va += arm.count * 4096;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
       while (marked.length > 0) {
         const wait = marked[0]!.at + this.windowMs - performance.now();
         if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
-        this.readChunk(pid, marked.shift()!, heat!, res);
+        this.readChunk(pid, marked.shift()!, heat!, res, armedNow);
       }
     } catch (e) {
       if (e instanceof TierdError && e.code === 'PROCESS_GONE') res.status = 'gone';
@@ -103,16 +115,36 @@ export class PageIdleTracker implements Tracker {
     return res;
   }
 
-  /** Set the idle flag of a chunk's frames (compound tails included: the kernel ignores them). */
-  private markChunk(base: number, n: number): void {
-    const units = this.collectUnits(base, n);
-    if (units === 0) return;
-    this.frames.sort(this.unitPfn, units);
-    this.forEachRun(units, (i, j) => this.markRun(i, j));
+  /**
+   * A chunk the last walk armed less than a window ago needs no mark: a frame it read idle still
+   * has the idle flag, and the read's rmap walk cleared its accessed bits, as a mark would have;
+   * the frames it read accessed were marked again right then. So the window of every frame
+   * starts at `at`, and the walk skips the pagemap read and the bitmap write of the chunk's
+   * idle frames, the larger half of a walk's kernel work on a mostly idle target.
+   * Older arms are not used: the window would be longer than the interval.
+   */
+  private stillArmed(arm: Arm | undefined, count: number): Arm | null {
+    return arm !== undefined && arm.count === count && performance.now() - arm.at <= this.windowMs ? arm : null;
   }
 
-  /** Read a marked chunk's idle flags (its frames read afresh: a page may have moved) into heat. */
-  private readChunk(pid: number, c: { va: number; count: number }, heat: HeatTable, res: WalkResult): void {
+  /** Set the idle flag of a chunk's frames (compound tails included: the kernel ignores them). */
+  private markAfresh(pid: number, va: number, count: number, res: WalkResult): Arm | null {
+    const n = this.phys.pagemap(pid, va, count, this.pm);
+    res.reads++;
+    if (n === 0) return null;
+    const units = this.collectUnits(va, n);
+    if (units > 0) {
+      this.frames.sort(this.unitPfn, units);
+      this.forEachRun(units, (i, j) => this.markRun(i, j, false));
+    }
+    return { va, count: n, at: performance.now() };
+  }
+
+  /**
+   * Read a marked chunk's idle flags (its frames read afresh: a page may have moved) into heat,
+   * then mark its accessed frames idle again: the chunk is armed for the next walk.
+   */
+  private readChunk(pid: number, c: Arm, heat: HeatTable, res: WalkResult, armed: Map<number, Arm>): void {
     const n = this.phys.pagemap(pid, c.va, c.count, this.pm);
     res.reads++;
     res.bytes += n * 8;
@@ -121,6 +153,8 @@ export class PageIdleTracker implements Tracker {
     this.frames.sort(this.unitPfn, units);
     this.idle.fill(UNKNOWN, 0, units);
     this.forEachRun(units, (i, j) => this.readRun(i, j));
+    this.forEachRun(units, (i, j) => this.markRun(i, j, true));
+    armed.set(c.va, { va: c.va, count: c.count, at: performance.now() });
     const w = this.writer;
     w.clear();
     for (let u = 0; u < units; u++) {
@@ -196,18 +230,24 @@ export class PageIdleTracker implements Tracker {
     }
   }
 
-  /** Set the idle flag of one run's frames (a 0 bit leaves other frames alone). */
-  private markRun(i: number, j: number): void {
+  /**
+   * Set the idle flag of one run's frames, or (accessedOnly) of those just read accessed. A 0 bit
+   * leaves its frame alone, and costs the kernel nothing: its rmap walk is per set bit.
+   */
+  private markRun(i: number, j: number, accessedOnly: boolean): void {
     const pfn = this.frames.pfn;
     const first = Math.floor(pfn[i]! / 64);
     const words = Math.floor(pfn[j - 1]! / 64) - first + 1;
     const buf = this.words.subarray(0, 2 * words).fill(0);
+    let bits = 0;
     for (let k = i; k < j; k++) {
+      if (accessedOnly && this.idle[this.frames.order[k]!] !== 0) continue;
       const w = Math.floor(pfn[k]! / 64) - first;
       const bit = pfn[k]! % 64;
       buf[2 * w + (bit >= 32 ? 1 : 0)]! |= 1 << bit % 32;
+      bits++;
     }
-    this.refusable(() => this.phys.idleWrite(first, words, buf), undefined);
+    if (bits > 0) this.refusable(() => this.phys.idleWrite(first, words, buf), undefined);
   }
 
   /**

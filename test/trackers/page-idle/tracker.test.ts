@@ -77,8 +77,8 @@ test('page_idle tracker: accessed frames counted, idle not, shared never, a THP 
   await t.walk(1, ranges, null); // priming: marks idle
   assert.ok(f.idle.has(1000) && f.idle.has(51200) && !f.idle.has(1000 + 5 * 7), 'shared frames are never marked');
   for (let w = 0; w < 3; w++) {
-    // accesses before the walk's mark are not in its window; these, after the mark, are
-    f.touch(base + 2);
+    // an access before a walk's own mark is not in its window; these, after the mark, are
+    if (w === 0) f.touch(base + 2);
     f.beforeRead = (): void => {
       f.touch(base + 0); // page 0 hot
       if (w === 0) f.touch(base + 1); // page 1 once
@@ -93,7 +93,7 @@ test('page_idle tracker: accessed frames counted, idle not, shared never, a THP 
   };
   assert.deepEqual(state(0x7f0000000000), [3, 3]);
   assert.deepEqual(state(0x7f0000001000), [3, 1]);
-  assert.deepEqual(state(0x7f0000002000), [3, 0], 'touched before each walk\'s mark: outside the window');
+  assert.deepEqual(state(0x7f0000002000), [3, 0], 'touched before the first walk\'s mark: outside the window');
   assert.equal(heat.locate(0x7f0000005000) === null || space.seen[heat.locate(0x7f0000005000)!.seg.states[heat.locate(0x7f0000005000)!.slot]!] === 0, true, 'shared page unknown');
   assert.deepEqual(state(0x7f0000008000), [3, 0], 'the large folio\'s head is read');
   for (let i = 1; i < 4; i++) {
@@ -136,4 +136,45 @@ test('page_idle tracker: frames in words the kernel does not answer are unknown,
   const r = await t.walk(1, ranges, heat);
   assert.equal(r.status, 'ok');
   assert.ok((r.refused ?? 0) > 0 && /EIO/.test(r.refusal ?? ''), 'the refusal is reported for the daemon to log');
+});
+
+test('page_idle tracker: a walk within a window of the last one marks only the frames it read accessed, and counts what a full mark would', async () => {
+  const f = new FakePhys();
+  const base = 0x7f0000000000 / 4096;
+  for (let i = 0; i < 64; i++) f.entries.set(base + i, { pfn: 2000 + 3 * i, exclusive: true });
+  let bits = 0;
+  const write = f.idleWrite.bind(f);
+  f.idleWrite = (word, count, data): void => {
+    for (let w = 0; w < 2 * count; w++) for (let v = data[w]!; v !== 0; v &= v - 1) bits++;
+    write(word, count, data);
+  };
+  const space = new StateSpace({ walks: 4, coldPeriods: 1, tiers: 2 });
+  const heat = new HeatTable(space);
+  const t = new PageIdleTracker(f);
+  const windowMs = 300;
+  t.setInterval(windowMs);
+  const ranges = Float64Array.of(0x7f0000000000, 0x7f0000040000);
+  const written: number[] = [];
+  for (let w = 0; w < 4; w++) {
+    if (w === 2) f.touch(base + 30); // after walk 1 re-armed its chunk: inside walk 2's window
+    if (w === 3) await new Promise((r) => setTimeout(r, windowMs + 50)); // the arm is too old now
+    f.beforeRead = (): void => {
+      for (let i = 0; i < 10; i++) f.touch(base + i);
+      if (w === 0) f.touch(base + 20);
+    };
+    bits = 0;
+    await t.walk(1, ranges, heat);
+    written.push(bits);
+  }
+  // walk 0 and walk 3 mark all 64 frames; every walk marks again the ones it read accessed
+  assert.deepEqual(written, [64 + 11, 10, 11, 64 + 10]);
+  const state = (vpage: number): [number, number] => {
+    const l = heat.locate(vpage * 4096)!;
+    const s = l.seg.states[l.slot]!;
+    return [space.seen[s]!, space.count[s]!];
+  };
+  for (let i = 0; i < 10; i++) assert.deepEqual(state(base + i), [4, 4]);
+  assert.deepEqual(state(base + 20), [4, 1]);
+  assert.deepEqual(state(base + 30), [4, 1], 'touched between walks, after the arm');
+  assert.deepEqual(state(base + 40), [4, 0]);
 });
