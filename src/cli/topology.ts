@@ -4,6 +4,8 @@ import { nodeMap } from '../config/load.js';
 import { makeKernel, resolveConfig } from './common.js';
 import { formatBytes } from '../util/units.js';
 import { availableTrackers } from '../trackers/select.js';
+import { TierdError } from '../util/errors.js';
+import type { Kernel } from '../kernel/types.js';
 
 export function topologyCommand(y: Argv): Argv {
   return y.command(
@@ -16,7 +18,7 @@ export function topologyCommand(y: Argv): Argv {
       const topo = classify(kernel.topology(), nodeMap(config), config.policy.demoteToLowest);
       const tr = kernel.trackers();
       const trackers = availableTrackers(kernel);
-      const swYoung = kernel.swYoungSupported();
+      const { swYoung, moveRefused } = probeMoves(kernel);
       if (argv.json) {
         process.stdout.write(
           JSON.stringify({
@@ -24,6 +26,7 @@ export function topologyCommand(y: Argv): Argv {
             tiers: topo.tiers,
             conflicts: topo.conflicts,
             swYoung,
+            movePagesRefused: moveRefused,
             trackers,
             idlePagesVariant: tr.idlePages,
             skimUnsafe: tr.skimUnsafe,
@@ -40,10 +43,21 @@ export function topologyCommand(y: Argv): Argv {
       lines.push(`trackers: ${trackers.length > 0 ? trackers.map((t) => (t === 'idle_pages' ? `idle_pages (${tr.idlePages})` : t)).join(', ') : 'none'}`);
       for (const [k, v] of Object.entries(tr.missing)) lines.push(`  ${k}: ${v}`);
       if (tr.idlePages !== null) lines.push(`idle_pages skim (SCAN_SKIM_IDLE): ${tr.skimUnsafe === null ? (config.scan.skimIdle ? 'asked for (a kernel without it reads every PTE)' : 'off (scan.skimIdle: false)') : `off: ${tr.skimUnsafe}`}`);
-      lines.push(`move_pages MPOL_MF_SW_YOUNG: ${swYoung ? 'accepted' : 'not accepted (unpatched kernel)'}`);
+      if (moveRefused !== null) lines.push(`move_pages: ${moveRefused}`);
+      else lines.push(`move_pages MPOL_MF_SW_YOUNG: ${swYoung ? 'accepted' : 'not accepted (unpatched kernel)'}`);
       lines.push(topo.conflicts.length > 0 ? 'conflicts:' : 'conflicts: none');
       for (const c of topo.conflicts) lines.push(`  ${c}`);
       process.stdout.write(lines.join('\n') + '\n');
     },
   );
+}
+
+/** The SW_YOUNG probe; a host that forbids move_pages to tierd is reported, not fatal, here. */
+function probeMoves(kernel: Kernel): { swYoung: boolean | null; moveRefused: string | null } {
+  try {
+    return { swYoung: kernel.swYoungSupported(), moveRefused: null };
+  } catch (e) {
+    if (!(e instanceof TierdError) || e.code !== 'PERMISSION') throw e;
+    return { swYoung: null, moveRefused: `${e.message}; ${e.hint}` };
+  }
 }

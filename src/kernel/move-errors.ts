@@ -10,7 +10,7 @@ export function explainMoveError(errno: number, pid: number, flags: number): Tie
     case ERRNO.EPERM:
       return (flags & MPOL_MF_MOVE_ALL) !== 0
         ? new TierdError('PERMISSION', `move_pages(pid ${pid}, MPOL_MF_MOVE_ALL): EPERM`, 'MOVE_ALL needs CAP_SYS_NICE: grant it, or set migrate.moveAll: false')
-        : new TierdError('PERMISSION', `move_pages(pid ${pid}): EPERM, no ptrace-read access to the process`, 'run tierd as root or grant it CAP_SYS_PTRACE (and CAP_SYS_NICE)');
+        : new TierdError('PERMISSION', `move_pages(pid ${pid}): EPERM, no ptrace-read access to the process, or a seccomp filter forbids move_pages (a container's default profile)`, "run tierd as root or grant it CAP_SYS_PTRACE and CAP_SYS_NICE; in a container, the seccomp profile of the README's \"Container\" section");
     case ERRNO.EACCES:
       return new TierdError('PERMISSION', `move_pages(pid ${pid}): EACCES, the target node is outside the process's cpuset`, "add the node to the cpuset's cpuset.mems, or leave the process out of targets");
     case ERRNO.ESRCH:
