@@ -52,7 +52,8 @@ test('systemd unit exposure score (systemd-analyze security --offline)', (t) => 
   const m = /Overall exposure level for tierd\.service: ([0-9.]+)/.exec(out);
   assert.ok(m, out.slice(-500));
   process.stdout.write(`# systemd exposure level: ${m[1]}\n`);
-  assert.ok(Number(m[1]) <= 3.0, `exposure ${m[1]}`);
+  // the README's figure for the idle_pages profile (its own user, two ambient capabilities)
+  assert.ok(Number(m[1]) <= 2.0, `exposure ${m[1]}`);
 });
 
 test('the Dockerfile lints clean (dockerfilelint)', () => {

@@ -2,7 +2,7 @@
 # tierd's real-kernel proof: boots a 2-node NUMA VM under qemu (node 0 = 1 GiB + 2 CPUs,
 # node 1 = 2 GiB CPU-less, HMAT on) and runs guest suites (test/vm/guest/<suite>.mjs) in it:
 #   stock    Debian's 6.12 kernel (DAMON):                         e2e (damon)
-#   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, skim-proof, e2e
+#   trimmed  our 6.12 build, page_idle + our /proc/PID/idle_pages: idle-proof, skim-proof, user-proof, e2e
 #            (idle_pages, page_idle; DAMON is proven on the stock kernel)
 #   debug    the same with lockdep and DEBUG_VM:                   stress
 #   systemd  Debian's 6.12 kernel booting a Debian root file system (debootstrap, cached) with
@@ -59,6 +59,10 @@ cp /bin/busybox "$rootfs/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"; done
 strip --strip-debug -o "$rootfs/usr/bin/node" "$(readlink -f "$(command -v node)")"
 ldd "$(command -v node)" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "$l")"; cp -L "$l" "$rootfs$l"; done
+# setpriv (util-linux): the user-proof suite runs tierd's kernel layer as another user with
+# ambient capabilities, as the systemd unit does
+cp "$(command -v setpriv)" "$rootfs/usr/bin/setpriv"
+ldd "$(command -v setpriv)" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "$l")"; cp -L "$l" "$rootfs$l"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
 cat > "$rootfs/init" <<'EOF_INIT'
 #!/bin/sh
@@ -232,7 +236,7 @@ status=0
 for kname in $KERNELS; do
   case $kname in
     stock) img=$stock_img; suites=e2e; trackers=${TRACKERS:-} ;;
-    trimmed) built trimmed; suites=idle-proof,skim-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
+    trimmed) built trimmed; suites=idle-proof,skim-proof,user-proof,e2e; trackers=${TRACKERS:-${TRIMMED_TRACKERS:-idle_pages,page_idle}} ;;
     debug) built debug; suites=stress; trackers= ;;
     systemd) img=$stock_img; suites=systemd-proof; trackers= ;;
   esac
