@@ -22,6 +22,10 @@ WORK=${WORK:-$(mktemp -d /tmp/tierd-vm.XXXXXX)}
 KERNELS=${KERNELS:-stock trimmed systemd}
 TIMEOUT=${TIMEOUT:-2400}
 mkdir -p "$CACHE" "$WORK"
+# the work dir keeps the consoles and logs (a failed run names them); the images, 340–830 MB a
+# run, go when it ends (KEEP_WORK=1 keeps them)
+prune_work() { [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"/initrd.img "$WORK"/base.cpio "$WORK"/rootfs "$WORK"/app "$WORK"/systemd-over "$WORK"/systemd-over.cpio "$WORK"/*.tgz; }
+trap prune_work EXIT
 t0=$SECONDS
 log() { echo "[vm $(( SECONDS - t0 ))s] $*" >&2; }
 
@@ -140,10 +144,11 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
     -kernel "$1" -initrd "$initrd" -append "console=ttyS0 panic=-1 rdinit=${RDINIT:-/init} quiet transparent_hugepage=always tierd.suites=$3${4:+ tierd.trackers=$4}${GUEST_ARGS:+ $GUEST_ARGS}" \
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
-  trap 'kill $q 2>/dev/null || true' EXIT INT TERM
+  trap 'kill $q 2>/dev/null || true; prune_work' EXIT INT TERM
   tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|SKIM_COST|SCALE_RESULT|\[compare\]|\[(idle_pages|page_idle|damon|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
   set +e; wait $q; local qrc=$?; set -e
-  trap - EXIT INT TERM
+  trap - INT TERM
+  trap prune_work EXIT
   sleep 1
   rc=$(tr -d '\r' < "$con" | sed -n 's/^TIERD_VM_EXIT=\([0-9]*\).*/\1/p' | tail -1)
   if [ -z "$rc" ]; then
