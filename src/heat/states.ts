@@ -3,7 +3,7 @@ import { TierdError } from '../util/errors.js';
 /**
  * The per-page state of the heat table, one byte (or two for large configs) per page:
  *
- *   s = (tierSlot × (K + 2) + streak) × P + pair(missed, count)
+ *   s = (tierSlot × (K + 1) + streak) × P + pair(missed, count)
  *
  * - missed, count: walks of this period that did not report the page (gaps, holes, before it
  *   existed), and walks that reported it accessed (missed + count ≤ N). After the period's N
@@ -12,11 +12,9 @@ import { TierdError } from '../util/errors.js';
  *   pages in a gap are touched.
  * - streak: previous consecutive periods in which the page was cold, capped at K − 1, so a
  *   page is confirmed cold when it is cold now and streak = K − 1; or K, the hot mark: the
- *   page was hot in the previous period; or K + 1, hot in the two previous periods. One
- *   period's count is noisy (a page accessed in a third of the walks is seen in all five one
- *   period in a hundred); hot now and marked is evidence enough to displace a page counted
- *   well below it (an exchange), and hot three periods running to displace any page short of
- *   that, when warm pages seen in most walks crowd a full fast tier.
+ *   page was hot in the previous period. One period's count is noisy (a page accessed in a
+ *   third of the walks is seen in all five one period in a hundred); hot now and marked is
+ *   evidence enough to displace another page (an exchange).
  * - tierSlot: 0 = placement unknown, t + 1 = on a node of tier t (as last queried or moved).
  *
  * Transitions are table look-ups, so the per-page work of a walk is one load and one store.
@@ -43,8 +41,6 @@ export class StateSpace {
   readonly streak: Uint8Array;
   /** 1 when the page carries the hot mark (hot in the previous period) */
   readonly hotBefore: Uint8Array;
-  /** 1 when the page was hot in the two previous periods (the mark's second level) */
-  readonly hotTwice: Uint8Array;
   readonly tierSlot: Uint8Array;
   /** pair index → (missed, count) */
   private readonly pairMissed: Uint8Array;
@@ -60,7 +56,7 @@ export class StateSpace {
     this.K = K;
     this.tiers = tiers;
     this.P = ((N + 1) * (N + 2)) / 2;
-    this.size = this.P * (K + 2) * (tiers + 1);
+    this.size = this.P * (K + 1) * (tiers + 1);
     if (this.size > 65536) {
       throw new TierdError(
         'CONFIG',
@@ -76,7 +72,6 @@ export class StateSpace {
     this.count = new Uint8Array(this.size);
     this.streak = new Uint8Array(this.size);
     this.hotBefore = new Uint8Array(this.size);
-    this.hotTwice = new Uint8Array(this.size);
     this.tierSlot = new Uint8Array(this.size);
     this.pairMissed = new Uint8Array(this.P);
     this.pairCount = new Uint8Array(this.P);
@@ -95,10 +90,9 @@ export class StateSpace {
       this.missed[s] = missed;
       this.seen[s] = N - missed;
       this.count[s] = c;
-      this.streak[s] = rest % (K + 2);
-      this.hotBefore[s] = rest % (K + 2) >= K ? 1 : 0;
-      this.hotTwice[s] = rest % (K + 2) === K + 1 ? 1 : 0;
-      this.tierSlot[s] = Math.floor(rest / (K + 2));
+      this.streak[s] = rest % (K + 1);
+      this.hotBefore[s] = rest % (K + 1) === K ? 1 : 0;
+      this.tierSlot[s] = Math.floor(rest / (K + 1));
       const base = s - pi;
       // a page reported twice in one walk cannot happen (non-overlapping reads); past N walks saturate
       const full = missed + c >= N;
@@ -123,24 +117,24 @@ export class StateSpace {
     return missed * (N + 1) - (missed * (missed - 1)) / 2 + count;
   }
 
-  /** A state from walks seen (as of the period's end), count, streak (K, K + 1 = the hot mark) and tier slot. */
+  /** A state from walks seen (as of the period's end), count, streak (K = the hot mark) and tier slot. */
   make(seen: number, count: number, streak: number, tierSlot: number): number {
-    return (tierSlot * (this.K + 2) + streak) * this.P + this.pair(this.N - seen, count);
+    return (tierSlot * (this.K + 1) + streak) * this.P + this.pair(this.N - seen, count);
   }
 
   /** A state for a page first reported after `walksDone` walks of this period. */
   fresh(walksDone: number, streak = 0, tierSlot = 0): number {
-    return (tierSlot * (this.K + 2) + streak) * this.P + this.pair(walksDone, 0);
+    return (tierSlot * (this.K + 1) + streak) * this.P + this.pair(walksDone, 0);
   }
 
   /** The same page with a known tier (after a query or a move). */
   withTier(s: number, tierSlot: number): number {
-    return (tierSlot * (this.K + 2) + this.streak[s]!) * this.P + (s % this.P);
+    return (tierSlot * (this.K + 1) + this.streak[s]!) * this.P + (s % this.P);
   }
 
   /**
    * Period-end table: counts reset, streak advanced for pages cold this period, the hot mark
-   * set on pages hot this period (its second level on those that had it). `isCold`/`isHot(seen, count)` decide; a page not seen at all
+   * set on pages hot this period. `isCold`/`isHot(seen, count)` decide; a page not seen at all
    * keeps neither.
    */
   periodEndTable(isCold: (seen: number, count: number) => boolean, isHot: (seen: number, count: number) => boolean = () => false): Uint8Array | Uint16Array {
@@ -150,7 +144,7 @@ export class StateSpace {
       const seen = this.seen[s]!;
       const c = this.count[s]!;
       const coldBefore = this.hotBefore[s] ? 0 : this.streak[s]!;
-      const st = seen === 0 ? 0 : isHot(seen, c) ? K + this.hotBefore[s]! : isCold(seen, c) ? Math.min(coldBefore + 1, K - 1) : 0;
+      const st = seen === 0 ? 0 : isHot(seen, c) ? K : isCold(seen, c) ? Math.min(coldBefore + 1, K - 1) : 0;
       t[s] = this.fresh(0, st, this.tierSlot[s]!);
     }
     return t;
@@ -166,7 +160,7 @@ export class StateSpace {
     const t = this.alloc(old.size);
     for (let s = 0; s < old.size; s++) {
       const tier = old.tierSlot[s]! <= this.tiers ? old.tierSlot[s]! : 0;
-      t[s] = this.fresh(0, old.hotBefore[s] ? this.K + old.hotTwice[s]! : Math.min(old.streak[s]!, this.K - 1), tier);
+      t[s] = this.fresh(0, old.hotBefore[s] ? this.K : Math.min(old.streak[s]!, this.K - 1), tier);
     }
     return t;
   }

@@ -1,7 +1,7 @@
 import { roomOn, type Topology } from '../topology/topology.js';
 import type { Histograms } from './histograms.js';
 import type { PlannerParams } from './params.js';
-import { cut, hotRank, markedHotRank, sum, twiceHotRank } from './ranks.js';
+import { cut, hotRank, markedHotRank, sum } from './ranks.js';
 
 /** What the period may move: bytes to promote into the top tier, to demote from each tier, to exchange. */
 export interface Budgets {
@@ -9,8 +9,6 @@ export interface Budgets {
   demote: number[];
   /** warm fast-tier bytes demoted to make room for hotter pages */
   exchange: number;
-  /** the exchange may take fast-tier pages with the hot mark's first level too (see exchangeInto) */
-  exchangeMarked: boolean;
   /** hot bytes wanted in the top tier (for the "fast tier short" note) */
   hotWant: number;
   /** room per node, whole pages; below zero when other allocations took a node under its headroom */
@@ -38,7 +36,7 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   // hold room a hot page needs until an exchange takes it back
   const hotAll = sum(h.promo, hotRank(N));
   const hotWant = Math.min(hotAll > tierRoom(0) ? sum(h.promo, markedHotRank(N)) : hotAll, cap);
-  const b: Budgets = { promote: Math.min(hotWant, tierRoom(0)), demote: new Array<number>(tiers).fill(0), exchange: 0, exchangeMarked: false, hotWant, room };
+  const b: Budgets = { promote: Math.min(hotWant, tierRoom(0)), demote: new Array<number>(tiers).fill(0), exchange: 0, hotWant, room };
   if (tiers <= 1) {
     b.promote = 0;
     b.demote = [0];
@@ -102,14 +100,7 @@ function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o:
  * exchangeGap), marked hot pages for unmarked ones (one period's count is noisy: exchanging
  * on it swaps equally warm pages back and forth). What is left of a deficit is paid first,
  * else the exchange would demote pages into room that the promotions then cannot use.
- *
- * Where a full fast tier holds warm pages seen in most walks (the interval cannot be short
- * enough to tell them from hot ones: under TCG, or a warm set touched a few times a second),
- * those rarely fall two counts below a hot page, and one lucky period marks 6% of them: the
- * marked pool is larger than the room and the exchange stalls with a tenth of the hot set
- * outside. Pages hot three periods running (a warm page seen in 76% of walks: 1.6%) then
- * displace any fast-tier page short of that: counted below N, and not hot in both periods
- * before. Sets b.exchange (and b.exchangeMarked) and adds its promotions; returns the cap it uses.
+ * Sets b.exchange and adds its promotions; returns the cap it uses.
  */
 function exchangeInto(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { deficit: number; destRoom: number; cap: number }): number {
   const confirmedWant = Math.min(sum(h.promo, markedHotRank(N)), b.hotWant);
@@ -118,16 +109,7 @@ function exchangeInto(b: Budgets, h: Histograms, p: PlannerParams, N: number, o:
   const lowestWanted = cut(h.promo, confirmedWant, true).rank % (N + 1);
   let avail = 0;
   for (let c = 0; c <= lowestWanted - p.exchangeGap; c++) avail += h.warm0[c]!;
-  let want = stillShort;
-  const twice = Math.min(sum(h.promo, twiceHotRank(N)), stillShort);
-  let wide = 0;
-  for (let c = 0; c < N; c++) wide += h.warm0[c]! + h.warm1[c]!;
-  if (Math.min(twice, wide) > Math.min(stillShort, avail)) {
-    b.exchangeMarked = true;
-    avail = wide;
-    want = twice;
-  }
-  let exchange = Math.max(0, Math.min(want + o.deficit, avail, o.destRoom, o.cap / 2));
+  let exchange = Math.max(0, Math.min(stillShort + o.deficit, avail, o.destRoom, o.cap / 2));
   if (exchange <= o.deficit) exchange = 0;
   b.exchange = exchange;
   b.promote += Math.max(0, exchange - o.deficit);

@@ -51,9 +51,8 @@ export function* collectMoves(targets: Target[], space: StateSpace, tables: Rank
   const tiers = topo.tiers.length;
   const promo = new Spend(h.promo, b.promote, true);
   const demo = h.demo.map((hist, t) => new Spend(hist, b.demote[t] ?? 0, false));
-  const victims = b.exchangeMarked ? h.warm0.map((x, c) => x + h.warm1[c]!) : h.warm0;
-  const warm = new Spend(victims, b.exchange, false);
-  const want = wantTable(space, tables, tiers, promo.rank, demo.map((d) => d.rank), b.exchange > 0 ? warm.rank : -1, b.exchangeMarked);
+  const warm = new Spend(h.warm0, b.exchange, false);
+  const want = wantTable(space, tables, tiers, promo.rank, demo.map((d) => d.rank), b.exchange > 0 ? warm.rank : -1);
   const pick = picker(topo, b.room);
   const HOT = hotRank(space.N);
   const period = plan.period;
@@ -95,11 +94,8 @@ export function* collectMoves(targets: Target[], space: StateSpace, tables: Rank
   }
 }
 
-/**
- * One look-up per page decides whether it is a candidate at all (warmRank -1: no exchange;
- * markedToo: pages with the hot mark's first level may be exchanged too).
- */
-function wantTable(space: StateSpace, tables: RankTables, tiers: number, promoRank: number, demoRank: number[], warmRank: number, markedToo: boolean): Uint8Array {
+/** One look-up per page decides whether it is a candidate at all (warmRank -1: no exchange). */
+function wantTable(space: StateSpace, tables: RankTables, tiers: number, promoRank: number, demoRank: number[], warmRank: number): Uint8Array {
   const want = new Uint8Array(space.size);
   for (let s = 0; s < space.size; s++) {
     const slot = space.tierSlot[s]!;
@@ -113,7 +109,7 @@ function wantTable(space: StateSpace, tables: RankTables, tiers: number, promoRa
     const c = tables.cold[s]!;
     if (c !== NONE) {
       if (tier < tiers - 1 && c <= demoRank[tier]!) want[s] = COLD;
-    } else if (tier === 0 && tables.warm[s] !== NONE && tables.warm[s]! <= warmRank && space.hotTwice[s] === 0 && (markedToo || space.hotBefore[s] === 0)) {
+    } else if (tier === 0 && tables.warm[s] !== NONE && tables.warm[s]! <= warmRank && space.hotBefore[s] === 0) {
       want[s] = WARM;
     }
   }

@@ -11,8 +11,6 @@ export interface Histograms {
   demo: Float64Array[];
   /** fast-tier pages by count: seen in every walk, not confirmed cold, without the hot mark */
   warm0: Float64Array;
-  /** the same with the hot mark's first level only (hot last period, not the one before) */
-  warm1: Float64Array;
 }
 
 /**
@@ -22,7 +20,7 @@ export interface Histograms {
 export function* histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, plan: Plan): Steps<Histograms> {
   const N = space.N;
   const { bytesOf, blockedOf } = yield* bytesPerState(targets, space, period, minResidency);
-  const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1), warm1: new Float64Array(N + 1) };
+  const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1) };
   const HOT = hotRank(N);
   const { hot, cold, warm } = tables;
   for (let s = 0; s < space.size; s++) {
@@ -46,8 +44,8 @@ export function* histograms(targets: Target[], space: StateSpace, tables: RankTa
     if (c !== NONE) {
       plan.coldBytes[tier]! += bytes;
       if (slot !== 0 && slot < tiers) h.demo[slot - 1]![c]! += free;
-    } else if (slot === 1 && tiers > 1 && warm[s] !== NONE && space.hotTwice[s] === 0) {
-      (space.hotBefore[s] === 0 ? h.warm0 : h.warm1)[warm[s]!]! += free;
+    } else if (slot === 1 && tiers > 1 && warm[s] !== NONE && space.hotBefore[s] === 0) {
+      h.warm0[warm[s]!]! += free;
     }
   }
   return h;

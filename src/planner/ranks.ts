@@ -5,18 +5,17 @@ import type { PlannerParams } from './params.js';
 export const NONE = 255;
 
 /**
- * Promotion ranks, highest first: hot with both levels of the hot mark (hot the two last
- * periods too), hot with the mark (hot last period too), hot, fill candidate with the mark,
- * fill candidate; within a band by count. rank = band × (N + 1) + count.
+ * Promotion ranks, highest first: hot with the hot mark (hot last period too), hot, fill
+ * candidate with the mark, fill candidate; within a band by count.
+ * rank = band × (N + 1) + count.
  */
 const BAND_FILL = 0;
 const BAND_HOT = 2;
 export const bandBase = (N: number, band: number): number => band * (N + 1);
-/** the lowest rank of a hot page, of a hot page with the mark, and with its second level */
+/** the lowest rank of a hot page, and of a hot page with the mark */
 export const hotRank = (N: number): number => bandBase(N, BAND_HOT);
 export const markedHotRank = (N: number): number => bandBase(N, BAND_HOT + 1);
-export const twiceHotRank = (N: number): number => bandBase(N, BAND_HOT + 2);
-export const RANKS = (N: number): number => bandBase(N, BAND_HOT + 3);
+export const RANKS = (N: number): number => bandBase(N, 4);
 
 /** Per-state look-ups for one period (one entry per state, NONE where it does not apply). */
 export interface RankTables {
@@ -48,8 +47,7 @@ export function rankTables(space: StateSpace, p: PlannerParams): RankTables {
     const rank = scaledCount(seen, c, N);
     if (rank !== null) {
       const band = rank >= p.hotThreshold ? BAND_HOT : p.fillThreshold > 0 && rank >= p.fillThreshold ? BAND_FILL : -1;
-      const mark = band === BAND_HOT ? space.hotBefore[s]! + space.hotTwice[s]! : space.hotBefore[s]!;
-      if (band >= 0) hot[s] = bandBase(N, band + mark) + rank;
+      if (band >= 0) hot[s] = bandBase(N, band + space.hotBefore[s]!) + rank;
     }
     if (seen === N && c <= p.coldThreshold && space.coldConfirmed(s)) cold[s] = c;
     else if (seen === N) warm[s] = c;

@@ -108,23 +108,3 @@ test('when the hot pages do not all fit, only those hot two periods running go u
   // room 400 − 20: all 200 go up
   assert.equal(pagesOf(moves(plan([t], topology(1000, 400), space, 10, PARAMS)), Dir.PROMOTE, Reason.HOT).length, 200);
 });
-
-test('a full fast tier of warm pages seen in most walks: pages hot three periods running displace those counted below N and not hot twice before; pages hot two periods running only those counted two below', () => {
-  // fast tier, no room: 100 warm counted 4, 50 counted 4 and hot last period (streak K = 2), 50
-  // hot three periods running (streak K + 1 = 3); slow tier: 60 hot three periods running, 60
-  // hot two periods running
-  const t = target([[100, 4, 0, 0], [50, 4, 0, 2], [50, 5, 0, 3], [60, 5, 1, 3], [60, 5, 1, 2]]);
-  const m = moves(plan([t], topology(1000, 20), space, 10, PARAMS));
-  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.HOT), range(200, 260));
-  const down = pagesOf(m, Dir.DEMOTE, Reason.EXCHANGE);
-  assert.equal(down.length, 60);
-  assert.ok(down.every((p) => p < 150), 'pages hot the two periods before stay');
-  // only pages hot two periods running on the slow tier: a count of 4 is too close to theirs
-  const once = target([[100, 4, 0, 0], [50, 4, 0, 2], [50, 5, 0, 3], [60, 5, 1, 2]]);
-  assert.equal(moves(plan([once], topology(1000, 20), space, 10, PARAMS)).length, 0);
-  // ... but one counted 3 or less, without the mark, makes way for them (exchangeGap 2)
-  const low = target([[100, 3, 0, 0], [50, 5, 0, 3], [60, 5, 1, 2]]);
-  const lm = moves(plan([low], topology(1000, 20), space, 10, PARAMS));
-  assert.equal(pagesOf(lm, Dir.PROMOTE, Reason.HOT).length, 60);
-  assert.ok(pagesOf(lm, Dir.DEMOTE, Reason.EXCHANGE).every((p) => p < 100));
-});
