@@ -251,11 +251,11 @@ export class Daemon {
       await this.kernel.sleep(this.intervalMs, this.abort.signal);
       return 0;
     }
-    const primes = this.tracker.primesItself !== true;
+    const needsPriming = this.tracker.primesItself !== true;
     if (this.lastWalkEndMs === null || started - this.lastWalkEndMs > 2 * this.intervalMs) {
-      if (primes) await this.walkAll(null);
+      if (needsPriming) await this.walkAll(null);
       this.lastWalkEndMs = this.kernel.now();
-    } else if (fresh.length > 0 && primes) await this.walkAll(null, fresh);
+    } else if (fresh.length > 0 && needsPriming) await this.walkAll(null, fresh);
     if (this.period % FULL_WALK_PERIODS === 0) for (const t of live) this.fullWalkDue.add(t);
     const N = this.config.scan.walks;
     const walks = fresh.length === live.length ? Math.ceil(N / 2) : N;

@@ -84,18 +84,16 @@ log "built in $((SECONDS - t0)) s: $(podman image inspect --format '{{.Size}}' "
 version=$(podman run --rm "${LIMITS[@]}" "$IMAGE" --version) || fail "tierd --version failed in the image"
 [[ "$version" == *"$(node -p "require('$ROOT/package.json').version")"* ]] || fail "tierd --version printed '$version'"
 log "tierd --version: $version"
-# without CAP_SYS_NICE the engine's seccomp profile forbids move_pages: topology says so and
-# still shows the nodes; with it (the README's line), the probe runs
-podman run --rm "${LIMITS[@]}" --cap-drop=ALL "$IMAGE" topology > "$WORK/topology.txt" 2> "$WORK/podman.err" || { cat "$WORK/topology.txt" "$WORK/podman.err" >&2; fail "tierd topology failed in the image"; }
-grep -q '^move_pages: move_pages is forbidden' "$WORK/topology.txt" || { cat "$WORK/topology.txt" >&2; fail "topology without CAP_SYS_NICE did not say move_pages is forbidden"; }
 # the engines' default seccomp profiles refuse move_pages to every container, whatever its
-# capabilities: the README's profile is podman's default with move_pages allowed
+# capabilities: under podman's, topology says so and still shows the nodes; under the README's
+# profile (podman's default with move_pages allowed to CAP_SYS_NICE) the probe runs
+topology() { podman run --rm "${LIMITS[@]}" --cap-drop=ALL --cap-add=SYS_NICE "$@" "$IMAGE" topology > "$WORK/topology.txt" 2> "$WORK/podman.err" || { cat "$WORK/topology.txt" "$WORK/podman.err" >&2; fail "tierd topology failed in the image"; }; }
+topology
+grep -q '^move_pages: move_pages is forbidden' "$WORK/topology.txt" || { cat "$WORK/topology.txt" >&2; fail "the default profile allowed move_pages: the README's profile is not needed"; }
 jq '.syscalls |= map(.names -= ["move_pages"]) | .syscalls += [{"names": ["move_pages"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_NICE"]}}]' \
   /usr/share/containers/seccomp.json > "$WORK/seccomp-tierd.json"
-podman run --rm "${LIMITS[@]}" --cap-drop=ALL --cap-add=SYS_NICE "$IMAGE" topology > "$WORK/topology.txt" 2> "$WORK/podman.err" || { cat "$WORK/topology.txt" "$WORK/podman.err" >&2; fail "tierd topology failed in the image"; }
-grep -q '^move_pages: move_pages is forbidden' "$WORK/topology.txt" || { cat "$WORK/topology.txt" >&2; fail "the default profile allowed move_pages: the README's profile is not needed"; }
-podman run --rm "${LIMITS[@]}" --cap-drop=ALL --cap-add=SYS_NICE --security-opt "seccomp=$WORK/seccomp-tierd.json" "$IMAGE" topology > "$WORK/topology.txt" 2> "$WORK/podman.err" || { cat "$WORK/topology.txt" "$WORK/podman.err" >&2; fail "tierd topology failed in the image"; }
-grep -q '^move_pages MPOL_MF_SW_YOUNG: ' "$WORK/topology.txt" || { cat "$WORK/topology.txt" >&2; fail "topology with CAP_SYS_NICE and the profile did not probe move_pages"; }
+topology --security-opt "seccomp=$WORK/seccomp-tierd.json"
+grep -q '^move_pages MPOL_MF_SW_YOUNG: ' "$WORK/topology.txt" || { cat "$WORK/topology.txt" >&2; fail "topology under the README's profile did not probe move_pages"; }
 log "tierd topology: $(head -2 "$WORK/topology.txt" | tail -1 | tr -s ' '); $(grep '^move_pages' "$WORK/topology.txt")"
 
 # the daemon on the simulated host, as the README's docker run line runs it (least privilege)

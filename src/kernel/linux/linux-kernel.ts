@@ -166,13 +166,13 @@ export class LinuxKernel implements Kernel {
 
 /**
  * move_pages refused on tierd's own memory, where no ptrace check applies: a seccomp filter
- * forbids the call. Docker's and podman's default profiles allow move_pages only to a container
- * with CAP_SYS_NICE (test/container/build-and-run.sh met it).
+ * forbids the call. Docker's and podman's default profiles refuse it to every container, whatever
+ * its capabilities (test/container/build-and-run.sh met it).
  */
 function movePagesForbidden(): TierdError {
   return new TierdError(
     'PERMISSION',
-    'move_pages is forbidden to tierd (EPERM on its own memory: a seccomp filter, such as a container\'s default profile without CAP_SYS_NICE)',
-    'grant CAP_SYS_NICE (docker/podman run --cap-add=SYS_NICE, as the README\'s line does)',
+    'move_pages is forbidden to tierd (EPERM on its own memory: a seccomp filter, such as a container engine\'s default profile)',
+    'run the container with a seccomp profile that allows move_pages (the README\'s "Container" section) and CAP_SYS_NICE',
   );
 }

@@ -105,8 +105,9 @@ export class PageIdleTracker implements Tracker {
         this.readChunk(pid, marked.shift()!, heat!, res, armedNow);
       }
     } catch (e) {
-      if (e instanceof TierdError && e.code === 'PROCESS_GONE') res.status = 'gone';
-      else throw e;
+      if (!(e instanceof TierdError) || e.code !== 'PROCESS_GONE') throw e;
+      res.status = 'gone';
+      this.armed.delete(pid);
     } finally {
       heat?.endWalk();
     }
