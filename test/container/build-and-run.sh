@@ -25,14 +25,13 @@ cleanup() { podman rm -f "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || { echo "needs root (podman's rootful storage, debootstrap)" >&2; exit 2; }
-if ! command -v podman >/dev/null; then
-  log "installing podman from the Debian mirror"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman runc debootstrap jq >/dev/null \
-    || { echo "apt-get could not install podman" >&2; exit 2; }
+need=()
+for tool in podman runc debootstrap jq; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]} from the Debian mirror"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+    || { echo "apt-get could not install ${need[*]}" >&2; exit 2; }
 fi
-command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
-command -v jq >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-command -v runc >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runc >/dev/null; }
 # runc, not Debian's default crun: crun refuses hosts with cgroups in hybrid mode (v1 controllers
 # beside the unified tree), as this machine has them
 podman() { command podman --runtime "$(command -v runc)" --cgroup-manager cgroupfs "$@"; }
