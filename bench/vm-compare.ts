@@ -3,7 +3,7 @@
 // the guest measures from outside every contender (test/vm/guest/compare.mjs) and prints one
 // COMPARE_RESULT line; this script prints the table, or JSON lines with -- --json.
 //   CONTENDERS="stock:nothing stock:nb ..." picks the runs (default: all below)
-//   WORKLOADS="shift zipf full full-both" picks the workloads; PHASE=seconds per phase (90)
+//   WORKLOADS="shift zipf full full-both multi redis" picks the workloads; PHASE=seconds per phase (90)
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
 //   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
@@ -36,7 +36,7 @@ const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:tierd-d
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
 const runs = (process.env.CONTENDERS ?? DEFAULT_RUNS.join(' ')).split(/\s+/).filter(Boolean);
-const workloads = (process.env.WORKLOADS ?? 'shift zipf full full-both').split(/\s+/).filter(Boolean);
+const workloads = (process.env.WORKLOADS ?? 'shift zipf full full-both multi redis').split(/\s+/).filter(Boolean);
 const phase = Number(process.env.PHASE ?? 90);
 const out = process.env.RESULTS ?? join(mkdtempSync(join(tmpdir(), 'tierd-compare-')), 'results.jsonl');
 
@@ -57,7 +57,8 @@ function boot(kernel: string, contender: string, workload: string): Result | nul
   const r = spawnSync('bash', ['test/vm/run.sh'], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: guestArgs(contender, workload) },
+    // the redis workload needs Debian's redis-server in the guest
+    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: guestArgs(contender, workload), GUEST_REDIS: workload === 'redis' ? '1' : '0' },
     maxBuffer: 1 << 28,
   });
   const text = `${r.stdout}\n${r.stderr}`;
@@ -98,10 +99,26 @@ function table(results: Result[]): string {
   return rows.join('\n');
 }
 
+const WORKLOADS = ['shift', 'zipf', 'full', 'full-both', 'multi', 'redis'];
+const CONTENDERS = ['nothing', 'nb', 'damon', 'tierd-idle_pages', 'tierd-page_idle', 'tierd-damon'];
+
+/** a misspelt workload or contender would cost a boot each before saying so */
+function checkArgs(): boolean {
+  const badW = workloads.filter((w) => !WORKLOADS.includes(w));
+  const badC = runs.filter((r) => { const [k, c] = r.split(':'); return !['stock', 'trimmed'].includes(k ?? '') || !CONTENDERS.includes(c ?? ''); });
+  if (badW.length) process.stderr.write(`bench:vm: unknown workload ${badW.join(', ')}: WORKLOADS takes ${WORKLOADS.join(' ')}\n`);
+  if (badC.length) process.stderr.write(`bench:vm: unknown run ${badC.join(', ')}: CONTENDERS takes kernel:contender, kernel stock or trimmed, contender ${CONTENDERS.join(' ')}\n`);
+  return badW.length === 0 && badC.length === 0;
+}
+
 function main(): void {
   if (process.env.TABLE_FROM) {
     const results = readFileSync(process.env.TABLE_FROM, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Result);
     process.stdout.write((json ? results.map((r) => JSON.stringify(r)).join('\n') : table(results)) + '\n');
+    return;
+  }
+  if (!checkArgs()) {
+    process.exitCode = 2;
     return;
   }
   const results: Result[] = [];

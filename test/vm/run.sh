@@ -67,6 +67,22 @@ ldd "$(command -v node)" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$ro
 # ambient capabilities, as the systemd unit does
 cp "$(command -v setpriv)" "$rootfs/usr/bin/setpriv"
 ldd "$(command -v setpriv)" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "$l")"; cp -L "$l" "$rootfs$l"; done
+# GUEST_REDIS=1 (the comparison benchmark's redis workload): Debian's redis-server, its
+# packages and the libraries it needs that the host lacks unpacked once into the cache, and
+# copied in with what it links
+redis_files() {
+  local dir=$CACHE/redis
+  if [ ! -x "$dir/usr/bin/redis-check-rdb" ]; then
+    log "unpacking Debian's redis-server"
+    rm -rf "$dir" "$CACHE/redis-deb"; mkdir -p "$CACHE/redis-deb"
+    (cd "$CACHE/redis-deb" && apt-get download -q redis-server redis-tools libjemalloc2 liblzf1 >/dev/null 2>&1) \
+      || { apt-get update -qq; (cd "$CACHE/redis-deb" && apt-get download -q redis-server redis-tools libjemalloc2 liblzf1 >/dev/null 2>&1); }
+    for d in "$CACHE"/redis-deb/*.deb; do dpkg-deb -x "$d" "$dir"; done
+  fi
+  cp -a "$dir/usr/bin/redis-server" "$dir/usr/bin/redis-check-rdb" "$rootfs/usr/bin/"
+  LD_LIBRARY_PATH=$dir/usr/lib/x86_64-linux-gnu ldd "$dir/usr/bin/redis-check-rdb" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "${l#"$dir"}")"; cp -L "$l" "$rootfs${l#"$dir"}"; done
+}
+if [ "${GUEST_REDIS:-0}" = 1 ]; then redis_files; fi
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
 cat > "$rootfs/init" <<'EOF_INIT'
 #!/bin/sh
@@ -123,6 +139,7 @@ if [ -n "${GUEST_CMD:-}" ]; then mkdir -p "$WORK/app/guest" && printf '%s\n' "$G
 # the workload is static C, so a process's whole address space is known to the verdict
 gcc -static -O2 -o "$app/test/vm/guest/workload" "$root/test/vm/guest/workload.c"
 gcc -static -O2 -o "$app/test/vm/guest/compare-workload" "$root/test/vm/guest/compare-workload.c" -lm
+gcc -static -O2 -o "$app/test/vm/guest/redis-client" "$root/test/vm/guest/redis-client.c" -lm
 initrd=$WORK/initrd.img
 
 boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty: all offered); sets rc

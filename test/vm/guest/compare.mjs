@@ -3,7 +3,7 @@
 // page (it prints them) and move_pages in query mode on its pages every SAMPLE seconds. Prints
 // one COMPARE_RESULT line (JSON) that bench/vm-compare.ts turns into the table.
 //   TIERD_CONTENDER  nothing | nb | damon | tierd-idle_pages | tierd-page_idle | tierd-damon
-//   TIERD_WORKLOAD   shift | zipf | full | full-both
+//   TIERD_WORKLOAD   shift | zipf | full | full-both | multi | redis
 //   TIERD_PHASE      seconds per phase (the hot set moves once, after the first)
 //   TIERD_LOG        tierd's log level (info: each period prints one compact line)
 //   TIERD_POLICY     tierd policy keys to set, "key:value,key:value"
@@ -83,6 +83,12 @@ function kthreadCpu(re) {
 const vmstat = () => Object.fromEntries(readFileSync('/proc/vmstat', 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([a, b]) => [a, Number(b)]));
 
 const WORKLOAD = 'test/vm/guest/compare-workload';
+const REDIS_CLIENT = 'test/vm/guest/redis-client';
+const REDIS_SOCKET = '/tmp/redis.sock';
+// the redis workload: 320 Ki values of 4000 bytes (one 4 KiB page each under jemalloc), 1.25 GiB
+// of values against about 800 MiB of room on node 0, GETs Zipfian with theta 0.99
+const REDIS_KEYS = 327680;
+const REDIS_VALUE = 4000;
 /** the same program under another name: its comm tells tierd's selector it is not the workload */
 const FILLER = '/tmp/compare-filler';
 
@@ -122,17 +128,76 @@ function expand(rl, pages) {
   return out;
 }
 
-/** node of every page of the workload */
-function placement(pid, base, pages, out) {
+/** addresses of the pages of [[address, pages], ...] ranges, in order */
+function pageAddrs(ranges) {
+  const out = new Float64Array(ranges.reduce((n, [, c]) => n + c, 0));
+  let i = 0;
+  for (const [a, c] of ranges) for (let j = 0; j < c; j++) out[i++] = a + j * PAGE;
+  return out;
+}
+
+/**
+ * A scored process: its pid, the addresses of the pages its accesses go to, their shares of its
+ * accesses per phase, its weight in the whole workload's accesses, where its ops lines arrive,
+ * and the processes whose CPU is the workload's.
+ */
+function scored(w, { pid = w.proc.pid, weight = 1, procs = [w.proc] } = {}) {
+  const addrs = pageAddrs(w.ranges ?? [[w.base, w.size / PAGE]]);
+  const shares = w.phases.map((rl) => expand(rl, addrs.length).map((x) => x * weight));
+  return { pid, addrs, shares, ops: w.ops, procs };
+}
+
+/** node of every scored page, in the order of the concatenated instances */
+function placement(instances, out) {
   const addrs = new Float64Array(1024);
   const st = new Int32Array(1024);
-  for (let i = 0; i < pages; i += 1024) {
-    const c = Math.min(1024, pages - i);
-    for (let j = 0; j < c; j++) addrs[j] = base + (i + j) * PAGE;
-    k.movePages(pid, c, addrs, null, st, 0);
-    out.set(st.subarray(0, c), i);
+  let at = 0;
+  for (const w of instances) {
+    const pages = w.addrs.length;
+    for (let i = 0; i < pages; i += 1024) {
+      const c = Math.min(1024, pages - i);
+      addrs.set(w.addrs.subarray(i, i + c));
+      k.movePages(w.pid, c, addrs, null, st, 0);
+      out.set(st.subarray(0, c), at + i);
+    }
+    at += pages;
   }
 }
+
+/** Debian's redis-server on a unix socket (no persistence), and the client that loads and drives it */
+async function startRedis() {
+  const server = spawn('/usr/bin/redis-server', ['--port', '0', '--unixsocket', REDIS_SOCKET, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  server.on('exit', (c) => log(`redis-server exited ${c}`));
+  const started = Date.now();
+  const client = await startWorkload([REDIS_SOCKET, String(server.pid), String(REDIS_KEYS), String(REDIS_VALUE), '99', String(phaseS), '1'], REDIS_CLIENT);
+  log(`redis: ${client.keys} values loaded and found in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return scored(client, { pid: server.pid, procs: [server, client.proc] });
+}
+
+/** the workload's processes, started, each scored; several processes weigh the same */
+async function startScored() {
+  if (workload === 'redis') return [await startRedis()];
+  if (workload === 'multi') {
+    // several processes on the wrong node: three of 320 MiB, each with its own hot and warm sets
+    const ws = await Promise.all([1, 2, 3].map((seed) => startWorkload(['shift', '320', '40', '80', String(phaseS), String(seed)])));
+    return ws.map((w) => scored(w, { weight: 1 / ws.length }));
+  }
+  const args = workload === 'zipf' ? ['zipf', '1024', '99', String(phaseS), '1'] : ['shift', '1024', '128', '256', String(phaseS), '1'];
+  return [scored(await startWorkload(args))];
+}
+
+/** one array per phase: the instances' shares, concatenated */
+const concatShares = (instances) => [0, 1].map((ph) => {
+  const out = new Float64Array(instances.reduce((n, w) => n + w.addrs.length, 0));
+  let at = 0;
+  for (const w of instances) {
+    out.set(w.shares[ph], at);
+    at += w.addrs.length;
+  }
+  return out;
+});
+
+const sumCpu = (procs) => procs.map((p) => cpuOf(p.pid)).reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys }), { user: 0, sys: 0 });
 
 /** the best possible hit ratio: the highest shares, as many pages as fit in `pages` */
 function best(shares, pages) {
@@ -260,19 +325,20 @@ async function main() {
   // startup is not the placement's time, as the kernel's boot is not NUMA balancing's)
   let tierd = null;
   let t0 = Date.now();
-  if (contender.startsWith('tierd-')) tierd = await startTierd(contender.slice(6), workload === 'full-both' ? '^compare-(workloa|filler)$' : '^compare-workloa$', () => t0);
+  const comm = { 'full-both': '^compare-(workloa|filler)$', redis: '^redis-server$' }[workload] ?? '^compare-workloa$';
+  if (contender.startsWith('tierd-')) tierd = await startTierd(contender.slice(6), comm, () => t0);
+  const instances = await startScored();
+  const pages = instances.reduce((n, w) => n + w.addrs.length, 0);
+  const shares = concatShares(instances);
+  const procs = instances.flatMap((w) => w.procs);
+  // what fits: the room for promotions on node 0 when the workload has started (all of it on
+  // node 1), by the kernel's own test (NUMA balancing's promotions stop there)
   const room = promotionRoom(0);
-  const args = workload === 'zipf' ? ['zipf', '1024', '99', String(phaseS), '1'] : ['shift', '1024', '128', '256', String(phaseS), '1'];
-  const w = await startWorkload(args);
-  const pages = w.size / PAGE;
-  const shares = w.phases.map((rl) => expand(rl, pages));
-  // what fits: the room for promotions on node 0 when the workload started, by the kernel's own
-  // test (NUMA balancing's promotions stop there)
   const bestFree = shares.map((s) => best(s, room));
   const bestAll = filler ? shares.map((s) => best(s, room + filler.size / PAGE)) : bestFree;
-  log(`workload ${workload}: ${pages} pages, room for ${room} on node 0, best ${bestFree.map((b) => b.toFixed(3))}`);
+  log(`workload ${workload}: ${instances.length} process(es), ${pages} pages, room for ${room} on node 0, best ${bestFree.map((b) => b.toFixed(3))}`);
   t0 = Date.now();
-  const cpu0 = cpuOf(w.proc.pid);
+  const cpu0 = sumCpu(procs);
   const tierdCpu0 = tierd ? cpuOf(tierd.pid) : { user: 0, sys: 0 };
   let tierdCpu = tierdCpu0;
   let kdamondCpu = 0;
@@ -284,7 +350,7 @@ async function main() {
   let up = 0, down = 0, back = 0;
   for (let t = 0; t <= 2 * phaseS; t += SAMPLE_S) {
     await sleep(Math.max(0, t0 + t * 1000 - Date.now()));
-    placement(w.proc.pid, w.base, pages, node);
+    placement(instances, node);
     const ph = (Date.now() - t0) / 1000 < phaseS ? 0 : 1;
     let hit = 0;
     for (let i = 0; i < pages; i++) {
@@ -303,7 +369,7 @@ async function main() {
     // kdamonds exit when their monitoring stops: read them while they run
     kdamondCpu = kthreadCpu(/^kdamond/) - kthreads0.kdamond;
   }
-  const cpu1 = cpuOf(w.proc.pid);
+  const cpu1 = sumCpu(procs);
   if (tierd) {
     tierd.kill('SIGTERM');
     await new Promise((r) => (tierd.exitCode !== null ? r() : tierd.on('exit', r)));
@@ -311,11 +377,11 @@ async function main() {
   if (process.env.TIERD_PROFILE === '1' && tierd) printProfile('/tmp/prof');
   if (contender === 'damon') for (const i of [0, 1]) write(`/sys/kernel/mm/damon/admin/kdamonds/${i}/state`, 'off');
   const vm1 = vmstat();
-  const ops = w.ops.filter((o) => o.t <= 2 * phaseS);
-  const rate = (from, to) => {
-    const x = ops.filter((o) => o.t > from && o.t <= to);
-    return x.length ? x.reduce((s, o) => s + o.ops, 0) / x.length : 0;
-  };
+  // ops per second over a window, summed over the processes
+  const rate = (from, to) => instances.reduce((sum, w) => {
+    const x = w.ops.filter((o) => o.t > from && o.t <= to);
+    return sum + (x.length ? x.reduce((s, o) => s + o.ops, 0) / x.length : 0);
+  }, 0);
   const endOf = (ph) => {
     const x = samples.filter((s) => s.phase === ph).slice(-3);
     return x.reduce((s, v) => s + v.hit, 0) / Math.max(1, x.length);
@@ -346,7 +412,7 @@ async function main() {
     result.allocFailures = (execFileSync('dmesg', { encoding: 'utf8' }).match(/page allocation failure/g) ?? []).length;
   } catch {}
   console.log(`COMPARE_RESULT ${JSON.stringify(result)}`);
-  w.proc.kill('SIGKILL');
+  for (const p of procs) p.kill('SIGKILL');
   filler?.proc.kill('SIGKILL');
   process.exit(0);
 }
