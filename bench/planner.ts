@@ -58,7 +58,7 @@ export function benchPlanner(sizes: number[], runs: number): PlannerResult[] {
     const times: number[] = [];
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      plan([target], topo, space, 5, { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, demoteToLowest: false, exchangeGap: 2, fillThreshold: 2, freeReserve: 0.1 });
+      plan([target], topo, space, 5, { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, demoteToLowest: false, exchangeGap: 2, fillThreshold: 2, displaceThreshold: 4, freeReserve: 0.1 });
       times.push((performance.now() - t0) / 1000);
     }
     const s = stat(times);

@@ -88,6 +88,16 @@ export function fillThreshold(c: Config, grain: 'page' | 'region'): number {
   return Math.max(grain === 'region' ? 1 : 3, c.policy.coldThreshold + 1);
 }
 
+/**
+ * Walks in which a fill candidate must be seen to displace a confirmed-cold fast-tier page:
+ * one more than the default fill threshold, whatever fill threshold is set. A lower fill
+ * threshold spends free room on thinner evidence; room held by cold pages costs a demotion
+ * too, and at 3 of 5 equally cold pages traded places (see displaceCold in the planner).
+ */
+export function displaceThreshold(c: Config, grain: 'page' | 'region'): number {
+  return Math.max(grain === 'region' ? 1 : 3, c.policy.coldThreshold + 1) + 1;
+}
+
 const SIZE_KEYS = new Set(['minRss', 'minSize', 'bufferSize', 'periodCap']);
 const DURATION_KEYS = new Set(['rescan', 'interval', 'intervalMin', 'intervalMax', 'initialInterval', 'periodPause', 'settledPauseMax', 'callTarget']);
 const RATE_KEYS = new Set(['promoteRate', 'demoteRate']);

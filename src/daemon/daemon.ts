@@ -1,7 +1,7 @@
 import type { Kernel } from '../kernel/types.js';
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_SW_YOUNG } from '../kernel/types.js';
 import type { Config } from '../config/schema.js';
-import { fillThreshold, hotThreshold, nodeMap } from '../config/load.js';
+import { displaceThreshold, fillThreshold, hotThreshold, nodeMap } from '../config/load.js';
 import { classify, type Topology } from '../topology/topology.js';
 import { StateSpace } from '../heat/states.js';
 import { HeatTable } from '../heat/heat-table.js';
@@ -567,7 +567,7 @@ export class Daemon {
 
   private plannerParams(): PlannerParams {
     const p = this.config.policy;
-    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: fillThreshold(this.config, this.tracker.grain), freeReserve: p.freeReserve };
+    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: fillThreshold(this.config, this.tracker.grain), displaceThreshold: displaceThreshold(this.config, this.tracker.grain), freeReserve: p.freeReserve };
   }
 
   private moverParams(): MoverParams {

@@ -75,8 +75,8 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
 /**
  * The fast tier has no room left for warm pages, and holds confirmed-cold ones (another managed
  * process's idle memory, or pages that went cold since they came): fill candidates counted at
- * least one above the fill threshold displace those cold pages one for one, highest count
- * first. A cold page in free room costs nothing, but this room is not free. The extra access
+ * least the displace threshold (one above the default fill threshold, whatever fill threshold
+ * is set) displace those cold pages one for one, highest count first. A cold page in free room costs nothing, but this room is not free. The extra access
  * is what keeps equally cold pages from trading places: in the simulated `full` scenario a
  * cold page (seen in 14% of the walks) reaches 3 of 5 in 2% of periods and 4 of 5 in 0.2%,
  * and at 3 tierd swapped 8–12 MiB of them each period for no gain; a warm page (68%) reaches
@@ -85,9 +85,9 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
  */
 function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { fill: number; hotAll: number; destRoom: number; cap: number }): number {
   if (p.fillThreshold <= 0) return 0;
-  // ranks from here: fill candidates counted one above the fill threshold, and all of those hot
+  // ranks from here: fill candidates counted at the displace threshold, and all of those hot
   // last period (the marked fill band)
-  const warm = sum(h.promo, Math.min(N, p.fillThreshold + 1)) - o.hotAll;
+  const warm = sum(h.promo, Math.min(N, Math.max(p.fillThreshold, p.displaceThreshold))) - o.hotAll;
   const cold = sum(h.demo[0]!) - b.demote[0]!;
   const n = Math.floor(Math.max(0, Math.min(warm - o.fill, cold, o.destRoom, o.cap / 2)) / 4096) * 4096;
   b.demote[0]! += n;

@@ -13,6 +13,11 @@ export interface PlannerParams {
    * the fast tier's free room beyond the headroom, highest count first; 0 = no fill
    */
   fillThreshold: number;
+  /**
+   * a fill candidate displaces a confirmed-cold fast-tier page (room that is not free) only when
+   * accessed in at least this many walks: more evidence than free room asks for
+   */
+  displaceThreshold: number;
   /** fraction of the fast tier kept free: cold pages are demoted to restore it, fill leaves it alone */
   freeReserve: number;
 }

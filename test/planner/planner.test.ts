@@ -11,7 +11,7 @@ import type { NodeInfo } from '../../src/kernel/types.js';
 const PAGE = 4096;
 const BASE = 0x7f0000000000;
 const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
-const PARAMS: PlannerParams = { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, demoteToLowest: false, exchangeGap: 2, fillThreshold: 3, freeReserve: 0.1 };
+const PARAMS: PlannerParams = { hotThreshold: 5, coldThreshold: 0, headroom: 0.02, minResidency: 3, periodCap: 2 ** 30, demoteToLowest: false, exchangeGap: 2, fillThreshold: 3, displaceThreshold: 4, freeReserve: 0.1 };
 
 /** A DRAM node (0) and a CPU-less slow node (1), sizes in pages. */
 function topology(fastTotal: number, fastFree: number): Topology {
@@ -99,6 +99,17 @@ test('a full fast tier gives confirmed-cold pages up for fill candidates counted
   // warm fast-tier pages (not confirmed cold) are not displaced by fill candidates
   const warm = target([[200, 2, 0, 0], [100, 4, 1, 0]]);
   assert.equal(moves(plan([warm], topology(1000, 20), space, 10, PARAMS)).length, 0);
+});
+
+test('a fill threshold of 1 spends free room on pages seen once, but only pages seen in the displace threshold\'s walks give cold fast-tier pages up', () => {
+  // free room 400 − 20 headroom − 100 reserve = 280: 100 at count 2, then 100 at count 1, in rank order
+  const free = target([[100, 1, 1], [100, 2, 1], [100, 0, 1]]);
+  const fill = pagesOf(moves(plan([free], topology(1000, 400), space, 10, { ...PARAMS, fillThreshold: 1 })), Dir.PROMOTE, Reason.FILL);
+  assert.deepEqual(fill.sort((a, b) => a - b), range(0, 200));
+  // no free room, 300 confirmed-cold fast-tier pages: pages at count 2 wait, count 4 displace
+  const full = target([[300, 0, 0, 1], [100, 2, 1, 0], [100, 4, 1, 0]]);
+  const m = moves(plan([full], topology(1000, 20), space, 10, { ...PARAMS, fillThreshold: 1 }));
+  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(400, 500));
 });
 
 test('when the hot pages do not all fit, only those hot two periods running go up; with room for all, every hot page does', () => {
