@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, parseConfig, defaultConfig, effective, fillThreshold } from '../../src/config/load.js';
+import { loadConfig, parseConfig, defaultConfig, effective, fillThreshold, displaceThreshold } from '../../src/config/load.js';
 import { loadScenario } from '../../src/kernel/sim/scenario.js';
 import { TierdError } from '../../src/util/errors.js';
 
@@ -39,6 +39,10 @@ test('fill needs 3 walks with a per-page tracker and 1 with DAMON, unless set; n
   assert.equal(fillThreshold(set, 'region'), 2);
   assert.equal(fillThreshold(parseConfig('policy: { fillThreshold: 0 }\n'), 'region'), 0);
   assert.equal(fillThreshold(parseConfig('policy: { coldThreshold: 1 }\n'), 'region'), 2);
+  // displacing a confirmed-cold page needs a walk more than the default fill, whatever fill is set
+  assert.equal(displaceThreshold(d, 'page'), 4);
+  assert.equal(displaceThreshold(d, 'region'), 2);
+  assert.equal(displaceThreshold(parseConfig('policy: { fillThreshold: 1 }\n'), 'page'), 4);
 });
 
 const BROKEN: [string, string][] = [
