@@ -26,20 +26,11 @@
 #include <time.h>
 #include <errno.h>
 #include <unistd.h>
+#include "bench-common.h"
 
 #define MiB (1UL << 20)
 #define PAGE 4096UL
 
-static unsigned long s_rng = 88172645463325252UL;
-static inline unsigned long rnd(void) {
-  s_rng ^= s_rng << 13; s_rng ^= s_rng >> 7; s_rng ^= s_rng << 17;
-  return s_rng;
-}
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static char *map_on_node1(unsigned long size) {
   char *raw = mmap(0, size + 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -96,17 +87,12 @@ static void print_shares(const double *share, unsigned long pages) {
 
 static void loop(char *mem, unsigned long *idx[2], unsigned long n[2][3], double shift_s, int zipf,
                  double *cdf[2], unsigned long pages) {
-  double t0 = now(), last = t0;
-  unsigned long ops = 0;
-  int phase = 0;
-  for (;;) {
+  struct ticker tk = ticker_start(shift_s);
+  for (int phase = 0;;) {
     for (int k = 0; k < 4096; k++) {
       unsigned long page;
       if (zipf) {
-        double u = (rnd() >> 11) * (1.0 / 9007199254740992.0);
-        unsigned long lo = 0, hi = pages - 1; /* first rank with cdf >= u */
-        while (lo < hi) { unsigned long mid = (lo + hi) / 2; if (cdf[0][mid] < u) lo = mid + 1; else hi = mid; }
-        page = idx[phase][lo];
+        page = idx[phase][zipf_rank(cdf[0], pages)];
       } else {
         unsigned long r = rnd() % 100;
         int c = r < 80 ? 2 : r < 95 ? 1 : 0;
@@ -115,15 +101,7 @@ static void loop(char *mem, unsigned long *idx[2], unsigned long n[2][3], double
       }
       mem[page * PAGE + (rnd() % 64) * 64]++;
     }
-    ops += 4096;
-    double t = now();
-    if (t - last >= 1.0) {
-      printf("{\"t\":%.1f,\"ops\":%lu}\n", t - t0, ops);
-      fflush(stdout);
-      ops = 0;
-      last = t;
-    }
-    if (!phase && shift_s > 0 && t - t0 >= shift_s) phase = 1;
+    phase = tick(&tk, 4096);
   }
 }
 
@@ -141,7 +119,7 @@ int main(int argc, char **argv) {
   int zipf = strcmp(argv[1], "zipf") == 0;
   if (!zipf && strcmp(argv[1], "shift") != 0) { fprintf(stderr, "unknown mode %s\n", argv[1]); return 2; }
   double shift_s = atof(argv[zipf ? 4 : 5]);
-  s_rng ^= strtoul(argv[zipf ? 5 : 6], 0, 0) * 0x9E3779B97F4A7C15UL;
+  seed_rng(strtoul(argv[zipf ? 5 : 6], 0, 0));
   char *mem = map_on_node1(size);
   unsigned long *idx[2];
   unsigned long n[2][3] = {{0}};
@@ -151,16 +129,8 @@ int main(int argc, char **argv) {
     share[ph] = calloc(pages, sizeof(double));
   }
   if (zipf) {
-    double theta = strtoul(argv[3], 0, 0) / 100.0, norm = 0;
     cdf[0] = malloc(pages * sizeof(double));
-    for (unsigned long r = 0; r < pages; r++) norm += pow(r + 1, -theta);
-    double acc = 0;
-    for (unsigned long r = 0; r < pages; r++) { acc += pow(r + 1, -theta) / norm; cdf[0][r] = acc; }
-    for (int ph = 0; ph < 2; ph++) {
-      for (unsigned long i = 0; i < pages; i++) idx[ph][i] = i;
-      for (unsigned long i = pages - 1; i > 0; i--) { unsigned long j = rnd() % (i + 1), t = idx[ph][i]; idx[ph][i] = idx[ph][j]; idx[ph][j] = t; }
-      for (unsigned long r = 0; r < pages; r++) share[ph][idx[ph][r]] = pow(r + 1, -theta) / norm;
-    }
+    zipf_setup(pages, strtoul(argv[3], 0, 0) / 100.0, cdf[0], idx, share);
   } else {
     unsigned long hot = strtoul(argv[3], 0, 0) * MiB / PAGE, warm = strtoul(argv[4], 0, 0) * MiB / PAGE;
     unsigned char *cls = calloc(pages, 1), *cls2 = calloc(pages, 1);

@@ -29,6 +29,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench-common.h"
 
 #define PAGE 4096UL
 #define DEPTH 16 /* GETs per pipelined write */
@@ -36,16 +37,6 @@
 #define MARK_LEN 11
 #define KEY_DIGITS 8
 
-static unsigned long s_rng = 88172645463325252UL;
-static inline unsigned long rnd(void) {
-  s_rng ^= s_rng << 13; s_rng ^= s_rng >> 7; s_rng ^= s_rng << 17;
-  return s_rng;
-}
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 static void die(const char *what) { perror(what); exit(1); }
 
 static int connect_unix(const char *path) {
@@ -202,29 +193,14 @@ static void get_loop(int fd, unsigned long keys, unsigned long vbytes, unsigned 
   char cmd[DEPTH * 40], hdr[16];
   size_t reply = (size_t)snprintf(hdr, sizeof hdr, "$%lu\r\n", vbytes) + vbytes + 2;
   char *in = malloc(DEPTH * reply);
-  double t0 = now(), last = t0;
-  unsigned long ops = 0;
-  int phase = 0;
-  for (;;) {
+  struct ticker k = ticker_start(shift_s);
+  for (int phase = 0;;) {
     size_t n = 0;
-    for (int j = 0; j < DEPTH; j++) {
-      double u = (rnd() >> 11) * (1.0 / 9007199254740992.0);
-      unsigned long lo = 0, hi = keys - 1; /* first rank with cdf >= u */
-      while (lo < hi) { unsigned long mid = (lo + hi) / 2; if (cdf[mid] < u) lo = mid + 1; else hi = mid; }
-      n += sprintf(cmd + n, "*2\r\n$3\r\nGET\r\n$11\r\ntk:%08lu\r\n", idx[phase][lo]);
-    }
+    for (int j = 0; j < DEPTH; j++) n += sprintf(cmd + n, "*2\r\n$3\r\nGET\r\n$11\r\ntk:%08lu\r\n", idx[phase][zipf_rank(cdf, keys)]);
     send_all(fd, cmd, n);
     recv_all(fd, in, DEPTH * reply);
     if (in[0] != '$') { fprintf(stderr, "GET answered %.40s\n", in); exit(1); }
-    ops += DEPTH;
-    double t = now();
-    if (t - last >= 1.0) {
-      printf("{\"t\":%.1f,\"ops\":%lu}\n", t - t0, ops);
-      fflush(stdout);
-      ops = 0;
-      last = t;
-    }
-    if (!phase && shift_s > 0 && t - t0 >= shift_s) phase = 1;
+    phase = tick(&k, DEPTH);
   }
 }
 
@@ -233,7 +209,7 @@ int main(int argc, char **argv) {
   int pid = atoi(argv[2]);
   unsigned long keys = strtoul(argv[3], 0, 0), vbytes = strtoul(argv[4], 0, 0);
   double theta = strtoul(argv[5], 0, 0) / 100.0, shift_s = atof(argv[6]);
-  s_rng ^= strtoul(argv[7], 0, 0) * 0x9E3779B97F4A7C15UL;
+  seed_rng(strtoul(argv[7], 0, 0));
   if (keys < 2 || keys >= 100000000UL || vbytes < 256 || vbytes >= 65536) { fprintf(stderr, "KEYS 2..99999999, VALUE_BYTES 256..65535\n"); return 2; }
   int fd = connect_unix(argv[1]);
   load(fd, keys, vbytes);
@@ -241,17 +217,13 @@ int main(int argc, char **argv) {
   unsigned long *at = calloc(keys, sizeof *at);
   find_values(pid, keys, vbytes, at);
   /* Zipfian ranks, shuffled over the keys, a new shuffle for the second phase */
-  double *cdf = malloc(keys * sizeof *cdf), *share[2], norm = 0, acc = 0;
+  double *cdf = malloc(keys * sizeof *cdf), *share[2];
   unsigned long *idx[2];
-  for (unsigned long r = 0; r < keys; r++) norm += pow(r + 1, -theta);
-  for (unsigned long r = 0; r < keys; r++) { acc += pow(r + 1, -theta) / norm; cdf[r] = acc; }
   for (int ph = 0; ph < 2; ph++) {
     idx[ph] = malloc(keys * sizeof **idx);
     share[ph] = calloc(keys, sizeof **share);
-    for (unsigned long i = 0; i < keys; i++) idx[ph][i] = i;
-    for (unsigned long i = keys - 1; i > 0; i--) { unsigned long j = rnd() % (i + 1), t = idx[ph][i]; idx[ph][i] = idx[ph][j]; idx[ph][j] = t; }
-    for (unsigned long r = 0; r < keys; r++) share[ph][idx[ph][r]] = pow(r + 1, -theta) / norm;
   }
+  zipf_setup(keys, theta, cdf, idx, share);
   print_layout(pid, keys, vbytes, at, share);
   get_loop(fd, keys, vbytes, idx, cdf, shift_s);
   return 0;
