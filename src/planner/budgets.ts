@@ -76,8 +76,9 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
  * The fast tier has no room left for warm pages, and holds confirmed-cold ones (another managed
  * process's idle memory, or pages that went cold since they came): fill candidates counted at
  * least the displace threshold (one above the default fill threshold, whatever fill threshold
- * is set) displace those cold pages one for one, highest count first. A cold page in free room costs nothing, but this room is not free. The extra access
- * is what keeps equally cold pages from trading places: in the simulated `full` scenario a
+ * is set) displace those cold pages one for one, highest count first. A cold page in free room
+ * costs nothing, but this room is not free. The extra access is what keeps equally cold pages
+ * from trading places: in the simulated `full` scenario a
  * cold page (seen in 14% of the walks) reaches 3 of 5 in 2% of periods and 4 of 5 in 0.2%,
  * and at 3 tierd swapped 8–12 MiB of them each period for no gain; a warm page (68%) reaches
  * 4 of 5 in half of them.

@@ -86,7 +86,7 @@ const WORKLOAD = 'test/vm/guest/compare-workload';
 const REDIS_CLIENT = 'test/vm/guest/redis-client';
 const REDIS_SOCKET = '/tmp/redis.sock';
 // the redis workload: 320 Ki values of 4000 bytes (one 4 KiB page each under jemalloc), 1.25 GiB
-// of values against about 800 MiB of room on node 0, GETs Zipfian with theta 0.99
+// of values against about 700 MiB of room on node 0, GETs Zipfian with theta 0.99
 const REDIS_KEYS = 327680;
 const REDIS_VALUE = 4000;
 /** the same program under another name: its comm tells tierd's selector it is not the workload */
