@@ -84,9 +84,10 @@ export function hotThreshold(c: Config): number {
  * or below the cold threshold, which would fill with confirmed-cold pages.
  */
 export function fillThreshold(c: Config, grain: 'page' | 'region'): number {
-  if (c.policy.fillThreshold !== undefined) return c.policy.fillThreshold;
-  return Math.max(grain === 'region' ? 1 : 3, c.policy.coldThreshold + 1);
+  return c.policy.fillThreshold ?? defaultFillThreshold(c, grain);
 }
+
+const defaultFillThreshold = (c: Config, grain: 'page' | 'region'): number => Math.max(grain === 'region' ? 1 : 3, c.policy.coldThreshold + 1);
 
 /**
  * Walks in which a fill candidate must be seen to displace a confirmed-cold fast-tier page:
@@ -95,7 +96,7 @@ export function fillThreshold(c: Config, grain: 'page' | 'region'): number {
  * too, and at 3 of 5 equally cold pages traded places (see displaceCold in the planner).
  */
 export function displaceThreshold(c: Config, grain: 'page' | 'region'): number {
-  return Math.max(grain === 'region' ? 1 : 3, c.policy.coldThreshold + 1) + 1;
+  return defaultFillThreshold(c, grain) + 1;
 }
 
 const SIZE_KEYS = new Set(['minRss', 'minSize', 'bufferSize', 'periodCap']);

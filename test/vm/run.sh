@@ -61,12 +61,20 @@ rootfs=$WORK/rootfs
 rm -rf "$rootfs"; mkdir -p "$rootfs"/{bin,usr/bin,proc,sys,dev,tmp,run,etc,root,app}
 cp /bin/busybox "$rootfs/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"; done
+# the shared libraries $1 links, into the rootfs at their paths ($2: an unpacked tree whose
+# libraries go to the same paths without its prefix)
+copy_libs() {
+  local pre=${2:-}
+  LD_LIBRARY_PATH=${pre:+$pre/usr/lib/x86_64-linux-gnu} ldd "$1" | grep -oE '/[^ ]+' | while read -r l; do
+    local to=${l#"$pre"}; mkdir -p "$rootfs$(dirname "$to")"; cp -L "$l" "$rootfs$to"
+  done
+}
 strip --strip-debug -o "$rootfs/usr/bin/node" "$(readlink -f "$(command -v node)")"
-ldd "$(command -v node)" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "$l")"; cp -L "$l" "$rootfs$l"; done
+copy_libs "$(command -v node)"
 # setpriv (util-linux): the user-proof suite runs tierd's kernel layer as another user with
 # ambient capabilities, as the systemd unit does
 cp "$(command -v setpriv)" "$rootfs/usr/bin/setpriv"
-ldd "$(command -v setpriv)" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "$l")"; cp -L "$l" "$rootfs$l"; done
+copy_libs "$(command -v setpriv)"
 # GUEST_REDIS=1 (the comparison benchmark's redis workload): Debian's redis-server, its
 # packages and the libraries it needs that the host lacks unpacked once into the cache, and
 # copied in with what it links
@@ -80,7 +88,7 @@ redis_files() {
     for d in "$CACHE"/redis-deb/*.deb; do dpkg-deb -x "$d" "$dir"; done
   fi
   cp -a "$dir/usr/bin/redis-server" "$dir/usr/bin/redis-check-rdb" "$rootfs/usr/bin/"
-  LD_LIBRARY_PATH=$dir/usr/lib/x86_64-linux-gnu ldd "$dir/usr/bin/redis-check-rdb" | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$rootfs$(dirname "${l#"$dir"}")"; cp -L "$l" "$rootfs${l#"$dir"}"; done
+  copy_libs "$dir/usr/bin/redis-check-rdb" "$dir"
 }
 if [ "${GUEST_REDIS:-0}" = 1 ]; then redis_files; fi
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
