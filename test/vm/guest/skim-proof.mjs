@@ -5,6 +5,9 @@
 // page touched under a skimmed PMD is accessed on the next walk while the rest of its table
 // stays idle, and measures the walk's cost with and without the flag (a ratio: TCG's absolute
 // times do not transfer). That THPs keep their own bit under the flag is idle-proof's check.
+// The cost is a measurement on a shared, noisy machine: under test:vm it is printed, not
+// judged; the benchmark (npm run bench:vm:walk) sets TIERD_SKIM_GATE (the ratio to reach) and
+// TIERD_SKIM_REPS (walk pairs timed, 3 by default) and judges it.
 // Prints one VERDICT line per check and one SKIM_COST line; exits non-zero on a failure.
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import koffi from 'koffi';
@@ -15,6 +18,8 @@ const KiB = 1024, MiB = 1024 * KiB, PAGE = 4096, HUGE = 2 * MiB;
 const SKIM = constants.O_NOFOLLOW;
 const SIZE = Number(process.env.TIERD_SKIM_MIB ?? 2048) * MiB;
 const EXTENT = 4 * MiB;
+const REPS = Number(process.env.TIERD_SKIM_REPS ?? 3);
+const GATE = process.env.TIERD_SKIM_GATE ? Number(process.env.TIERD_SKIM_GATE) : null;
 const { verdict, finish } = verdicts('skim');
 
 const libc = koffi.load(null);
@@ -107,7 +112,7 @@ touchAll();
 // the same accessed pages with and without the flag, and the cost of each
 const full = [], skim = [];
 const coldTables = SIZE / HUGE - nExtents * 3; // an extent touches 3 tables (512 KiB + 2 MiB + 1.5 MiB)
-for (let rep = 0; rep < 3; rep++) {
+for (let rep = 0; rep < REPS; rep++) {
   touchHot();
   const f = walk(big.start, big.end, 0);
   touchHot();
@@ -120,7 +125,9 @@ for (let rep = 0; rep < 3; rep++) {
 }
 const ratio = median(full) / median(skim);
 console.log(`SKIM_COST ${JSON.stringify({ mib: SIZE / MiB, hotShare: 0.05, fullReadMs: full.map(Math.round), skimReadMs: skim.map(Math.round), ratio: Math.round(ratio * 10) / 10 })}`);
-verdict(ratio >= 5, `a ${SIZE / MiB} MiB process with 5% hot is walked ${ratio.toFixed(1)}× faster with SCAN_SKIM_IDLE (read(2) time, median of 3: ${median(full).toFixed(0)} ms vs ${median(skim).toFixed(0)} ms)`);
+if (GATE !== null) {
+  verdict(ratio >= GATE, `a ${SIZE / MiB} MiB process with 5% hot is walked ${ratio.toFixed(1)}× faster with SCAN_SKIM_IDLE (≥ ${GATE}×; read(2) time, median of ${REPS}: ${median(full).toFixed(0)} ms vs ${median(skim).toFixed(0)} ms)`);
+}
 
 // one page touched under a skimmed PMD: accessed on the next walk, the rest of its table idle
 {
