@@ -9,7 +9,7 @@ import { countHistogram } from '../heat/histogram.js';
 import { makeTracker } from '../trackers/select.js';
 import { binPeriod } from '../journal/bins.js';
 import type { JournalWriter } from '../journal/journal.js';
-import type { Tracker } from '../trackers/tracker.js';
+import type { Tracker, WalkItem, WalkResult } from '../trackers/tracker.js';
 import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
 import { identityKey } from '../targets/identity.js';
@@ -302,7 +302,8 @@ export class Daemon {
   private async walkAll(space: StateSpace | null, only?: Target[]): Promise<void> {
     const t0 = this.kernel.now();
     const walked = [...(only ?? this.targets.values())].filter((t) => !t.gone);
-    await eachConcurrently(walked, this.tracker.concurrency ?? 1, (t) => this.walkTarget(t, space));
+    if (this.tracker.walkMany) await this.walkTogether(walked, space, this.tracker.walkMany.bind(this.tracker));
+    else await eachConcurrently(walked, this.tracker.concurrency ?? 1, (t) => this.walkTarget(t, space));
     if (space && this.opts.metrics) {
       const live = walked.filter((t) => !t.gone);
       this.opts.metrics.walks.inc();
@@ -314,15 +315,40 @@ export class Daemon {
 
   /** Re-check the target is the process it was, re-read its ranges, walk it. */
   private async walkTarget(t: Target, space: StateSpace | null): Promise<void> {
+    const item = this.walkItem(t, space);
+    if (item) this.walked(t, await this.tracker.walk(item.pid, item.ranges, item.heat, item.full));
+  }
+
+  /** Every target in one walk of the tracker's own (it shares work between them). */
+  private async walkTogether(walked: Target[], space: StateSpace | null, walkMany: (items: WalkItem[]) => Promise<WalkResult[]>): Promise<void> {
+    const ready: Target[] = [];
+    const items: WalkItem[] = [];
+    for (const t of walked) {
+      const item = this.walkItem(t, space);
+      if (!item) continue;
+      ready.push(t);
+      items.push(item);
+    }
+    if (items.length === 0) return;
+    const results = await walkMany(items);
+    ready.forEach((t, i) => this.walked(t, results[i]!));
+  }
+
+  /** The target's walk, after checking it is the process it was and re-reading its ranges; null when it is gone. */
+  private walkItem(t: Target, space: StateSpace | null): WalkItem | null {
     const maps = this.kernel.maps(t.id.pid);
     const now = this.kernel.identity(t.id.pid);
     if (maps === null || now === null || now.starttime !== t.id.starttime) {
       t.gone = true;
-      return;
+      return null;
     }
     t.ranges = trackableRanges(maps, { includeFilePrivate: this.config.targets.vmas.includeFilePrivate, minBytes: this.config.targets.vmas.minSize });
     const full = space !== null && this.fullWalkDue.delete(t);
-    const r = await this.tracker.walk(t.id.pid, t.ranges, space ? t.heat : null, full);
+    return { pid: t.id.pid, ranges: t.ranges, heat: space ? t.heat : null, full };
+  }
+
+  /** What a walk's result says about its target: gone, stalled, refused. */
+  private walked(t: Target, r: WalkResult): void {
     if (r.status === 'gone') {
       t.gone = true;
       this.log.info({ pid: t.id.pid, comm: t.comm }, 'target exited');

@@ -13,6 +13,14 @@ export interface WalkResult {
   refusal?: string;
 }
 
+/** One target of a walk of several (Tracker.walkMany). */
+export interface WalkItem {
+  pid: number;
+  ranges: Float64Array;
+  heat: HeatTable | null;
+  full?: boolean;
+}
+
 /**
  * An access-bit source. A walk reads (and clears) the accessed information of one process over
  * its trackable ranges and folds it into the heat table; with heat = null it only clears.
@@ -30,6 +38,11 @@ export interface Tracker {
    * a skimmed table tells nothing about pages the heat table does not know yet.
    */
   walk(pid: number, ranges: Float64Array, heat: HeatTable | null, full?: boolean): Promise<WalkResult>;
+  /**
+   * One walk of several targets at once, when the tracker can share work between them (page_idle:
+   * a bitmap word holding frames of several targets is read once); results in the items' order.
+   */
+  walkMany?(items: readonly WalkItem[]): Promise<WalkResult[]>;
   /**
    * A walk clears the bits it reads before its window opens (page_idle marks, then reads): bits
    * older than the interval never reach it, so the daemon makes no priming walk.

@@ -5,6 +5,7 @@ import { MoveLog } from '../../src/mover/dry-run.js';
 import { SimKernel } from '../../src/kernel/sim/sim-kernel.js';
 import { parseScenario } from '../../src/kernel/sim/scenario.js';
 import { IdlePagesReader } from '../../src/trackers/idle-pages/reader.js';
+import type { WalkItem, WalkResult } from '../../src/trackers/tracker.js';
 
 const hotset = (o: { dram?: string; size?: string; hot?: number; duration?: string; phases?: string; seed?: number } = {}): string => `
 seed: ${o.seed ?? 11}
@@ -339,5 +340,33 @@ test('a tracker whose walk clears the bits before its window (page_idle) gets no
     assert.equal(await firstPeriodWalks(), 3);
   } finally {
     delete (IdlePagesReader.prototype as { primesItself?: boolean }).primesItself;
+  }
+});
+
+test('a tracker that walks several targets at once (page_idle) gets every live target in one call per walk', async () => {
+  const two = hotset({ duration: '20s' }).replace('processes:\n', `processes:
+  - name: second
+    memory:
+      - { size: 64MiB, pageSize: 4KiB, node: 1 }
+    phases:
+      - { at: 0s, pattern: hotset, hotFraction: 0.5, hotOffset: 0, hotRate: 50, coldRate: 0.001 }
+`);
+  const calls: number[][] = [];
+  type Many = (items: readonly WalkItem[]) => Promise<WalkResult[]>;
+  const proto = IdlePagesReader.prototype as unknown as { walkMany?: Many; walk: IdlePagesReader['walk'] };
+  proto.walkMany = async function (this: IdlePagesReader, items: readonly WalkItem[]): Promise<WalkResult[]> {
+    calls.push(items.map((i) => i.pid));
+    const out: WalkResult[] = [];
+    for (const i of items) out.push(await this.walk(i.pid, i.ranges, i.heat, i.full));
+    return out;
+  };
+  try {
+    const { kernel } = await runSim(two, FAST);
+    const pids = kernel.allProcesses().map((p) => p.pid).sort((a, b) => a - b);
+    assert.ok(calls.length >= 10, `${calls.length} walks`);
+    for (const c of calls) assert.deepEqual([...c].sort((a, b) => a - b), pids, 'every walk names both targets');
+    assert.ok(fractionOn(kernel, 0, isHot) >= 0.99, 'both hot sets placed');
+  } finally {
+    delete proto.walkMany;
   }
 });

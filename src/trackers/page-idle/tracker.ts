@@ -4,12 +4,12 @@ import { IdlePagesDecoder } from '../../formats/idle-pages/decode.js';
 import { PageType } from '../../formats/idle-pages/types.js';
 import { TierdError } from '../../util/errors.js';
 import { StreamWriter } from '../../formats/idle-pages/stream-writer.js';
-import type { Tracker, WalkResult } from '../tracker.js';
+import type { Tracker, WalkItem, WalkResult } from '../tracker.js';
 import { FrameOrder } from './frame-order.js';
 
 /**
- * Pages per pagemap read, and the unit of the frame sort: a chunk's frames are read from the
- * bitmap once, so frames of one process interleaved across chunks cost one extra read each.
+ * Pages per pagemap read, and per batch: the unit of the frame sort. A batch's frames are read
+ * from the bitmap once, so frames interleaved across batches cost one extra read each.
  */
 const CHUNK = 1 << 18;
 /** frames per kpageflags read (8 bytes each) */
@@ -22,11 +22,33 @@ const KPF_COMPOUND_TAIL = 1 << 16;
 const KPF_THP = 1 << 22;
 const UNKNOWN = 2;
 
-/** A chunk of a target whose frames were marked idle at `at`: its window starts then. */
-interface Arm {
+/** A piece of one target's address space, at most CHUNK pages: one pagemap read. */
+interface Chunk {
+  item: number;
   va: number;
   count: number;
+}
+
+/**
+ * Chunks of one or more targets, at most CHUNK pages in all, whose frames are marked together
+ * and read back together once the window has passed since `at`: a bitmap word holding frames
+ * of several targets is read once for all of them.
+ */
+interface Batch {
+  chunks: Chunk[];
+  pages: number;
   at: number;
+  /** the chunks, as the next walk will find them if the targets' ranges did not change */
+  key: string;
+  /** first unit of each chunk at the last collect, and one past the last */
+  bounds: number[];
+}
+
+/** What one walk of several targets carries from stage to stage. */
+interface WalkState {
+  items: readonly WalkItem[];
+  results: WalkResult[];
+  decoders: IdlePagesDecoder[];
 }
 
 /**
@@ -36,6 +58,13 @@ interface Arm {
  * (never counted as the target's), and a THP is one 2 MiB page. The tail pages of a large folio
  * mapped by PTEs are left unknown: page_idle keeps the flag on the head only and reports every
  * tail as "not idle" on every read, which would make them look hot.
+ *
+ * All targets are walked in one pass (walkMany). The kernel reads the bitmap a 64-frame word at
+ * a time and walks the rmap of every idle-flagged frame in a word read, whoever owns it: with
+ * the frames of several processes interleaved (processes that fault in at the same time on one
+ * node), a walk per target made each target pay for the others' frames too (three 320 MiB
+ * processes cost twice a 1 GiB one per period, in the VM). Marking and reading batches that
+ * hold several targets' chunks reads each shared word once.
  */
 export class PageIdleTracker implements Tracker {
   readonly name = 'page_idle' as const;
@@ -44,8 +73,7 @@ export class PageIdleTracker implements Tracker {
   private readonly pm = new Uint32Array(2 * CHUNK);
   private readonly flags = new Uint32Array(2);
   private readonly writer = new StreamWriter();
-  private readonly dec = new IdlePagesDecoder();
-  // per chunk: the pages we can say something about
+  // per batch: the pages we can say something about
   private readonly unitVa = new Float64Array(CHUNK);
   private readonly unitPfn = new Float64Array(CHUNK);
   private readonly unitHuge = new Uint8Array(CHUNK);
@@ -57,8 +85,8 @@ export class PageIdleTracker implements Tracker {
 
   private refused = 0;
   private lastRefusal = '';
-  /** per target, per chunk start: chunks whose accessed frames were marked idle again at their read */
-  private armed = new Map<number, Map<number, Arm>>();
+  /** per batch key: when its accessed frames were marked idle again at their read */
+  private armed = new Map<string, number>();
 
   constructor(private readonly phys: PhysPages) {}
 
@@ -69,102 +97,174 @@ export class PageIdleTracker implements Tracker {
     this.windowMs = ms;
   }
 
+  walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
+    return this.walkMany([{ pid, ranges, heat }]).then((r) => r[0]!);
+  }
+
   /**
-   * Each chunk's frames are marked idle, and read back once the window has passed since their
-   * mark, while later chunks are being marked: so a page is reported accessed when it was used
-   * within the window, however long the walk of the whole target takes. (Read-then-mark in one
-   * pass made the window the whole walk plus the interval: 5–10 s for 1 GiB under TCG, where
-   * the bitmap costs an rmap walk per frame, and every warm page looked hot.) With heat = null
-   * the walk only marks.
+   * One walk of every item. Each batch's frames are marked idle, and read back once the window
+   * has passed since their mark, while later batches are being marked: so a page is reported
+   * accessed when it was used within the window, however long the walk takes. (Read-then-mark
+   * in one pass made the window the whole walk plus the interval: 5–10 s for 1 GiB under TCG,
+   * where the bitmap costs an rmap walk per frame, and every warm page looked hot.) An item
+   * with heat = null is only marked.
    */
-  async walk(pid: number, ranges: Float64Array, heat: HeatTable | null): Promise<WalkResult> {
-    const res: WalkResult = { status: 'ok', reads: 0, bytes: 0, stalls: 0, refused: 0 };
-    this.refused = 0;
-    this.dec.reset();
-    heat?.beginWalk(false);
-    const marked: Arm[] = [];
-    const armedBefore = this.armed.get(pid);
-    const armedNow = new Map<number, Arm>();
-    if (heat) this.armed.set(pid, armedNow);
-    else this.armed.delete(pid);
+  async walkMany(items: readonly WalkItem[]): Promise<WalkResult[]> {
+    const st: WalkState = {
+      items,
+      results: items.map(() => ({ status: 'ok', reads: 0, bytes: 0, stalls: 0, refused: 0 })),
+      decoders: items.map(() => new IdlePagesDecoder()),
+    };
+    this.dropStaleArms();
+    for (const it of items) it.heat?.beginWalk(false);
     try {
+      await this.markAndRead(st);
+    } finally {
+      for (const it of items) it.heat?.endWalk();
+    }
+    return st.results;
+  }
+
+  /** Arms older than a window are never used (armBatch): forget them. */
+  private dropStaleArms(): void {
+    const now = performance.now();
+    for (const [key, at] of this.armed) if (now - at > this.windowMs) this.armed.delete(key);
+  }
+
+  /** The pipeline: batches marked in turn, each read when its window is over. */
+  private async markAndRead(st: WalkState): Promise<void> {
+    const pending: Batch[] = [];
+    const readReady = (): void => {
+      while (pending.length > 0 && performance.now() - pending[0]!.at >= this.windowMs) this.readBatch(st, pending.shift()!);
+    };
+    for (const batch of this.batches(st)) {
+      if (this.armBatch(st, batch) && st.items[batch.chunks[0]!.item]!.heat) pending.push(batch);
+      readReady();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    while (pending.length > 0) {
+      const wait = pending[0]!.at + this.windowMs - performance.now();
+      if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+      readReady();
+    }
+  }
+
+  /**
+   * The items' chunks in order, cut into batches of at most CHUNK pages; an item that is only
+   * marked (heat = null) is never batched with one that is read.
+   */
+  private *batches(st: WalkState): Generator<Batch> {
+    let b: Batch | null = null;
+    for (let item = 0; item < st.items.length; item++) {
+      const { ranges, heat } = st.items[item]!;
       for (let r = 0; r < ranges.length; r += 2) {
         for (let va = ranges[r]!; va < ranges[r + 1]!; ) {
           const count = Math.min(CHUNK, (ranges[r + 1]! - va) / 4096);
-          const arm = this.stillArmed(armedBefore?.get(va), count) ?? this.markAfresh(pid, va, count, res);
-          if (arm === null) break;
-          if (heat) marked.push(arm);
-          while (marked.length > 0 && performance.now() - marked[0]!.at >= this.windowMs) this.readChunk(pid, marked.shift()!, heat!, res, armedNow);
-          va += arm.count * 4096;
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          const mixed = b !== null && (st.items[b.chunks[0]!.item]!.heat === null) !== (heat === null);
+          if (b !== null && (b.pages + count > CHUNK || mixed)) {
+            yield b;
+            b = null;
+          }
+          b ??= { chunks: [], pages: 0, at: 0, key: '', bounds: [] };
+          b.chunks.push({ item, va, count });
+          b.pages += count;
+          b.key += `${st.items[item]!.pid}:${va}:${count};`;
+          va += count * 4096;
         }
       }
-      while (marked.length > 0) {
-        const wait = marked[0]!.at + this.windowMs - performance.now();
-        if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
-        this.readChunk(pid, marked.shift()!, heat!, res, armedNow);
-      }
-    } catch (e) {
-      if (!(e instanceof TierdError) || e.code !== 'PROCESS_GONE') throw e;
-      res.status = 'gone';
-      this.armed.delete(pid);
-    } finally {
-      heat?.endWalk();
     }
-    res.refused = this.refused;
-    if (this.refused > 0) res.refusal = this.lastRefusal;
-    return res;
+    if (b !== null) yield b;
   }
 
   /**
-   * A chunk the last walk armed less than a window ago needs no mark: a frame it read idle still
-   * has the idle flag, and the read's rmap walk cleared its accessed bits, as a mark would have;
-   * the frames it read accessed were marked again right then. So the window of every frame
-   * starts at `at`, and the walk skips the pagemap read and the bitmap write of the chunk's
-   * idle frames, the larger half of a walk's kernel work on a mostly idle target.
-   * Older arms are not used: the window would be longer than the interval.
+   * Start a batch's window: marked afresh, or not at all when the last walk read and re-armed
+   * the same chunks less than a window ago. A frame that read idle then still has its idle
+   * flag, and the read's rmap walk cleared its accessed bits, as a mark would have; the frames
+   * it read accessed were marked again right then. So the window starts at that arm, and the
+   * walk skips the pagemap read and the bitmap write of the idle frames, the larger half of a
+   * walk's kernel work on a mostly idle target. Older arms are not used: the window would be
+   * longer than the interval. Returns false when no frame of the batch is left to read.
    */
-  private stillArmed(arm: Arm | undefined, count: number): Arm | null {
-    return arm !== undefined && arm.count === count && performance.now() - arm.at <= this.windowMs ? arm : null;
-  }
-
-  /** Set the idle flag of a chunk's frames (compound tails included: the kernel ignores them). */
-  private markAfresh(pid: number, va: number, count: number, res: WalkResult): Arm | null {
-    const n = this.phys.pagemap(pid, va, count, this.pm);
-    res.reads++;
-    if (n === 0) return null;
-    const units = this.collectUnits(va, n);
+  private armBatch(st: WalkState, b: Batch): boolean {
+    const arm = this.armed.get(b.key);
+    if (arm !== undefined && performance.now() - arm <= this.windowMs) {
+      b.at = arm;
+      return true;
+    }
+    const units = this.collect(st, b, false);
     if (units > 0) {
       this.frames.sort(this.unitPfn, units);
       this.forEachRun(units, (i, j) => this.markRun(i, j, false));
     }
-    return { va, count: n, at: performance.now() };
+    b.at = performance.now();
+    return b.chunks.some((c) => st.results[c.item]!.status === 'ok');
   }
 
   /**
-   * Read a marked chunk's idle flags (its frames read afresh: a page may have moved) into heat,
-   * then mark its accessed frames idle again: the chunk is armed for the next walk.
+   * Read a marked batch's idle flags (its frames read afresh: a page may have moved), mark its
+   * accessed frames idle again (the batch is armed for the next walk), and give each chunk's
+   * pages to its target's heat.
    */
-  private readChunk(pid: number, c: Arm, heat: HeatTable, res: WalkResult, armed: Map<number, Arm>): void {
-    const n = this.phys.pagemap(pid, c.va, c.count, this.pm);
-    res.reads++;
-    res.bytes += n * 8;
-    const units = this.collectUnits(c.va, n);
-    if (units === 0) return;
-    this.frames.sort(this.unitPfn, units);
-    this.idle.fill(UNKNOWN, 0, units);
-    this.forEachRun(units, (i, j) => this.readRun(i, j));
-    this.forEachRun(units, (i, j) => this.markRun(i, j, true));
-    armed.set(c.va, { va: c.va, count: c.count, at: performance.now() });
+  private readBatch(st: WalkState, b: Batch): void {
+    const refusedBefore = this.refused;
+    const units = this.collect(st, b, true);
+    if (units > 0) {
+      this.frames.sort(this.unitPfn, units);
+      this.idle.fill(UNKNOWN, 0, units);
+      this.forEachRun(units, (i, j) => this.readRun(i, j));
+      this.forEachRun(units, (i, j) => this.markRun(i, j, true));
+    }
+    this.armed.set(b.key, performance.now());
+    b.chunks.forEach((c, ci) => this.emit(st, c, b.bounds[ci]!, b.bounds[ci + 1]!));
+    if (this.refused > refusedBefore) {
+      for (const c of b.chunks) {
+        const r = st.results[c.item]!;
+        r.refused = (r.refused ?? 0) + this.refused - refusedBefore;
+        r.refusal = this.lastRefusal;
+      }
+    }
+  }
+
+  /**
+   * The units of a batch's chunks, chunk after chunk (b.bounds[k] is chunk k's first). A target
+   * that exited is marked gone and its chunks give nothing; the others go on.
+   */
+  private collect(st: WalkState, b: Batch, counted: boolean): number {
+    let units = 0;
+    b.bounds.length = 0;
+    for (const c of b.chunks) {
+      b.bounds.push(units);
+      const res = st.results[c.item]!;
+      if (res.status === 'gone') continue;
+      let n: number;
+      try {
+        n = this.phys.pagemap(st.items[c.item]!.pid, c.va, c.count, this.pm);
+      } catch (e) {
+        if (!(e instanceof TierdError) || e.code !== 'PROCESS_GONE') throw e;
+        res.status = 'gone';
+        continue;
+      }
+      res.reads++;
+      if (counted) res.bytes += n * 8;
+      units = this.collectUnits(c.va, n, units);
+    }
+    b.bounds.push(units);
+    return units;
+  }
+
+  /** One chunk's pages, read idle or accessed, into its target's heat (unknown ones skipped). */
+  private emit(st: WalkState, c: Chunk, from: number, to: number): void {
+    const heat = st.items[c.item]!.heat;
+    if (heat === null || from === to) return;
     const w = this.writer;
     w.clear();
-    for (let u = 0; u < units; u++) {
+    for (let u = from; u < to; u++) {
       if (this.idle[u] === UNKNOWN) continue;
       const huge = this.unitHuge[u] === 1;
       const type = this.idle[u] === 1 ? (huge ? PageType.PMD_IDLE : PageType.PTE_IDLE) : huge ? PageType.PMD_ACCESSED : PageType.PTE_ACCESSED;
       w.add(this.unitVa[u]!, type, 1);
     }
-    heat.ingest(this.dec, w.buf, w.length);
+    heat.ingest(st.decoders[c.item]!, w.buf, w.length);
   }
 
   /**
@@ -181,10 +281,13 @@ export class PageIdleTracker implements Tracker {
     }
   }
 
-  /** The pages of a pagemap chunk we can say something about (present, exclusive), a THP as one unit. */
-  private collectUnits(base: number, n: number): number {
+  /**
+   * The pages of a pagemap chunk we can say something about (present, exclusive), a THP as one
+   * unit, appended from unit `units`; returns the units after them.
+   */
+  private collectUnits(base: number, n: number, from: number): number {
     const pm = this.pm;
-    let units = 0;
+    let units = from;
     for (let i = 0; i < n; i++) {
       const hi = pm[2 * i + 1]!;
       if ((hi & PRESENT) === 0 || (hi & EXCLUSIVE) === 0) continue;

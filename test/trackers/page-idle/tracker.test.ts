@@ -6,6 +6,7 @@ import { HeatTable } from '../../../src/heat/heat-table.js';
 import { StateSpace } from '../../../src/heat/states.js';
 import { readBitmapWords, writeBitmapWords } from '../../../src/kernel/linux/files.js';
 import { kernelBitmap } from '../../helpers/kernel-bitmap.js';
+import { TierdError } from '../../../src/util/errors.js';
 
 /** A process's pagemap and the machine's idle bitmap, in memory. */
 class FakePhys implements PhysPages {
@@ -177,4 +178,86 @@ test('page_idle tracker: a walk within a window of the last one marks only the f
   assert.deepEqual(state(base + 20), [4, 1]);
   assert.deepEqual(state(base + 30), [4, 1], 'touched between walks, after the arm');
   assert.deepEqual(state(base + 40), [4, 0]);
+});
+
+/** Two processes whose frames alternate in the same bitmap words, as processes that fault in together on one node. */
+function interleaved(): { f: FakePhys; bases: number[]; ranges: Float64Array; wordsRead: () => number } {
+  const f = new FakePhys();
+  const pages = 256;
+  // both processes map the same virtual range; the fake pagemap tells them apart by pid
+  const byPid = new Map<number, Map<number, { pfn: number; exclusive: boolean }>>();
+  const base = 0x7f0000000000 / 4096;
+  for (const pid of [1, 2]) {
+    const m = new Map<number, { pfn: number; exclusive: boolean }>();
+    for (let i = 0; i < pages; i++) m.set(base + i, { pfn: 8192 + 2 * i + (pid - 1), exclusive: true });
+    byPid.set(pid, m);
+  }
+  const pagemap = f.pagemap.bind(f);
+  f.pagemap = (pid, vaddr, count, out) => {
+    f.entries.clear();
+    for (const [k, v] of byPid.get(pid)!) f.entries.set(k, v);
+    return pagemap(pid, vaddr, count, out);
+  };
+  let words = 0;
+  const read = f.idleRead.bind(f);
+  f.idleRead = (word, count, out) => {
+    words += count;
+    return read(word, count, out);
+  };
+  // touching frame pfn: pid 1 page i is 8192 + 2i, pid 2 page i is 8193 + 2i
+  return { f, bases: [base, base], ranges: Float64Array.of(0x7f0000000000, 0x7f0000000000 + pages * 4096), wordsRead: () => words };
+}
+
+test('page_idle tracker: one walk of two targets whose frames share bitmap words reads each word once, and counts each target as its own walk would', async () => {
+  const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
+  const run = async (together: boolean): Promise<{ words: number; states: [number, number][][] }> => {
+    const { f, ranges, wordsRead } = interleaved();
+    const heats = [new HeatTable(space), new HeatTable(space)];
+    const t = new PageIdleTracker(f);
+    t.setInterval(1);
+    // page 3 of pid 1 and page 7 of pid 2 are used in every window
+    f.beforeRead = (): void => {
+      f.idle.delete(8192 + 2 * 3);
+      f.idle.delete(8193 + 2 * 7);
+    };
+    const before = wordsRead();
+    for (let w = 0; w < 2; w++) {
+      if (together) {
+        const rs = await t.walkMany([{ pid: 1, ranges, heat: heats[0]! }, { pid: 2, ranges, heat: heats[1]! }]);
+        assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok']);
+      } else {
+        for (const pid of [1, 2]) await t.walk(pid, ranges, heats[pid - 1]!);
+      }
+    }
+    const states = heats.map((h) => Array.from({ length: 10 }, (_, i): [number, number] => {
+      const l = h.locate(0x7f0000000000 + i * 4096)!;
+      const s = l.seg.states[l.slot]!;
+      return [space.seen[s]!, space.count[s]!];
+    }));
+    return { words: wordsRead() - before, states };
+  };
+  const apart = await run(false);
+  const together = await run(true);
+  assert.deepEqual(together.states, apart.states, 'the same evidence per page');
+  assert.deepEqual(together.states[0]![3], [2, 2]);
+  assert.deepEqual(together.states[1]![7], [2, 2]);
+  assert.deepEqual(together.states[0]![7], [2, 0]);
+  assert.equal(together.words * 2, apart.words, `words read together ${together.words}, apart ${apart.words}`);
+});
+
+test('page_idle tracker: a target that exits during a walk of several is gone; the others are counted', async () => {
+  const { f, ranges } = interleaved();
+  const pagemap = f.pagemap.bind(f);
+  f.pagemap = (pid, vaddr, count, out) => {
+    if (pid === 2) throw new TierdError('PROCESS_GONE', 'process 2 exited');
+    return pagemap(pid, vaddr, count, out);
+  };
+  const space = new StateSpace({ walks: 2, coldPeriods: 1, tiers: 2 });
+  const heats = [new HeatTable(space), new HeatTable(space)];
+  const t = new PageIdleTracker(f);
+  t.setInterval(1);
+  const rs = await t.walkMany([{ pid: 1, ranges, heat: heats[0]! }, { pid: 2, ranges, heat: heats[1]! }]);
+  assert.deepEqual(rs.map((r) => r.status), ['ok', 'gone']);
+  assert.ok(heats[0]!.locate(0x7f0000000000) !== null, 'the live target is counted');
+  assert.equal(heats[1]!.locate(0x7f0000000000), null);
 });
