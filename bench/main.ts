@@ -7,7 +7,7 @@ import { benchMovePages, moveTable } from './move-pages.js';
 import { benchPlanner, plannerTable } from './planner.js';
 import { benchDaemon, daemonTable } from './daemon.js';
 import { benchUptime, uptimeTable } from './churn.js';
-import { benchPageIdle, pageIdleTable } from './page-idle.js';
+import { benchPageIdle, benchPageIdleTargets, pageIdleTable, pageIdleTargetsTable } from './page-idle.js';
 import { benchReadWorkers, readWorkersTable } from './read-workers.js';
 import { machine } from './util.js';
 
@@ -36,6 +36,9 @@ async function main(): Promise<void> {
   global.gc?.();
   const pageIdle = await benchPageIdle(quick ? 1 << 18 : 1 << 20, runs);
   say(pageIdleTable(pageIdle));
+  // three processes that fit one batch of the tracker (256 Ki pages), as the VM's multi workload
+  const pageIdleTargets = await benchPageIdleTargets(3, 80_000, runs);
+  say(pageIdleTargetsTable(pageIdleTargets));
   const readWorkers = await benchReadWorkers(quick ? 8 : 32, runs);
   say(readWorkersTable(readWorkers, runs));
   const big = quick ? 64 * GiB : 1024 * GiB;
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     uptime,
     readWorkers: { loopDelayMs: { inThread: { p99: readWorkers.loop.inThread.p99, max: readWorkers.loop.inThread.max }, worker: { p99: readWorkers.loop.worker.p99, max: readWorkers.loop.worker.max } }, twoWorkersRatio: readWorkers.two.ratio },
     pageIdle: { nsPerPage: pageIdle.nsPerPage, callsPerWalk: pageIdle.callsPerWalk, bitmapFramesPerPage: pageIdle.bitmapFramesPerPage, flagFramesPerPage: pageIdle.flagFramesPerPage },
+    pageIdleTargets,
   };
   if (json) process.stdout.write(JSON.stringify(result) + '\n');
 }
