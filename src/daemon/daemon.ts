@@ -16,6 +16,7 @@ import { identityKey } from '../targets/identity.js';
 import { StageCpu } from './stage-cpu.js';
 import { planSteps, type PlannerParams } from '../planner/planner.js';
 import { rankTables, scaledCount } from '../planner/ranks.js';
+import { FILL_ADAPT, FillAdapt } from '../planner/fill-adapt.js';
 import { PlacementLookup } from '../mover/placement.js';
 import { MoveHistory } from '../planner/history.js';
 import type { Plan, Target } from '../planner/plan.js';
@@ -104,6 +105,8 @@ export class Daemon {
   /** consecutive periods with ping-pong well under its limit (the gap relaxes after a window of them) */
   private calmPeriods = 0;
   private refusalLogged = false;
+  /** the fill threshold's adaptation, when the config leaves it to tierd */
+  private fillAdapt: FillAdapt | null;
   /** extra pause between periods while placement is settled (scan.settledPauseMax) */
   private settledPause = 0;
   /** the longest counted walk of this period */
@@ -128,6 +131,7 @@ export class Daemon {
     this.placement = new PlacementLookup(kernel);
     this.mover = new Mover(kernel, this.moverParams(), log, this.moverHooks(), this.abort.signal);
     this.tracker = makeTracker(kernel, config.scan);
+    this.fillAdapt = this.makeFillAdapt();
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
     this.warnUnknownNodes();
@@ -224,6 +228,7 @@ export class Daemon {
     cpu.mark('placement');
     const plan = await cooperate(planSteps(live, this.topo, this.space, this.period, params, tables), slice);
     plan.placementQueries = queried;
+    this.adaptFill(plan);
     cpu.mark('plan');
     this.opts.beforeMove?.(plan);
     const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);
@@ -569,6 +574,7 @@ export class Daemon {
     this.mover.setParams(this.moverParams());
     this.tracker.close?.();
     this.tracker = makeTracker(this.kernel, c.scan);
+    this.fillAdapt = this.makeFillAdapt();
     if (c.scan.interval !== 'auto') this.intervalMs = c.scan.interval;
     this.topo = this.readTopology();
     this.rebuildSpace();
@@ -593,7 +599,27 @@ export class Daemon {
 
   private plannerParams(): PlannerParams {
     const p = this.config.policy;
-    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: fillThreshold(this.config, this.tracker.grain), displaceThreshold: displaceThreshold(this.config, this.tracker.grain), freeReserve: p.freeReserve };
+    return { hotThreshold: hotThreshold(this.config), coldThreshold: p.coldThreshold, headroom: p.headroom, minResidency: p.minResidency, periodCap: this.config.migrate.periodCap, demoteToLowest: p.demoteToLowest, exchangeGap: p.exchangeGap + this.extraColdPeriods, fillThreshold: this.fillAdapt?.threshold ?? fillThreshold(this.config, this.tracker.grain), displaceThreshold: displaceThreshold(this.config, this.tracker.grain), freeReserve: p.freeReserve };
+  }
+
+  /**
+   * The fill threshold adapts when the config leaves it to tierd and the tracker reads each
+   * page's own bit (planner/fill-adapt.ts); a configured one, or DAMON's 1, stays put.
+   */
+  private makeFillAdapt(): FillAdapt | null {
+    if (this.config.policy.fillThreshold !== undefined || this.tracker.grain !== 'page') return null;
+    const ceiling = fillThreshold(this.config, 'page');
+    return new FillAdapt({ ceiling, floor: Math.max(1, this.config.policy.coldThreshold + 1), ...FILL_ADAPT });
+  }
+
+  /** The period's outcome moves the fill threshold for the next one; a change is logged. */
+  private adaptFill(plan: Plan): void {
+    const a = this.fillAdapt;
+    if (!a) return;
+    const before = a.threshold;
+    const fastBytes = (this.topo.tiers[0] ?? []).reduce((s, id) => s + (this.topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
+    const after = a.observe({ spareBytes: plan.spareBytes, fastBytes, short: plan.short, countBytes: plan.countBytes });
+    if (after !== before) this.log.info({ from: before, to: after, spareBytes: plan.spareBytes, short: plan.short }, after < before ? 'fast tier room sits empty: fill threshold lowered' : 'fast tier short: fill threshold back to its default');
   }
 
   private moverParams(): MoverParams {

@@ -13,6 +13,8 @@ export interface Budgets {
   hotWant: number;
   /** room per node, whole pages; below zero when other allocations took a node under its headroom */
   room: Map<number, number>;
+  /** fast-tier room beyond the free reserve left empty after fill */
+  spare: number;
 }
 
 /** the tier a page of tier t is demoted to */
@@ -36,7 +38,7 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   // hold room a hot page needs until an exchange takes it back
   const hotAll = sum(h.promo, hotRank(N));
   const hotWant = Math.min(hotAll > tierRoom(0) ? sum(h.promo, markedHotRank(N)) : hotAll, cap);
-  const b: Budgets = { promote: Math.min(hotWant, tierRoom(0)), demote: new Array<number>(tiers).fill(0), exchange: 0, hotWant, room };
+  const b: Budgets = { promote: Math.min(hotWant, tierRoom(0)), demote: new Array<number>(tiers).fill(0), exchange: 0, hotWant, room, spare: 0 };
   if (tiers <= 1) {
     b.promote = 0;
     b.demote = [0];
@@ -56,8 +58,11 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   const reserve = p.freeReserve * (topo.tiers[0] ?? []).reduce((s, id) => s + (topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
   // room beyond the reserve: warm pages fill it, highest count first; they are the first the
   // exchange reclaims when hot pages need the room
-  const fill = Math.max(0, Math.min(sum(h.promo) - hotAll, roomAfter - reserve, cap));
+  const candidates = sum(h.promo) - hotAll;
+  const fill = Math.max(0, Math.min(candidates, roomAfter - reserve, cap));
   b.promote += fill;
+  // room no candidate at this fill threshold wants (a capped fill leaves none spare)
+  b.spare = Math.max(0, roomAfter - reserve - Math.max(fill, candidates));
   cap -= fill;
   cap -= displaceCold(b, h, p, N, { fill, hotAll, destRoom: tierRoom(dest(0)) - b.demote[0]!, cap });
   // then confirmed-cold pages: out of the fast tier only as far as the reserve needs (a cold

@@ -30,6 +30,7 @@ export function* histograms(targets: Target[], space: StateSpace, tables: RankTa
     const slot = space.tierSlot[s]!;
     const tier = slot === 0 ? tiers : slot - 1;
     plan.trackedBytes[tier]! += bytes;
+    if (space.seen[s] === N) plan.countBytes[space.count[s]!]! += bytes;
     const r = hot[s]!;
     if (r !== NONE) {
       if (r >= HOT) plan.hotBytes[tier]! += bytes;

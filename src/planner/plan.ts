@@ -84,5 +84,11 @@ export interface Plan {
   warmSetBytes: number;
   /** pages whose placement was looked up this period */
   placementQueries: number;
+  /** bytes of pages seen in all N walks, by count (for the fill threshold's adaptation) */
+  countBytes: number[];
+  /** fast-tier bytes beyond the free reserve the plan left empty */
+  spareBytes: number;
+  /** the fast tier was short of room for hot pages, or an exchange ran */
+  short: boolean;
   notes: string[];
 }

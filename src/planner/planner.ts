@@ -28,6 +28,8 @@ export function* planSteps(targets: Target[], topo: Topology, space: StateSpace,
   const h = yield* histograms(targets, space, tables, tiers, period, p.minResidency, out);
   const b = budgets(h, topo, p, space.N);
   yield* collectMoves(targets, space, tables, h, b, topo, p, out);
+  out.spareBytes = b.spare;
+  out.short = b.hotWant > b.promote || b.exchange > 0;
   if (b.hotWant > b.promote) out.notes.push(`fast tier short: ${Math.round(b.hotWant - b.promote)} hot bytes stay on slower tiers this period`);
   return out;
 }
@@ -36,6 +38,7 @@ function emptyPlan(period: number, walks: number, tiers: number): Plan {
   const perTier = (): number[] => new Array<number>(tiers + 1).fill(0);
   return {
     period, walks, lists: [], promoteBytes: 0, demoteBytes: 0,
-    hotBytes: perTier(), coldBytes: perTier(), trackedBytes: perTier(), hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, notes: [],
+    hotBytes: perTier(), coldBytes: perTier(), trackedBytes: perTier(), hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0,
+    countBytes: new Array<number>(walks + 1).fill(0), spareBytes: 0, short: false, notes: [],
   };
 }

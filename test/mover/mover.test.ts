@@ -30,7 +30,7 @@ function host(dramMiB: number, pmemMiB: number, dramCapacity = '1GiB'): { kernel
 }
 
 function planOf(list: PlanList): Plan {
-  return { period: 1, walks: 5, lists: [list], promoteBytes: list.bytes(Dir.PROMOTE), demoteBytes: list.bytes(Dir.DEMOTE), hotBytes: [0, 0, 0], coldBytes: [0, 0, 0], trackedBytes: [0, 0, 0], hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, notes: [] };
+  return { period: 1, walks: 5, lists: [list], promoteBytes: list.bytes(Dir.PROMOTE), demoteBytes: list.bytes(Dir.DEMOTE), hotBytes: [0, 0, 0], coldBytes: [0, 0, 0], trackedBytes: [0, 0, 0], hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, countBytes: [0, 0, 0, 0, 0, 0], spareBytes: 0, short: false, notes: [] };
 }
 const silent = pino({ level: 'silent' });
 

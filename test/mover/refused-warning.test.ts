@@ -30,7 +30,7 @@ test('a node that refuses every promotion (ENOMEM) is warned about once a minute
   for (let period = 0; period < 30; period++) {
     const list = new PlanList(target);
     list.push(p.pageAddr(0), 12, 0, Dir.PROMOTE, Reason.HOT, 5);
-    const plan: Plan = { period, walks: 5, lists: [list], promoteBytes: 4096, demoteBytes: 0, hotBytes: [0, 0, 0], coldBytes: [0, 0, 0], trackedBytes: [0, 0, 0], hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, notes: [] };
+    const plan: Plan = { period, walks: 5, lists: [list], promoteBytes: 4096, demoteBytes: 0, hotBytes: [0, 0, 0], coldBytes: [0, 0, 0], trackedBytes: [0, 0, 0], hotSetBytes: 0, warmSetBytes: 0, placementQueries: 0, countBytes: [0, 0, 0, 0, 0, 0], spareBytes: 0, short: false, notes: [] };
     await mover.execute(plan, topo, space, null);
     await kernel.sleep(4000);
   }
