@@ -618,7 +618,8 @@ export class Daemon {
     if (!a) return;
     const before = a.threshold;
     const fastBytes = (this.topo.tiers[0] ?? []).reduce((s, id) => s + (this.topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
-    const after = a.observe({ spareBytes: plan.spareBytes, fastBytes, short: plan.short, countBytes: plan.countBytes });
+    const after = a.observe({ spareBytes: plan.spareBytes, fastBytes, promoteBytes: plan.promoteBytes, short: plan.short, countBytes: plan.countBytes });
+    this.opts.metrics?.fillThreshold.set(after);
     if (after !== before) this.log.info({ from: before, to: after, spareBytes: plan.spareBytes, short: plan.short }, after < before ? 'fast tier room sits empty: fill threshold lowered' : 'fast tier short: fill threshold back to its default');
   }
 

@@ -25,6 +25,7 @@ export class Metrics {
   readonly callDuration = new Histogram({ name: 'tierd_move_pages_call_duration_seconds', help: 'Duration of one move_pages call', buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'tierd_rate_limited_seconds_total', help: 'Time migration waited on the rate limits', labelNames: ['direction'], registers: [this.registry] });
   readonly pingPong = new Counter({ name: 'tierd_ping_pong_pages_total', help: 'Pages moved back within the ping-pong window', registers: [this.registry] });
+  readonly fillThreshold = new Gauge({ name: 'tierd_fill_threshold', help: 'Walks in which a page must be seen to fill free fast-tier room (adapts unless policy.fillThreshold is set)', registers: [this.registry] });
   readonly extraColdPeriods = new Gauge({ name: 'tierd_hysteresis_extra_cold_periods', help: 'Cold periods added because ping-pong exceeded its limit', registers: [this.registry] });
   readonly nodeFree = new Gauge({ name: 'tierd_node_free_bytes', help: 'Free memory per node', labelNames: ['node', 'tier'], registers: [this.registry] });
   readonly targets = new Gauge({ name: 'tierd_targets', help: 'Processes managed', registers: [this.registry] });

@@ -8,7 +8,9 @@
  * page is seen in 3 of 5 walks (0.52 of the best; 0.76 with 1 walk); while 1 walk from the start
  * filled the room with pages seen once before the warm pages of the next periods came, which then
  * needed exchanges (`shift`: 78 s to 90% of the best against 27–33 s). Stepping down only after
- * the room sat empty for `patience` periods lets hot and warm pages go first; stepping down only
+ * the room sat empty for `patience` periods, with next to nothing promoted in them, lets hot and
+ * warm pages go first (counting periods that were still promoting stepped down at the first
+ * promotions of `shift`, and its start went from 27–33 s to 39 s); stepping down only
  * when the band holds `minShare` of the sightings keeps a static hot set's cold pages, each
  * touched once in a long while, where they are (in the simulated hot set they were 0.4% of the
  * sightings, in the sparse store and in `shift`'s cold 5% more than 10%). Any shortage (hot
@@ -19,6 +21,8 @@ export interface FillSignal {
   spareBytes: number;
   /** the fast tier's size */
   fastBytes: number;
+  /** bytes the period's plan promoted (hot and fill) */
+  promoteBytes: number;
   /** the fast tier was short of hot pages' room, or an exchange ran */
   short: boolean;
   /** bytes of pages seen in all N walks, by how many of them reported the page accessed */
@@ -30,7 +34,10 @@ export interface FillAdaptParams {
   ceiling: number;
   /** the lowest it may go: one above the cold threshold, and at least 1 */
   floor: number;
-  /** spare room worth filling, as a share of the fast tier */
+  /**
+   * spare room worth filling, as a share of the fast tier; a period that promoted more than
+   * this share is still filling at the current threshold and does not count as calm
+   */
   minSpare: number;
   /** the band's share of all sightings (Σ count × bytes) needed to step down into it */
   minShare: number;
@@ -58,7 +65,7 @@ export class FillAdapt {
     if (s.short) {
       this.current = this.p.ceiling;
       this.calm = 0;
-    } else if (this.current > this.p.floor && s.spareBytes >= this.p.minSpare * s.fastBytes && bandShare(s.countBytes, this.current - 1) >= this.p.minShare) {
+    } else if (this.current > this.p.floor && this.roomSitsEmpty(s) && bandShare(s.countBytes, this.current - 1) >= this.p.minShare) {
       if (++this.calm >= this.p.patience) {
         this.current--;
         this.calm = 0;
@@ -67,6 +74,12 @@ export class FillAdapt {
       this.calm = 0;
     }
     return this.current;
+  }
+
+  /** Room beyond the reserve that the current threshold neither fills nor is still filling. */
+  private roomSitsEmpty(s: FillSignal): boolean {
+    const worth = this.p.minSpare * s.fastBytes;
+    return s.spareBytes >= worth && s.promoteBytes <= worth;
   }
 }
 

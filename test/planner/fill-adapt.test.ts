@@ -6,7 +6,7 @@ const MiB = 1 << 20;
 const params = { ceiling: 3, floor: 1, minSpare: 0.02, minShare: 0.05, patience: 2 };
 /** bytes by count 0..5: a hot set seen in every walk and `thin` MiB seen in 1 and 2 walks each */
 const counts = (thin: number): number[] => [800 * MiB, thin * MiB, thin * MiB, 0, 0, 100 * MiB];
-const spare = { spareBytes: 300 * MiB, fastBytes: 1024 * MiB, short: false };
+const spare = { spareBytes: 300 * MiB, fastBytes: 1024 * MiB, promoteBytes: 0, short: false };
 
 test('fill threshold: steps down one walk per `patience` periods of spare room while the band below holds its share of the sightings, never below the floor', () => {
   const a = new FillAdapt(params);
@@ -29,4 +29,12 @@ test('fill threshold: no spare room, or a period without it, keeps it; a shortag
   a.observe({ ...spare, countBytes: counts(60) });
   assert.equal(a.observe({ ...spare, countBytes: counts(60) }), 2);
   assert.equal(a.observe({ ...spare, short: true, countBytes: counts(60) }), 3);
+});
+
+test('fill threshold: periods still promoting at the current threshold are not calm (the hot and warm sets go first)', () => {
+  const a = new FillAdapt(params);
+  // the first promotions of a workload: room is spare, but 150 MiB moved up this period
+  for (let i = 0; i < 4; i++) assert.equal(a.observe({ ...spare, promoteBytes: 150 * MiB, countBytes: counts(60) }), 3);
+  a.observe({ ...spare, promoteBytes: 1 * MiB, countBytes: counts(60) });
+  assert.equal(a.observe({ ...spare, promoteBytes: 1 * MiB, countBytes: counts(60) }), 2, 'settled: two calm periods');
 });

@@ -183,7 +183,7 @@ export class PageIdleTracker implements Tracker {
    * it read accessed were marked again right then. So the window starts at that arm, and the
    * walk skips the pagemap read and the bitmap write of the idle frames, the larger half of a
    * walk's kernel work on a mostly idle target. Older arms are not used: the window would be
-   * longer than the interval. Returns false when no frame of the batch is left to read.
+   * longer than the interval. Returns false when every target of the batch has exited.
    */
   private armBatch(st: WalkState, b: Batch): boolean {
     const arm = this.armed.get(b.key);
@@ -191,11 +191,13 @@ export class PageIdleTracker implements Tracker {
       b.at = arm;
       return true;
     }
+    const refusedBefore = this.refused;
     const units = this.collect(st, b, false);
     if (units > 0) {
       this.frames.sort(this.unitPfn, units);
       this.forEachRun(units, (i, j) => this.markRun(i, j, false));
     }
+    this.countRefusals(st, b, refusedBefore);
     b.at = performance.now();
     return b.chunks.some((c) => st.results[c.item]!.status === 'ok');
   }
@@ -216,12 +218,16 @@ export class PageIdleTracker implements Tracker {
     }
     this.armed.set(b.key, performance.now());
     b.chunks.forEach((c, ci) => this.emit(st, c, b.bounds[ci]!, b.bounds[ci + 1]!));
-    if (this.refused > refusedBefore) {
-      for (const c of b.chunks) {
-        const r = st.results[c.item]!;
-        r.refused = (r.refused ?? 0) + this.refused - refusedBefore;
-        r.refusal = this.lastRefusal;
-      }
+    this.countRefusals(st, b, refusedBefore);
+  }
+
+  /** Refusals since `before` go to every target of the batch: a refused span may hold frames of any of them. */
+  private countRefusals(st: WalkState, b: Batch, before: number): void {
+    if (this.refused === before) return;
+    for (const item of new Set(b.chunks.map((c) => c.item))) {
+      const r = st.results[item]!;
+      r.refused = (r.refused ?? 0) + this.refused - before;
+      r.refusal = this.lastRefusal;
     }
   }
 
