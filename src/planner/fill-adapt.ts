@@ -10,7 +10,7 @@
  * needed exchanges (`shift`: 78 s to 90% of the best against 27–33 s). Stepping down only after
  * the room sat empty for `patience` periods, with next to nothing promoted in them, lets hot and
  * warm pages go first (counting periods that were still promoting stepped down at the first
- * promotions of `shift`, and its start went from 27–33 s to 39 s); stepping down only
+ * promotions of `shift` and `zipf`, before their warm sets were in); stepping down only
  * when the band holds `minShare` of the sightings keeps a static hot set's cold pages, each
  * touched once in a long while, where they are (in the simulated hot set they were 0.4% of the
  * sightings, in the sparse store and in `shift`'s cold 5% more than 10%). Any shortage (hot
