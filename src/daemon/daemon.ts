@@ -2,7 +2,7 @@ import type { Kernel } from '../kernel/types.js';
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_SW_YOUNG } from '../kernel/types.js';
 import type { Config } from '../config/schema.js';
 import { displaceThreshold, fillThreshold, hotThreshold, nodeMap } from '../config/load.js';
-import { classify, type Topology } from '../topology/topology.js';
+import { classify, tierBytes, type Topology } from '../topology/topology.js';
 import { StateSpace } from '../heat/states.js';
 import { HeatTable } from '../heat/heat-table.js';
 import { countHistogram } from '../heat/histogram.js';
@@ -617,8 +617,7 @@ export class Daemon {
     const a = this.fillAdapt;
     if (!a) return;
     const before = a.threshold;
-    const fastBytes = (this.topo.tiers[0] ?? []).reduce((s, id) => s + (this.topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
-    const after = a.observe({ spareBytes: plan.spareBytes, fastBytes, promoteBytes: plan.promoteBytes, short: plan.short, countBytes: plan.countBytes });
+    const after = a.observe({ spareBytes: plan.spareBytes, fastBytes: tierBytes(this.topo, 0), promoteBytes: plan.promoteBytes, short: plan.short, countBytes: plan.countBytes });
     this.opts.metrics?.fillThreshold.set(after);
     if (after !== before) this.log.info({ from: before, to: after, spareBytes: plan.spareBytes, short: plan.short }, after < before ? 'fast tier room sits empty: fill threshold lowered' : 'fast tier short: fill threshold back to its default');
   }

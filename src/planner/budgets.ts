@@ -1,4 +1,4 @@
-import { roomOn, type Topology } from '../topology/topology.js';
+import { roomOn, tierBytes, type Topology } from '../topology/topology.js';
 import type { Histograms } from './histograms.js';
 import type { PlannerParams } from './params.js';
 import { cut, hotRank, markedHotRank, sum } from './ranks.js';
@@ -55,7 +55,7 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   cap -= exchangeInto(b, h, p, N, { deficit: Math.max(0, deficit - forRoom), destRoom: tierRoom(dest(0)) - forRoom, cap });
   // the fast tier's room once the hot moves are done, and the reserve kept free in it
   const roomAfter = tierRoom(0) - deficit + forRoom + b.exchange - b.promote;
-  const reserve = p.freeReserve * (topo.tiers[0] ?? []).reduce((s, id) => s + (topo.nodes.find((n) => n.id === id)?.memTotalBytes ?? 0), 0);
+  const reserve = p.freeReserve * tierBytes(topo, 0);
   // room beyond the reserve: warm pages fill it, highest count first; they are the first the
   // exchange reclaims when hot pages need the room
   const candidates = sum(h.promo) - hotAll;

@@ -176,3 +176,8 @@ function conflicts(raw: RawTopology, nodes: TierNode[]): string[] {
 export function nodeById(t: Topology, id: number): TierNode | undefined {
   return t.nodes.find((n) => n.id === id);
 }
+
+/** The memory of a tier's nodes, in bytes (the fast tier's size for the free reserve and the fill rule). */
+export function tierBytes(t: Topology, tier: number): number {
+  return (t.tiers[tier] ?? []).reduce((s, id) => s + (nodeById(t, id)?.memTotalBytes ?? 0), 0);
+}
