@@ -7,11 +7,10 @@
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
 //   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bootVm } from './vm-boot.js';
 
 interface Result {
   contender: string;
@@ -33,7 +32,6 @@ interface Result {
 }
 
 const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:tierd-damon', 'trimmed:nb', 'trimmed:tierd-idle_pages', 'trimmed:tierd-page_idle', 'trimmed:tierd-damon'];
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
 const runs = (process.env.CONTENDERS ?? DEFAULT_RUNS.join(' ')).split(/\s+/).filter(Boolean);
 const workloads = (process.env.WORKLOADS ?? 'shift zipf full full-both multi redis').split(/\s+/).filter(Boolean);
@@ -54,18 +52,8 @@ function boot(kernel: string, contender: string, workload: string): Result | nul
   // tierd manages only the workload except in full-both; the kernel's mechanisms see everything
   if (workload === 'full-both' && !contender.startsWith('tierd-')) return null;
   const t0 = Date.now();
-  const r = spawnSync('bash', ['test/vm/run.sh'], {
-    cwd: root,
-    encoding: 'utf8',
-    // the redis workload needs Debian's redis-server in the guest
-    env: { ...process.env, KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: guestArgs(contender, workload), GUEST_REDIS: workload === 'redis' ? '1' : '0' },
-    maxBuffer: 1 << 28,
-  });
-  const text = `${r.stdout}\n${r.stderr}`;
-  if (process.env.LOGS) {
-    mkdirSync(process.env.LOGS, { recursive: true });
-    writeFileSync(join(process.env.LOGS, `${kernel}-${contender}-${workload}.log`), text);
-  }
+  // the redis workload needs Debian's redis-server in the guest
+  const text = bootVm({ KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: guestArgs(contender, workload), GUEST_REDIS: workload === 'redis' ? '1' : '0' }, `${kernel}-${contender}-${workload}`);
   const line = text.split('\n').find((l) => l.includes('COMPARE_RESULT '));
   process.stderr.write(`[bench:vm] ${kernel} ${contender} ${workload}: ${line ? 'done' : 'no result'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   if (process.env.PROFILE === '1') process.stderr.write(text.split('\n').filter((l) => /\[compare\] (prof|profile)/.test(l)).join('\n') + '\n');

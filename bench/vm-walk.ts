@@ -7,12 +7,8 @@
 // Timing lives here, not in test:vm: the machine is shared and noisy, a timed verdict in CI
 // fails on a slow minute. Prints the guests' SKIM_COST, SCALE_RESULT and VERDICT lines; exits 1
 // if a verdict failed, 2 if a boot gave none. LOGS=dir keeps each boot's console.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bootVm } from './vm-boot.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const reps = Number(process.env.SKIM_REPS ?? 9);
 const gate = Number(process.env.SKIM_GATE ?? 5);
 
@@ -26,17 +22,7 @@ const BOOTS: Boot[] = [
 /** One boot; returns the lines worth printing and whether every verdict passed (null: no verdict). */
 function boot(b: Boot): { lines: string[]; pass: boolean | null } {
   const t0 = Date.now();
-  const r = spawnSync('bash', ['test/vm/run.sh'], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, KERNELS: 'trimmed', GUEST_SUITES: b.suite, ...b.env },
-    maxBuffer: 1 << 28,
-  });
-  const text = `${r.stdout}\n${r.stderr}`;
-  if (process.env.LOGS) {
-    mkdirSync(process.env.LOGS, { recursive: true });
-    writeFileSync(join(process.env.LOGS, `walk-${b.name}.log`), text);
-  }
+  const text = bootVm({ KERNELS: 'trimmed', GUEST_SUITES: b.suite, ...b.env }, `walk-${b.name}`);
   const lines = text.split('\n').filter((l) => /SKIM_COST|SCALE_RESULT|VERDICT/.test(l));
   const summary = lines.find((l) => l.startsWith('VERDICTS'));
   process.stderr.write(`[bench:vm:walk] ${b.name}: ${summary ?? 'no verdict'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
