@@ -1,10 +1,8 @@
 import type { Argv } from 'yargs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Daemon, type PeriodReport } from '../daemon/daemon.js';
 import { MoveLog } from '../mover/dry-run.js';
 import { Metrics } from '../metrics/metrics.js';
-import { serveMetrics } from '../metrics/server.js';
+import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { SimKernel } from '../kernel/sim/sim-kernel.js';
@@ -46,23 +44,6 @@ function runConfig(argv: RunArgs): { config: Config; file: string | null } {
   return { config: flags.length === 0 ? base : withFlags(base, flags), file };
 }
 
-/** When the last period ended and how long it took (wall clock): /healthz's liveness. */
-class Liveness {
-  lastWall = Date.now();
-  lastDuration = 0;
-  periodDone(): void {
-    const now = Date.now();
-    this.lastDuration = now - this.lastWall;
-    this.lastWall = now;
-  }
-  problem(daemon: Daemon): string | null {
-    const late = Date.now() - this.lastWall;
-    const limit = Math.max(120_000, 3 * this.lastDuration);
-    if (daemon.stopped) return 'stopping';
-    return late > limit ? `no period completed for ${(late / 1000).toFixed(0)} s (limit ${(limit / 1000).toFixed(0)} s)` : null;
-  }
-}
-
 /** After each period: the simulated host's line and hit ratios, the dry-run's table. */
 function printPeriod(r: PeriodReport, sim: SimKernel | null, moveLog: MoveLog | null, metrics: Metrics): void {
   if (sim) {
@@ -77,10 +58,11 @@ function printPeriod(r: PeriodReport, sim: SimKernel | null, moveLog: MoveLog | 
 }
 
 /** SIGTERM and SIGINT stop after the current move_pages call; SIGHUP reloads the config file. */
-function handleSignals(daemon: Daemon, log: Logger, file: string | null, metrics: Metrics): void {
+function handleSignals(daemon: Daemon, log: Logger, file: string | null, metrics: Metrics, stopping: () => void): void {
   const onStop = (sig: string): void => {
     log.info({ signal: sig }, 'stopping after the current move_pages call');
     daemon.stop();
+    stopping();
   };
   process.on('SIGTERM', () => onStop('SIGTERM'));
   process.on('SIGINT', () => onStop('SIGINT'));
@@ -108,8 +90,8 @@ async function runDaemon(argv: RunArgs): Promise<void> {
   const metrics = new Metrics();
   const moveLog = argv['dry-run'] ? new MoveLog() : null;
   const sim = kernel instanceof SimKernel ? kernel : null;
-  const liveness = new Liveness();
   const journal = openJournal(config);
+  let server: MetricsServer | null = null;
   const daemon = new Daemon(kernel, config, log, {
     dryRun: argv['dry-run'],
     journal: journal ? { writer: journal, ...(sim ? { hit: () => sim.instantHitRatio() } : {}) } : null,
@@ -118,20 +100,19 @@ async function runDaemon(argv: RunArgs): Promise<void> {
     ...(argv.periods !== undefined ? { maxPeriods: argv.periods } : {}),
     ...(sim ? { untilMs: sim.scenario.duration, everyProcessByDefault: true } : {}),
     onPeriod: (r) => {
-      liveness.periodDone();
+      server?.periodDone();
       printPeriod(r, sim, moveLog, metrics);
     },
   });
-  let server: Server | null = null;
   if (config.metrics.enabled) {
-    server = await serveMetrics(metrics, config.metrics.listen, { problem: () => liveness.problem(daemon) });
-    log.info({ listen: config.metrics.listen, port: (server.address() as AddressInfo).port }, 'metrics on /metrics and /healthz');
+    server = await serveMetrics(metrics, config.metrics.listen, log);
+    log.info({ listen: config.metrics.listen, port: server.port }, 'metrics on /metrics and /healthz');
   }
-  handleSignals(daemon, log, file, metrics);
+  handleSignals(daemon, log, file, metrics, () => server?.stopping());
   try {
     await daemon.run();
   } finally {
-    server?.close();
+    await server?.close();
     journal?.close();
   }
   if (journal) process.stderr.write(`${drawHint(journal.path)}\n`);
