@@ -7,6 +7,8 @@
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
 //   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
+//   TCG_THREAD=multi gives each vCPU its own host thread: the mechanism's CPU is then not taken
+//   from the workload's vCPU, as on a host with cores to spare (the default, single, shares one)
 import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +31,8 @@ interface Result {
   opsPerSec: number[];
   allocFailures: number;
   vmstat: Record<string, number>;
+  /** TCG_THREAD of the boot: single (both vCPUs on one host thread) or multi */
+  tcg?: string;
 }
 
 const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:tierd-damon', 'trimmed:nb', 'trimmed:tierd-idle_pages', 'trimmed:tierd-page_idle', 'trimmed:tierd-damon'];
@@ -61,7 +65,7 @@ function boot(kernel: string, contender: string, workload: string): Result | nul
     process.stderr.write(text.split('\n').filter((l) => /COMPARE_ERROR|\[compare\]|no verdict|failed/.test(l)).slice(-15).join('\n') + '\n');
     return null;
   }
-  return JSON.parse(line.slice(line.indexOf('COMPARE_RESULT ') + 15)) as Result;
+  return { ...(JSON.parse(line.slice(line.indexOf('COMPARE_RESULT ') + 15)) as Result), tcg: process.env.TCG_THREAD ?? 'single' };
 }
 
 const f3 = (x: number): string => x.toFixed(3);
@@ -77,7 +81,7 @@ function table(results: Result[]): string {
   const rows = ['| workload | kernel | contender | hit end of phase 1 / 2 (best) | time to 90% of best, start / shift | pages up / down / back | CPU of the mechanism | throughput vs nothing | alloc failures |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of results) {
     // the "nothing" run of the same workload, on the same kernel where there is one
-    const base = results.filter((x) => x.workload === (r.workload === 'full-both' ? 'full' : r.workload) && x.contender === 'nothing');
+    const base = results.filter((x) => x.workload === (r.workload === 'full-both' ? 'full' : r.workload) && x.contender === 'nothing' && (x.tcg ?? 'single') === (r.tcg ?? 'single'));
     const nothing = base.find((x) => x.kernel === r.kernel) ?? base[0];
     const tput = nothing ? r.opsPerSec.map((v, i) => f3(v / Math.max(1, nothing.opsPerSec[i]!))).join(' / ') : '-';
     const best = r.workload === 'full-both' ? r.bestAll : r.best;
