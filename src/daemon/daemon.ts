@@ -120,6 +120,8 @@ export class Daemon {
   private readonly abort = new AbortController();
   period = 0;
   private lastWalkEndMs: number | null = null;
+  /** the pause the daemon took after the last period (scan.periodPause + the settled pause) */
+  private pausedMs = 0;
   private readonly cpu = new StageCpu();
   /** when the selectors last read the process list (kernel clock, ms) */
   private lastSelectMs = -Infinity;
@@ -195,6 +197,7 @@ export class Daemon {
         if (this.stopping) break;
         const pause = this.config.scan.periodPause + this.settledPause;
         if (pause > 0) await this.kernel.sleep(pause, this.abort.signal);
+        this.pausedMs = pause;
       }
     } finally {
       this.tracker.close?.(); // DAMON: remove our kdamonds
@@ -241,10 +244,11 @@ export class Daemon {
   }
 
   /**
-   * The period's walks; returns how many were made. Every counted walk sees the bits of exactly
-   * one interval: bits older than that (process start, migration, pause) are cleared by an
-   * uncounted priming walk, of every target after a gap, else of the targets new this period
-   * (none for a tracker whose walk clears the bits before its window: page_idle's mark).
+   * The period's walks; returns how many were made. Every counted walk sees the bits of one
+   * interval, or of the daemon's own pause before it: bits older than that (process start, a
+   * period that ran long) are cleared by an uncounted priming walk, of every target after a gap,
+   * else of the targets new this period (none for a tracker whose walk clears the bits before
+   * its window: page_idle's mark).
    * A period whose targets are all new plans after half its walks: a fresh target's clear hot
    * set should not wait a whole period (the rank scales counts by the walks that saw a page).
    * With no target there is nothing to walk: the period is one interval, so a process that
@@ -257,7 +261,11 @@ export class Daemon {
       return 0;
     }
     const needsPriming = this.tracker.primesItself !== true;
-    if (this.lastWalkEndMs === null || started - this.lastWalkEndMs > 2 * this.intervalMs) {
+    // the daemon's own pause is not a gap: what the targets touched meanwhile is evidence (a
+    // sparse store, seen a page at a time, lost most of its sightings to settled pauses)
+    const paused = this.pausedMs;
+    this.pausedMs = 0;
+    if (this.lastWalkEndMs === null || started - this.lastWalkEndMs - paused > 2 * this.intervalMs) {
       if (needsPriming) await this.walkAll(null);
       this.lastWalkEndMs = this.kernel.now();
     } else if (fresh.length > 0 && needsPriming) await this.walkAll(null, fresh);

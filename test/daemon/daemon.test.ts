@@ -343,6 +343,25 @@ test('a tracker whose walk clears the bits before its window (page_idle) gets no
   }
 });
 
+test('the daemon\'s own settled pause is not a gap: the walk after it counts what the pause saw, with no priming walk', async () => {
+  const k = new SimKernel(parseScenario(hotset({ duration: '60s' })));
+  const opens: number[] = [];
+  let period = 0;
+  const open = k.openIdlePages.bind(k);
+  k.openIdlePages = (pid: number, flags: number) => {
+    opens[period] = (opens[period] ?? 0) + 1;
+    return open(pid, flags);
+  };
+  const reports: { startedMs: number; durationMs: number }[] = [];
+  await runSim(hotset({ duration: '60s' }), 'scan: { walks: 5, interval: 500ms, settledPauseMax: 8s }\n', { kernel: k, onPeriod: (r) => { reports.push(r); period = r.period + 1; } });
+  // the periods that began after a settled pause (a gap of more than two intervals)
+  const afterPause = reports.slice(1).map((r, i) => ({ p: i + 1, gap: r.startedMs - reports[i]!.startedMs - reports[i]!.durationMs })).filter((x) => x.gap > 1000);
+  assert.ok(afterPause.length >= 3, `settled pauses: ${afterPause.length}`);
+  for (const { p, gap } of afterPause) assert.equal(opens[p], 5, `period ${p} after a ${gap} ms pause: ${opens[p]} walks, N and no priming walk`);
+  // the first period primes its new target: a priming walk and half of N
+  assert.equal(opens[0], 1 + 3);
+});
+
 test('a tracker that walks several targets at once (page_idle) gets every live target in one call per walk', async () => {
   const two = hotset({ duration: '20s' }).replace('processes:\n', `processes:
   - name: second
