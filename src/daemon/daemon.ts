@@ -179,10 +179,6 @@ export class Daemon {
     return { targets: this.targets.size, heatBytes, heatSegments, historyEntries };
   }
 
-  get stopped(): boolean {
-    return this.stopping;
-  }
-
   /** A new config applies at the next period boundary. */
   reload(c: Config): void {
     this.pending = c;
