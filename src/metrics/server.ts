@@ -97,7 +97,7 @@ class Renderer {
     this.lastAt = Date.now();
     try {
       const body = await this.metrics.registry.metrics();
-      if (!this.closed) this.worker.postMessage({ kind: 'exposition', body, contentType: this.metrics.registry.contentType, at: this.lastAt } satisfies ToServer);
+      if (!this.closed) this.worker.postMessage({ kind: 'exposition', body, contentType: this.metrics.registry.contentType } satisfies ToServer);
       this.failed = false;
     } catch (e) {
       // the worker keeps the last good exposition; say so once, not every 5 s

@@ -9,8 +9,8 @@ export interface ServerSetup {
 }
 
 export type ToServer =
-  /** a rendered exposition; `at` is the main thread's Date.now() when it was rendered */
-  | { kind: 'exposition'; body: string; contentType: string; at: number }
+  /** a rendered exposition: what /metrics answers until the next */
+  | { kind: 'exposition'; body: string; contentType: string }
   /** a period completed */
   | { kind: 'period'; at: number }
   /** the daemon is stopping: /healthz says so */
