@@ -1,7 +1,8 @@
 // The HTTP side of /metrics and /healthz, in a worker thread (see wire.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Liveness, type FromServer, type ServerSetup, type ToServer } from './wire.js';
+import { Liveness } from './liveness.js';
+import type { FromServer, ServerSetup, ToServer } from './wire.js';
 
 const setup = workerData as ServerSetup;
 const port = parentPort!;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { serveMetrics } from '../../src/metrics/server.js';
-import { Liveness, LIVENESS_FLOOR_MS } from '../../src/metrics/wire.js';
+import { Liveness, LIVENESS_FLOOR_MS } from '../../src/metrics/liveness.js';
 import { TierdError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/log.js';
 
