@@ -2,7 +2,7 @@
  * npm run bench [-- --json] [-- --quick]: every figure is measured side by side with its
  * baseline in the same run, because these machines are shared and noisy.
  */
-import { benchDecode, decodeTable, makeStream, memoryTable, GiB } from './decode.js';
+import { benchDecode, cursorTable, decodeTable, makeStream, memoryTable, GiB } from './decode.js';
 import { benchMovePages, moveTable } from './move-pages.js';
 import { benchPlanner, plannerTable } from './planner.js';
 import { benchDaemon, daemonTable } from './daemon.js';
@@ -50,12 +50,13 @@ async function main(): Promise<void> {
   ];
   const decode = benchDecode(streams, runs);
   say(decodeTable(decode, runs));
+  say(cursorTable(decode, runs));
   say(memoryTable(decode));
   const main30 = decode[1]!; // the large 30%-random stream
   const ratio = (n: number): number => moves.find((m) => m.mode === 'move' && m.n === n)!.ratio;
   const result = {
     machine: machine(),
-    decode: { pagesPerSec: main30.pagesPerSec, ratioToC: main30.ratioToC, nsPerPage: 1e9 / main30.pagesPerSec, streams: decode.map((d) => ({ name: d.name, pagesPerSec: d.pagesPerSec, ratioToC: d.ratioToC, streamBytes: d.streamBytes })) },
+    decode: { pagesPerSec: main30.pagesPerSec, ratioToC: main30.ratioToC, nsPerPage: 1e9 / main30.pagesPerSec, streams: decode.map((d) => ({ name: d.name, pagesPerSec: d.pagesPerSec, ratioToC: d.ratioToC, streamBytes: d.streamBytes, cursorMs: d.cursor.median * 1000, cursorByDecodeMs: d.cursorByDecode.median * 1000 })) },
     memory: { bytesPerPage: Math.max(...decode.filter((d) => d.name.includes('30%')).map((d) => d.bytesPerPage)) },
     movePages: {
       ratioToC: { '1': ratio(1), '64': ratio(64), '1024': ratio(1024), '16384': ratio(16384) },

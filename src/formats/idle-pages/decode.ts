@@ -145,6 +145,46 @@ export class IdlePagesDecoder {
       this.consumed += i;
     }
   }
+
+  /**
+   * Move the cursor over buf[0, len) without keeping the records: what a read worker needs to
+   * place its next read (the main thread's fold is what counts them). Validates as `decode`
+   * does and throws the same DecodeError at the same byte. 4 KiB records, nearly all of a
+   * stream, only add to a page count: a float add per byte made this 4× slower.
+   */
+  advance(buf: Uint8Array, len: number): void {
+    let va = this.cursor;
+    let pages = 0; // 4 KiB pages after va not yet added to it
+    let placed = va !== NO_CURSOR;
+    let i = 0;
+    try {
+      while (i < len) {
+        const b = buf[i]!;
+        const t = b >>> 4;
+        const nr = b & 15;
+        if ((t === 0 || t === 5 || t === 3 || t === 8) && nr !== 0 && placed) {
+          pages += nr;
+          i++;
+          continue;
+        }
+        va += pages * 4096;
+        pages = 0;
+        if (b === SET_HVA) {
+          va = readSetHva(buf, i, len, this.consumed + i);
+          placed = true;
+          i += 9;
+          continue;
+        }
+        const size = PAGE_SIZE_OF[t]!;
+        if (t >= 10 || nr === 0 || !placed || (size !== 4096 && va % size !== 0)) throw recordError(b, va, this.consumed + i)!;
+        va += nr * size;
+        i++;
+      }
+    } finally {
+      this.cursor = va + pages * 4096;
+      this.consumed += i;
+    }
+  }
 }
 
 export interface DecodedRecord {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { IdlePagesVariant, WorkerOpener } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
-import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
+import { IdlePagesDecoder } from '../../formats/idle-pages/decode.js';
 import { ScanFlag } from '../../formats/idle-pages/types.js';
 import { TierdError } from '../../util/errors.js';
 import type { Tracker, WalkResult } from '../tracker.js';
@@ -73,7 +73,6 @@ class ReadWorker {
   private readonly queue: Job[] = [];
   private active: Job | null = null;
   private nextId = 1;
-  private readonly batch = new RunBatch(1 << 14);
 
   constructor(opener: WorkerOpener, private readonly opts: PoolOptions) {
     const slotBytes = readBufferBytes(opts.bufferBytes);
@@ -143,8 +142,7 @@ class ReadWorker {
       if (job.heat) {
         job.heat.ingest(job.dec, buf, n);
       } else {
-        this.batch.clear();
-        job.dec.decode(buf, n, this.batch); // priming walk: bits cleared, nothing counted
+        job.dec.advance(buf, n); // priming walk: bits cleared, nothing counted
       }
     } catch (e) {
       job.failure = e;

@@ -1,11 +1,12 @@
 /**
  * A read worker: opens a target's idle_pages and makes the walk's reads (the part that blocks
  * in the kernel, 10–50 ns per PTE), each into a shared slot the main thread folds into the heat
- * table. It decodes only to find the cursor; the main thread's fold is the one that counts.
+ * table. It only moves the cursor over each read (IdlePagesDecoder.advance); the main thread's
+ * fold is what decodes and counts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AccessFile } from '../../kernel/types.js';
-import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
+import { IdlePagesDecoder } from '../../formats/idle-pages/decode.js';
 import { readWalk, type ReadCounts, type ReadSink } from './read-loop.js';
 import { SLOT_FREE, SLOT_FULL, errorToWire, type FromWorker, type WalkRequest, type WorkerSetup } from './wire.js';
 
@@ -24,7 +25,6 @@ async function loadOpener(setup: WorkerSetup): Promise<Open> {
 class SlotSink implements ReadSink {
   private slot = 0;
   private readonly dec = new IdlePagesDecoder();
-  private readonly batch = new RunBatch(1 << 14);
 
   constructor(private readonly id: number, private readonly state: Int32Array, private readonly views: Uint8Array[], private readonly post: (m: FromWorker) => void) {}
 
@@ -43,10 +43,9 @@ class SlotSink implements ReadSink {
   }
 
   take(buf: Uint8Array, n: number): number {
-    this.batch.clear();
     let broken = false;
     try {
-      this.dec.decode(buf, n, this.batch);
+      this.dec.advance(buf, n); // the cursor only: the main thread's fold decodes and counts
     } catch {
       broken = true; // the main thread's fold of this chunk reports the error, with its offset
     }

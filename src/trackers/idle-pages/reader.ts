@@ -1,6 +1,6 @@
 import type { Kernel, IdlePagesVariant } from '../../kernel/types.js';
 import type { HeatTable } from '../../heat/heat-table.js';
-import { IdlePagesDecoder, RunBatch } from '../../formats/idle-pages/decode.js';
+import { IdlePagesDecoder } from '../../formats/idle-pages/decode.js';
 import type { Tracker, WalkResult } from '../tracker.js';
 import { ScanFlag } from '../../formats/idle-pages/types.js';
 import { readBufferBytes, isProcessGone, readWalk, walkFlags, type ReadSink } from './read-loop.js';
@@ -25,7 +25,6 @@ export class IdlePagesReader implements Tracker {
   readonly name = 'idle_pages' as const;
   readonly grain = 'page' as const;
   private readonly buf: Uint8Array;
-  private readonly batch = new RunBatch(1 << 14);
   private readonly decoder = new IdlePagesDecoder();
 
   constructor(private readonly kernel: Pick<Kernel, 'openIdlePages'>, private readonly opts: ReaderOptions) {
@@ -61,7 +60,7 @@ export class IdlePagesReader implements Tracker {
 
   /** Reads land in one buffer and are folded into the heat table at once; the event loop gets in every few milliseconds. */
   private sink(heat: HeatTable | null): ReadSink {
-    const { buf, batch, decoder: dec } = this;
+    const { buf, decoder: dec } = this;
     const slice = new Slice();
     return {
       next: () => buf,
@@ -69,8 +68,7 @@ export class IdlePagesReader implements Tracker {
         if (heat) {
           heat.ingest(dec, b, n);
         } else {
-          batch.clear();
-          dec.decode(b, n, batch); // priming walk: bits cleared, nothing counted
+          dec.advance(b, n); // priming walk: bits cleared, nothing counted
         }
         return dec.cursor;
       },

@@ -118,6 +118,50 @@ test('property: random bytes never crash, hang or throw anything but DecodeError
   );
 });
 
+test('property: advance moves the cursor as decode does and fails at the same byte', () => {
+  // the read workers place their next read with advance; a wrong cursor would skip or re-read pages
+  const outcome = (run: (d: IdlePagesDecoder) => void): { cursor: number; consumed: number; error: string | null } => {
+    const d = new IdlePagesDecoder();
+    let error: string | null = null;
+    try {
+      run(d);
+    } catch (e) {
+      assert.ok(e instanceof DecodeError, String(e));
+      error = e.message;
+    }
+    return { cursor: d.cursor, consumed: d.consumed, error };
+  };
+  const valid = fc.tuple(spaceArb, fc.integer({ min: 20, max: 9000 })).map(([vmas, count]) => {
+    const enc = new IdlePagesEncoder({ variant: 'mod', boundaryLoss: false, dupPmdSkip: false });
+    const space = new ArraySpace(structuredClone(vmas));
+    const buf = new Uint8Array(count);
+    const reads: Uint8Array[] = [];
+    let pos = vmas[0]!.start;
+    for (let guard = 0; guard < 100000 && pos < TASK_SIZE; guard++) {
+      const r = enc.read(space, pos, count, buf);
+      if (r.ret === 0) break;
+      reads.push(buf.slice(0, r.ret));
+      pos = r.pos;
+    }
+    return reads;
+  });
+  const mangled = fc.tuple(fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.boolean()).map(([bytes, prefix]) => [
+    prefix ? Uint8Array.from([0xa0, 0, 0, 0x7f, 0, 0, 0, 0, 0, ...bytes]) : bytes,
+  ]);
+  fc.assert(
+    fc.property(fc.oneof(valid, mangled), (reads) => {
+      const byDecode = outcome((d) => {
+        for (const r of reads) d.decode(r, r.length, new RunBatch(4));
+      });
+      const byAdvance = outcome((d) => {
+        for (const r of reads) d.advance(r, r.length);
+      });
+      assert.deepEqual(byAdvance, byDecode);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
 test('boundary-page loss is on by default: a full chunk costs the next page its accessed bit', () => {
   const bits = Array<number>(64).fill(Bit.ACCESSED);
   const space = new ArraySpace([{ start: 0x10000000, end: 0x10040000, bits }]);
