@@ -3,16 +3,21 @@
 //  A. walks alone (tierd's own reader and read pool, no daemon): the event-loop delay
 //     (perf_hooks.monitorEventLoopDelay, 1 ms resolution) during walks of a 1 GiB target with the
 //     reads on the main thread and in a worker; the time of a walk of two 768 MiB targets with
-//     one worker and with two (run with TCG_THREAD=multi, or the two vCPUs share one thread).
+//     one worker and with two (run with TCG_THREAD=multi, or the two vCPUs share one thread);
+//     and two controls without tierd's pool: the same walks made by two processes one after the
+//     other and at once (does the guest's kernel walk two page tables in parallel at all?), and
+//     a JavaScript busy loop in one process and in two at once (does user code run in parallel?).
 //  B. the daemon in dry-run (walks and plans, moves nothing), 200 ms interval, no settled pause:
 //     /metrics scraped every 20 ms with no target (the floor under TCG), and with a 1 GiB target
 //     read on the main thread, in a worker, and in a worker with the skim; its CPU (user +
-//     system) per GiB per period.
+//     system) per GiB per period; and a control: a bare worker thread that answers every
+//     request with a constant (this guest's HTTP round trip, with no tierd at all).
 // Prints one SCALE_RESULT line per run and VERDICT lines; exits non-zero on a failure.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { startWorkload, verdicts } from './common.mjs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
 import { IdlePagesReader } from '../../../dist/src/trackers/idle-pages/reader.js';
@@ -49,6 +54,28 @@ function sample(body, name) {
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** a worker thread of this process that answers every request with a constant: the round trip with no tierd */
+async function bareWorkerFloor(port, seconds) {
+  const src = `const http = require('node:http'); const { parentPort, workerData } = require('node:worker_threads');
+http.createServer((req, res) => res.end('ok\\n')).listen(workerData.port, '127.0.0.1', () => parentPort.postMessage('up'));`;
+  const w = new Worker(src, { eval: true, workerData: { port } });
+  try {
+    await new Promise((r) => w.once('message', r));
+    for (let i = 0; i < 20; i++) await scrape(port);
+    const lat = [];
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end) {
+      lat.push((await scrape(port)).ms);
+      await sleep(20);
+    }
+    const r = { label: 'control: a bare worker thread answering a constant', scrapes: lat.length, scrapeMs: { p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), max: round(Math.max(...lat)) } };
+    console.log(`SCALE_RESULT ${JSON.stringify(r)}`);
+    return r.scrapeMs;
+  } finally {
+    await w.terminate();
+  }
+}
 
 async function runTierd({ label, workers, port, seconds, skim = false, comm = '^workload$' }) {
   writeFileSync('/tmp/scale.yaml', `targets: { comm: "${comm}", minRss: 0 }
@@ -129,6 +156,48 @@ async function twoWalks(pool, a, b, runs) {
   return round(pct(ms, 0.5), 1);
 }
 
+/** run `code` as an ES module in a new node process; resolves to the JSON it prints */
+function nodeChild(code, args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', code, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', (c) => (c === 0 ? resolve(JSON.parse(out)) : reject(new Error(`control process exited ${c}`))));
+  });
+}
+
+/** the median walk (of 6) of one target, made by its own process with the in-thread reader and no fold */
+const WALKER = `
+import { LinuxKernel } from '${process.cwd()}/dist/src/kernel/linux/linux-kernel.js';
+import { IdlePagesReader } from '${process.cwd()}/dist/src/trackers/idle-pages/reader.js';
+const [pid, base, size] = process.argv.slice(1).map(Number);
+const k = new LinuxKernel();
+const rd = new IdlePagesReader(k, { bufferBytes: 32 * 1024, flags: 0, variant: k.trackers().idlePages });
+const r = Float64Array.of(base, base + size);
+await rd.walk(pid, r, null);
+const ms = [];
+for (let i = 0; i < 6; i++) { const t = performance.now(); await rd.walk(pid, r, null); ms.push(performance.now() - t); await new Promise((s) => setTimeout(s, 50)); }
+console.log(JSON.stringify({ ms: ms.sort((a, b) => a - b)[3] }));
+`;
+
+/** the kernel's walks without tierd's pool: each target by its own process, one after the other, then both at once */
+async function kernelWalksAlone(targets) {
+  const args = targets.map((t) => [String(t.pid), String(t.base), String(t.size)]);
+  const alone = [];
+  for (const a of args) alone.push(round((await nodeChild(WALKER, a)).ms, 1));
+  const atOnce = (await Promise.all(args.map((a) => nodeChild(WALKER, a)))).map((x) => round(x.ms, 1));
+  return { aloneMs: alone, atOnceMs: atOnce, ratio: round(Math.max(...atOnce) / Math.max(...alone), 3) };
+}
+
+/** pure user-space CPU: the same loop in one process, then in two at once (after a warm-up pair) */
+async function busyLoops() {
+  const code = 'const t = performance.now(); let x = 0; for (let i = 0; i < 2e8; i++) x = (x + i) | 0; console.log(JSON.stringify({ ms: performance.now() - t, x }));';
+  await Promise.all([nodeChild(code, []), nodeChild(code, [])]);
+  const one = round((await nodeChild(code, [])).ms, 0);
+  const two = (await Promise.all([nodeChild(code, []), nodeChild(code, [])])).map((x) => round(x.ms, 0));
+  return { oneMs: one, twoAtOnceMs: two, ratio: round(Math.max(...two) / one, 3) };
+}
+
 const opener = kernel.idlePagesOpener();
 const reader = (workers) => (workers === 0
   ? new IdlePagesReader(kernel, { bufferBytes: 32 * 1024, flags: 0, variant })
@@ -162,7 +231,10 @@ const reader = (workers) => (workers === 0
   const p2 = reader(2);
   const two = await twoWalks(p2, targets[0], targets[1], 5);
   p2.close();
+  const kernelOnly = await kernelWalksAlone(targets);
   for (const x of ws) x.proc.kill('SIGKILL');
+  console.log(`SCALE_RESULT ${JSON.stringify({ label: 'control: the same walks from two processes, no pool', ...kernelOnly })}`);
+  console.log(`SCALE_RESULT ${JSON.stringify({ label: 'control: a JavaScript busy loop', ...(await busyLoops()) })}`);
   const ratio = round(two / one, 3);
   console.log(`SCALE_RESULT ${JSON.stringify({ label: 'a walk of two 768 MiB targets', oneWorkerMs: one, twoWorkersMs: two, ratio })}`);
   verdict(ratio <= 0.6, `a walk of two 768 MiB targets: ${two} ms with two workers, ${one} ms with one (${ratio}×)`);
@@ -170,6 +242,7 @@ const reader = (workers) => (workers === 0
 
 // B. the daemon: /metrics and CPU
 {
+  const bare = await bareWorkerFloor(9479, SECONDS);
   const floor = await runTierd({ label: 'no target (the scrape floor)', workers: 1, port: 9480, seconds: SECONDS, comm: '^nothing-matches$' });
   const w = await startWorkload(['exiter', '1024', '0']);
   const main = await runTierd({ label: '1 GiB, reads on the main thread', workers: 0, port: 9481, seconds: SECONDS });
@@ -178,7 +251,7 @@ const reader = (workers) => (workers === 0
   w.proc.kill('SIGKILL');
   verdict(skim.trackedGiB >= 0.99, `with the skim an idle target is still tracked (${skim.trackedGiB} GiB): its first counted walk reads every page`);
   verdict(skim.cpuPerGiBPeriod < pool.cpuPerGiBPeriod, `CPU per GiB·period watching an idle 1 GiB: ${skim.cpuPerGiBPeriod} s skimmed, ${pool.cpuPerGiBPeriod} s reading every PTE, ${main.cpuPerGiBPeriod} s on the main thread`);
-  console.log(`SCALE_RESULT ${JSON.stringify({ label: '/metrics p99 / max, ms', floor: floor.scrapeMs, main: main.scrapeMs, worker: pool.scrapeMs, skim: skim.scrapeMs })}`);
+  console.log(`SCALE_RESULT ${JSON.stringify({ label: '/metrics p99 / max, ms', bareWorker: bare, floor: floor.scrapeMs, main: main.scrapeMs, worker: pool.scrapeMs, skim: skim.scrapeMs })}`);
 }
 
 finish();
