@@ -55,6 +55,17 @@ function sample(body, name) {
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
+/** one scrape every 20 ms for `seconds`: the latencies' p50, p99 and max, and how many */
+async function scrapeLatency(port, seconds) {
+  const lat = [];
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    lat.push((await scrape(port)).ms);
+    await sleep(20);
+  }
+  return { scrapes: lat.length, scrapeMs: { p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), max: round(Math.max(...lat)) } };
+}
+
 /** a worker thread of this process that answers every request with a constant: the round trip with no tierd */
 async function bareWorkerFloor(port, seconds) {
   const src = `const http = require('node:http'); const { parentPort, workerData } = require('node:worker_threads');
@@ -63,13 +74,7 @@ http.createServer((req, res) => res.end('ok\\n')).listen(workerData.port, '127.0
   try {
     await new Promise((r) => w.once('message', r));
     for (let i = 0; i < 20; i++) await scrape(port);
-    const lat = [];
-    const end = Date.now() + seconds * 1000;
-    while (Date.now() < end) {
-      lat.push((await scrape(port)).ms);
-      await sleep(20);
-    }
-    const r = { label: 'control: a bare worker thread answering a constant', scrapes: lat.length, scrapeMs: { p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), max: round(Math.max(...lat)) } };
+    const r = { label: 'control: a bare worker thread answering a constant', ...(await scrapeLatency(port, seconds)) };
     console.log(`SCALE_RESULT ${JSON.stringify(r)}`);
     return r.scrapeMs;
   } finally {
@@ -93,19 +98,13 @@ log: { level: warn, format: json }
       first = await scrape(port).catch(() => null);
     }
     if (!first) throw new Error(`${label}: tierd never answered /metrics`);
-    const lat = [];
-    const end = Date.now() + seconds * 1000;
-    while (Date.now() < end) {
-      lat.push((await scrape(port)).ms);
-      await sleep(20);
-    }
+    const latency = await scrapeLatency(port, seconds);
     const { body } = await scrape(port);
     const delta = (name) => sample(body, name) - sample(first.body, name);
     const periods = delta('tierd_periods_total');
     const gib = sample(body, 'tierd_tracked_bytes{tier="0"}') + sample(body, 'tierd_tracked_bytes{tier="1"}');
     const r = {
-      label, workers, scrapes: lat.length,
-      scrapeMs: { p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), max: round(Math.max(...lat)) },
+      label, workers, ...latency,
       loopDelayMs: { p99: round(sample(body, 'nodejs_eventloop_lag_p99_seconds') * 1e3), max: round(sample(body, 'nodejs_eventloop_lag_max_seconds') * 1e3) },
       walks: delta('tierd_walks_total'),
       walkMs: round((delta('tierd_walk_duration_seconds_sum') / delta('tierd_walks_total')) * 1e3, 1),
