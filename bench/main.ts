@@ -5,6 +5,7 @@
 import { benchDecode, cursorTable, decodeTable, makeStream, memoryTable, GiB } from './decode.js';
 import { benchMovePages, moveTable } from './move-pages.js';
 import { benchPlanner, plannerTable } from './planner.js';
+import { benchPlacement, placementTable } from './placement.js';
 import { benchDaemon, daemonTable } from './daemon.js';
 import { benchUptime, uptimeTable } from './churn.js';
 import { benchPageIdle, benchPageIdleTargets, pageIdleTable, pageIdleTargetsTable } from './page-idle.js';
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   say(moveTable(moves, batches));
   const planner = benchPlanner(quick ? [10e6] : [10e6, 100e6], runs);
   say(plannerTable(planner, runs));
+  const placement = benchPlacement(10e6, runs);
+  say(placementTable(placement, runs));
   global.gc?.();
   const daemon = await benchDaemon(quick ? 2 : 4);
   say(daemonTable(daemon));
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
       query: Object.fromEntries(moves.filter((m) => m.mode === 'query').map((m) => [String(m.n), m.ratio])),
     },
     planner: { nsPerPage: Math.max(...planner.map((p) => p.nsPerPage)), bySize: planner.map((p) => ({ pages: p.pages, nsPerPage: p.nsPerPage })) },
+    placement: placement.map((p) => ({ pages: p.pages, unknown: p.unknown, queried: p.queried, nsPerPage: p.nsPerPage })),
     daemon: { cpuSecondsPerGiBPeriod: daemon.cpuSecondsPerGiBPeriod, simGiBSecondsPerWallSecond: daemon.simGiBSecondsPerWallSecond },
     uptime,
     readWorkers: { loopDelayMs: { inThread: { p99: readWorkers.loop.inThread.p99, max: readWorkers.loop.inThread.max }, worker: { p99: readWorkers.loop.worker.p99, max: readWorkers.loop.worker.max } }, twoWorkersRatio: readWorkers.two.ratio },

@@ -13,7 +13,8 @@ import { fmt, stat, table, type Stat } from './util.js';
 /** Counts after N = 5 walks of a typical server: most pages idle, a few percent hot. */
 const HISTOGRAM = [0.6, 0.2, 0.08, 0.05, 0.04, 0.03];
 
-function syntheticHeat(space: StateSpace, pages: number): HeatTable {
+/** `pages` tracked pages with the HISTOGRAM's counts, a quarter in the fast tier and the rest in the slow one. */
+export function syntheticHeat(space: StateSpace, pages: number): HeatTable {
   const heat = new HeatTable(space);
   const rng = new Prng(42);
   const cum = HISTOGRAM.map((_, i) => HISTOGRAM.slice(0, i + 1).reduce((a, b) => a + b, 0));
