@@ -72,6 +72,6 @@ export function plannerTable(rs: PlannerResult[], runs: number): string {
   return table(
     `Planner: one period's plan (median of ${runs}, min–max; 1 GiB cap; goal ≤ 50 ns/page)`,
     ['tracked pages', 'recent moves', 'ms', 'ns/page', 'goal'],
-    rs.map((r) => [`${r.pages / 1e6}M`, `${(r.recent / 1e6).toFixed(2)}M`, fmt.range(r.time, (x) => fmt.n(x * 1000, 0)), fmt.n(r.nsPerPage, 1), r.nsPerPage <= 50 ? 'met' : 'MISSED']),
+    rs.map((r) => [r.pages < 1e6 ? `${r.pages / 1024}Ki` : `${r.pages / 1e6}M`, `${(r.recent / 1e6).toFixed(2)}M`, fmt.range(r.time, (x) => fmt.n(x * 1000, 0)), fmt.n(r.nsPerPage, 1), r.nsPerPage <= 50 ? 'met' : 'MISSED']),
   );
 }

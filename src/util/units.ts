@@ -83,3 +83,6 @@ export function formatBytes(n: number): string {
 export function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
+
+/** Bytes of a page by its shift, for per-page loops: `2 ** shift` is a call to pow each time. */
+export const PAGE_BYTES = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
