@@ -324,6 +324,14 @@ export class HeatTable {
 
   /** Find the segment and slot of an address, or null. */
   locate(addr: number): { seg: Segment; slot: number } | null {
+    const g = this.segmentIndex(addr);
+    if (g < 0) return null;
+    const seg = this.segments[g]!;
+    return { seg, slot: Math.floor((addr - seg.start) / seg.pageSize) };
+  }
+
+  /** The index of the segment holding addr, or -1: locate() without an object, for loops over many addresses. */
+  segmentIndex(addr: number): number {
     const segs = this.segments;
     let lo = 0;
     let hi = segs.length;
@@ -333,8 +341,7 @@ export class HeatTable {
       else lo = mid + 1;
     }
     const seg = segs[lo];
-    if (seg === undefined || seg.start > addr) return null;
-    return { seg, slot: Math.floor((addr - seg.start) / seg.pageSize) };
+    return seg === undefined || seg.start > addr ? -1 : lo;
   }
 
   trackedPages(): number {

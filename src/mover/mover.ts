@@ -1,6 +1,6 @@
 import type { Kernel } from '../kernel/types.js';
 import { explainMoveError } from '../kernel/move-errors.js';
-import { roomOn, type Topology } from '../topology/topology.js';
+import { roomOn, tierIndex, type Topology } from '../topology/topology.js';
 import type { Plan, PlanList, Target } from '../planner/plan.js';
 import { Dir } from '../planner/history.js';
 import { ERRNO, SyscallError } from '../util/errors.js';
@@ -11,6 +11,7 @@ import type { MoveLog } from './dry-run.js';
 import type { StateSpace } from '../heat/states.js';
 import { sameProcess } from '../targets/identity.js';
 import { Slice } from '../util/steps.js';
+import { PAGE_BYTES } from '../util/units.js';
 
 export interface MoverParams {
   promoteRate: number;
@@ -97,13 +98,15 @@ export class Mover {
 
   async execute(plan: Plan, topo: Topology, space: StateSpace, moveLog: MoveLog | null): Promise<MoveTotals> {
     const totals = emptyTotals();
-    const tierOf = new Map(topo.nodes.map((n) => [n.id, n.tier]));
+    const tierOf = tierIndex(topo);
     // what the mover learns of a page's placement goes back into its heat state
     this.learn = (t: Target, addr: number, node: number): void => {
-      const tier = tierOf.get(node);
-      const loc = t.heat.locate(addr);
-      if (tier === undefined || loc === null) return;
-      loc.seg.states[loc.slot] = space.withTier(loc.seg.states[loc.slot]!, tier + 1);
+      const tier = node < tierOf.length ? tierOf[node]! : -1;
+      const g = t.heat.segmentIndex(addr);
+      if (tier < 0 || g < 0) return;
+      const seg = t.heat.segments[g]!;
+      const slot = Math.floor((addr - seg.start) / seg.pageSize);
+      seg.states[slot] = space.withTier(seg.states[slot]!, tier + 1);
     };
     const ctx: PeriodMoves = {
       plan,
@@ -197,7 +200,7 @@ export class Mover {
         this.idx[m] = e;
         this.from[m] = st;
         addrs[m] = list.addrs[e]!;
-        bytes += 2 ** list.shift[e]!;
+        bytes += PAGE_BYTES[list.shift[e]!]!;
         m++;
       }
     }
@@ -210,7 +213,7 @@ export class Mover {
     const room = ctx.free.get(b.to) ?? 0;
     while (m > 0 && bytes > room) {
       m--;
-      bytes -= 2 ** b.list.shift[this.idx[m]!]!;
+      bytes -= PAGE_BYTES[b.list.shift[this.idx[m]!]!]!;
       ctx.totals.outcomes[O.no_room]!++;
     }
     if (m === 0) ctx.blocked.add(b.to);
@@ -235,7 +238,7 @@ export class Mover {
     const { list, to, dir } = b;
     for (let k = 0; k < m; k++) {
       const e = this.idx[k]!;
-      ctx.moveLog.add(list.target.id.pid, list.target.comm, list.addrs[e]!, 2 ** list.shift[e]!, this.from[k]!, to, dir, list.reason[e]!, list.count[e]!, ctx.plan.walks);
+      ctx.moveLog.add(list.target.id.pid, list.target.comm, list.addrs[e]!, PAGE_BYTES[list.shift[e]!]!, this.from[k]!, to, dir, list.reason[e]!, list.count[e]!, ctx.plan.walks);
     }
   }
 
@@ -309,7 +312,7 @@ export class Mover {
     for (let k = 0; k < m; k++) {
       const e = this.idx[k]!;
       const st = this.status[k]!;
-      const size = 2 ** list.shift[e]!;
+      const size = PAGE_BYTES[list.shift[e]!]!;
       if (st === to) {
         this.learn(t, list.addrs[e]!, to);
         movedBytes += size;
@@ -438,10 +441,10 @@ interface Group {
 /** Entries of the group's next batch: at most `pages` of them and BATCH_BYTES, at least one. */
 function batchLength(list: PlanList, g: Group, pages: number): number {
   const end = Math.min(g.end, g.pos + pages);
-  let bytes = 2 ** list.shift[g.order[g.pos]!]!;
+  let bytes = PAGE_BYTES[list.shift[g.order[g.pos]!]!]!;
   let i = g.pos + 1;
   for (; i < end; i++) {
-    const size = 2 ** list.shift[g.order[i]!]!;
+    const size = PAGE_BYTES[list.shift[g.order[i]!]!]!;
     if (bytes + size > BATCH_BYTES) break;
     bytes += size;
   }
@@ -450,23 +453,45 @@ function batchLength(list: PlanList, g: Group, pages: number): number {
 
 /** Entries grouped by (direction, target node), each by value then address. */
 function groupsOf(list: PlanList): Group[] {
-  const keys = new Map<string, number[]>();
+  const keys = new Map<number, number[]>();
   for (let i = 0; i < list.length; i++) {
-    const k = `${list.dir[i]}:${list.toNode[i]}`;
+    const k = list.toNode[i]! * 2 + list.dir[i]!;
     let a = keys.get(k);
     if (!a) keys.set(k, (a = []));
     a.push(i);
   }
+  const inAddressOrder = addressesAscending(list);
   const out: Group[] = [];
   for (const [k, idx] of keys) {
-    const [dir, to] = k.split(':').map(Number) as [number, number];
+    const dir = k & 1;
     // most valuable first, so a rate limit or a full node cuts the least useful moves: the
     // hottest promotions, the coldest demotions; address order within a count
-    const sign = dir === Dir.PROMOTE ? -1 : 1;
-    idx.sort((a, b) => sign * (list.count[a]! - list.count[b]!) || list.addrs[a]! - list.addrs[b]!);
-    out.push({ dir, to, order: Int32Array.from(idx), pos: 0, end: idx.length });
+    const order = inAddressOrder ? byCount(idx, list.count, dir === Dir.PROMOTE) : bySort(idx, list, dir === Dir.PROMOTE);
+    out.push({ dir, to: (k - dir) / 2, order, pos: 0, end: idx.length });
   }
   return out.sort((a, b) => a.dir - b.dir || a.to - b.to);
+}
+
+/** The planner lists a target's moves in address order; a list made otherwise is sorted. */
+function addressesAscending(list: PlanList): boolean {
+  for (let i = 1; i < list.length; i++) if (list.addrs[i]! < list.addrs[i - 1]!) return false;
+  return true;
+}
+
+/** Entries in address order, stably bucketed by count: no comparison sort of a list of a few hundred thousand moves. */
+function byCount(idx: number[], count: Uint8Array, descending: boolean): Int32Array {
+  const starts = new Int32Array(257);
+  for (const e of idx) starts[(descending ? 255 - count[e]! : count[e]!) + 1]!++;
+  for (let c = 1; c <= 256; c++) starts[c]! += starts[c - 1]!;
+  const order = new Int32Array(idx.length);
+  for (const e of idx) order[starts[descending ? 255 - count[e]! : count[e]!]!++] = e;
+  return order;
+}
+
+function bySort(idx: number[], list: PlanList, descending: boolean): Int32Array {
+  const sign = descending ? -1 : 1;
+  idx.sort((a, b) => sign * (list.count[a]! - list.count[b]!) || list.addrs[a]! - list.addrs[b]!);
+  return Int32Array.from(idx);
 }
 
 /** Bytes demoted out of each node so far this period. */

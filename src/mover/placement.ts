@@ -1,7 +1,7 @@
 import type { Kernel } from '../kernel/types.js';
 import type { StateSpace } from '../heat/states.js';
 import type { Segment } from '../heat/segment.js';
-import type { Topology } from '../topology/topology.js';
+import { tierIndex, type Topology } from '../topology/topology.js';
 import type { Target } from '../planner/plan.js';
 import { NONE, type RankTables } from '../planner/ranks.js';
 import { SyscallError, ERRNO } from '../util/errors.js';
@@ -119,12 +119,4 @@ function queryTable(space: StateSpace, tables: RankTables): Uint8Array {
     else if (slot === 1 && hot) want[s] = RECHECK;
   }
   return want;
-}
-
-/** node id → tier index, -1 for a node not in the topology */
-function tierIndex(topo: Topology): Int32Array {
-  const ids = topo.nodes.map((n) => n.id);
-  const out = new Int32Array(Math.max(0, ...ids) + 1).fill(-1);
-  for (const n of topo.nodes) out[n.id] = n.tier;
-  return out;
 }

@@ -71,9 +71,12 @@ function* bytesPerState(targets: Target[], space: StateSpace, period: number, mi
       for (let s = 0; s < space.size; s++) if (pagesOf[s]! > 0) bytesOf[s]! += pagesOf[s]! * size;
     }
     // the move history is bounded by the rate limits, not by the process: subtract it
+    const segs = t.heat.segments;
     t.history.forEachRecent(period, minResidency, (addr) => {
-      const loc = t.heat.locate(addr);
-      if (loc) blockedOf[loc.seg.states[loc.slot]!]! += loc.seg.pageSize;
+      const g = t.heat.segmentIndex(addr);
+      if (g < 0) return;
+      const seg = segs[g]!;
+      blockedOf[seg.states[Math.floor((addr - seg.start) / seg.pageSize)]!]! += seg.pageSize;
     });
   }
   return { bytesOf, blockedOf };

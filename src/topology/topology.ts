@@ -181,3 +181,11 @@ export function nodeById(t: Topology, id: number): TierNode | undefined {
 export function tierBytes(t: Topology, tier: number): number {
   return (t.tiers[tier] ?? []).reduce((s, id) => s + (nodeById(t, id)?.memTotalBytes ?? 0), 0);
 }
+
+/** node id → tier index, -1 for a node not in the topology: a look-up per page without a Map */
+export function tierIndex(topo: Topology): Int32Array {
+  const ids = topo.nodes.map((n) => n.id);
+  const out = new Int32Array(Math.max(0, ...ids) + 1).fill(-1);
+  for (const n of topo.nodes) out[n.id] = n.tier;
+  return out;
+}

@@ -94,3 +94,27 @@ test("after its demotions the mover lends a node its slack against the pages the
   assert.equal(totals.promotedBytes, 2 ** 20, 'the slack, not the 2 MiB demoted');
   assert.equal(totals.outcomes[O.no_room], 256);
 });
+
+test('promotions go hottest first and demotions coldest first, in address order within a count, however the plan lists them', async () => {
+  for (const shuffled of [false, true]) {
+    const h = host(1, 1);
+    const moved: number[] = [];
+    const real = h.kernel.movePages.bind(h.kernel);
+    h.kernel.movePages = (pid, n, addrs, nodes, status, flags) => {
+      if (nodes !== null) for (let k = 0; k < n; k++) moved.push(addrs[k]!);
+      return real(pid, n, addrs, nodes, status, flags);
+    };
+    // pages 256.. of node 1 promoted with counts 1..5, pages 0.. of node 0 demoted with counts 0..2
+    const entries: [number, number, number][] = [];
+    for (let i = 0; i < 200; i++) entries.push([h.pageAddr(256 + i), Dir.PROMOTE, 1 + ((i * 7) % 5)]);
+    for (let i = 0; i < 200; i++) entries.push([h.pageAddr(i), Dir.DEMOTE, (i * 5) % 3]);
+    // the planner lists a target's moves in address order
+    entries.sort(shuffled ? (a, b) => ((a[0] * 2654435761) % 1000) - ((b[0] * 2654435761) % 1000) : (a, b) => a[0] - b[0]);
+    const list = new PlanList(h.target);
+    for (const [addr, dir, count] of entries) list.push(addr, 12, dir === Dir.PROMOTE ? 0 : 1, dir, dir === Dir.PROMOTE ? Reason.HOT : Reason.COLD, count);
+    await new Mover(h.kernel, PARAMS, silent).execute(planOf(list), classify(h.kernel.topology()), space, null);
+    const expect = (dir: number, sign: number): number[] =>
+      entries.filter((e) => e[1] === dir).sort((a, b) => sign * (a[2] - b[2]) || a[0] - b[0]).map((e) => e[0]);
+    assert.deepEqual(moved, [...expect(Dir.DEMOTE, 1), ...expect(Dir.PROMOTE, -1)], shuffled ? 'shuffled plan' : 'plan in address order');
+  }
+});
