@@ -79,7 +79,7 @@ export class PlacementLookup {
     return i;
   }
 
-  /** Query `n` pending pages and record their tiers in the heat states. */
+  /** Query the pending pages and record their tiers in the heat states; returns how many were asked. */
   private flush(t: Target, space: StateSpace, tierOfNode: Int32Array): number {
     const n = this.pending;
     this.pending = 0;
