@@ -327,7 +327,7 @@ export class HeatTable {
     const g = this.segmentIndex(addr);
     if (g < 0) return null;
     const seg = this.segments[g]!;
-    return { seg, slot: Math.floor((addr - seg.start) / seg.pageSize) };
+    return { seg, slot: seg.slotOf(addr) };
   }
 
   /** The index of the segment holding addr, or -1: locate() without an object, for loops over many addresses. */

@@ -20,6 +20,10 @@ export class Segment {
     this.states = states;
     this.length = length;
   }
+  /** The slot of an address inside this segment. */
+  slotOf(addr: number): number {
+    return Math.floor((addr - this.start) / this.pageSize);
+  }
   get end(): number {
     return this.start + this.length * this.pageSize;
   }

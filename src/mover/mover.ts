@@ -105,7 +105,7 @@ export class Mover {
       const g = t.heat.segmentIndex(addr);
       if (tier < 0 || g < 0) return;
       const seg = t.heat.segments[g]!;
-      const slot = Math.floor((addr - seg.start) / seg.pageSize);
+      const slot = seg.slotOf(addr);
       seg.states[slot] = space.withTier(seg.states[slot]!, tier + 1);
     };
     const ctx: PeriodMoves = {

@@ -76,7 +76,7 @@ function* bytesPerState(targets: Target[], space: StateSpace, period: number, mi
       const g = t.heat.segmentIndex(addr);
       if (g < 0) return;
       const seg = segs[g]!;
-      blockedOf[seg.states[Math.floor((addr - seg.start) / seg.pageSize)]!]! += seg.pageSize;
+      blockedOf[seg.states[seg.slotOf(addr)]!]! += seg.pageSize;
     });
   }
   return { bytesOf, blockedOf };
