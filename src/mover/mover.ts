@@ -466,19 +466,19 @@ function groupsOf(list: PlanList): Group[] {
     const dir = k & 1;
     // most valuable first, so a rate limit or a full node cuts the least useful moves: the
     // hottest promotions, the coldest demotions; address order within a count
-    const order = inAddressOrder ? byCount(idx, list.count, dir === Dir.PROMOTE) : bySort(idx, list, dir === Dir.PROMOTE);
-    out.push({ dir, to: (k - dir) / 2, order, pos: 0, end: idx.length });
+    if (!inAddressOrder) idx.sort((a, b) => list.addrs[a]! - list.addrs[b]!);
+    out.push({ dir, to: (k - dir) / 2, order: byCount(idx, list.count, dir === Dir.PROMOTE), pos: 0, end: idx.length });
   }
   return out.sort((a, b) => a.dir - b.dir || a.to - b.to);
 }
 
-/** The planner lists a target's moves in address order; a list made otherwise is sorted. */
+/** The planner lists a target's moves in address order; a list made otherwise is sorted by address first. */
 function addressesAscending(list: PlanList): boolean {
   for (let i = 1; i < list.length; i++) if (list.addrs[i]! < list.addrs[i - 1]!) return false;
   return true;
 }
 
-/** Entries in address order, stably bucketed by count: no comparison sort of a list of a few hundred thousand moves. */
+/** Entries (in address order), stably bucketed by count: no comparison sort of a list of a few hundred thousand moves. */
 function byCount(idx: number[], count: Uint8Array, descending: boolean): Int32Array {
   const starts = new Int32Array(257);
   for (const e of idx) starts[(descending ? 255 - count[e]! : count[e]!) + 1]!++;
@@ -486,12 +486,6 @@ function byCount(idx: number[], count: Uint8Array, descending: boolean): Int32Ar
   const order = new Int32Array(idx.length);
   for (const e of idx) order[starts[descending ? 255 - count[e]! : count[e]!]!++] = e;
   return order;
-}
-
-function bySort(idx: number[], list: PlanList, descending: boolean): Int32Array {
-  const sign = descending ? -1 : 1;
-  idx.sort((a, b) => sign * (list.count[a]! - list.count[b]!) || list.addrs[a]! - list.addrs[b]!);
-  return Int32Array.from(idx);
 }
 
 /** Bytes demoted out of each node so far this period. */
