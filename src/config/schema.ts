@@ -9,6 +9,9 @@ const atLeastAMs = (v: number): boolean => v >= 1;
 const MS = 'must be at least 1ms: an interval of 0 would walk without pause and never let time pass';
 import { parseDuration } from '../util/units.js';
 
+/** scan.cpuBudget's default: no bound (see docs/design-notes.md, "A CPU budget") */
+const CPU_BUDGET_DEFAULT = 0;
+const CPU_SHARE = 'must be a share of one CPU from 0 (no bound) to 64, like 0.25 for a quarter of a core';
 const zFraction = z.number().min(0).max(1);
 const zPercent = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const m = typeof v === 'number' ? v : /^\s*([0-9.]+)\s*%\s*$/.exec(v) ? Number(/^\s*([0-9.]+)/.exec(v)![1]) / 100 : NaN;
@@ -85,6 +88,12 @@ export const zScan = z
      * the memory walked, and a placed workload needs no walk every interval. 0 = never pause
      */
     settledPauseMax: zDuration.prefault('8s'),
+    /**
+     * the share of one CPU tierd may use, averaged over a period and the pause after it: a period
+     * that cost more is followed by a longer pause (a gap: the next period primes its walks).
+     * Above 1 where its threads may use several CPUs; 0 = no bound
+     */
+    cpuBudget: z.number().min(0, CPU_SHARE).max(64, CPU_SHARE).default(CPU_BUDGET_DEFAULT),
     /**
      * largest idle_pages read (at most 1MiB). A read's bytes cover up to 32 KiB of address space
      * each, and the main thread folds one read without yielding (4–14 ns per 4 KiB page): 32 KiB

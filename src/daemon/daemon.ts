@@ -27,6 +27,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/log.js';
 import { eachConcurrently } from '../util/concurrently.js';
 import { cooperate, Slice } from '../util/steps.js';
+import { CpuBudget } from './cpu-budget.js';
 
 export interface PeriodReport {
   period: number;
@@ -123,6 +124,7 @@ export class Daemon {
   /** the pause the daemon took after the last period (scan.periodPause + the settled pause) */
   private pausedMs = 0;
   private readonly cpu = new StageCpu();
+  private readonly budget: CpuBudget;
   /** when the selectors last read the process list (kernel clock, ms) */
   private lastSelectMs = -Infinity;
 
@@ -135,6 +137,7 @@ export class Daemon {
     this.tracker = makeTracker(kernel, config.scan);
     this.fillAdapt = this.makeFillAdapt();
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
+    this.budget = new CpuBudget(kernel, config.scan.cpuBudget);
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
     this.warnUnknownNodes();
     this.placeOwnMemory();
@@ -189,15 +192,32 @@ export class Daemon {
       while (!this.stopping) {
         if (this.opts.maxPeriods !== undefined && this.period >= this.opts.maxPeriods) break;
         if (this.opts.untilMs !== undefined && this.kernel.now() >= this.opts.untilMs) break;
+        this.budget.begin();
         await this.runPeriod();
         if (this.stopping) break;
-        const pause = this.config.scan.periodPause + this.settledPause;
-        if (pause > 0) await this.kernel.sleep(pause, this.abort.signal);
-        this.pausedMs = pause;
+        await this.pauseBetweenPeriods();
       }
     } finally {
       this.tracker.close?.(); // DAMON: remove our kdamonds
     }
+  }
+
+  /**
+   * The configured pause and the settled one are evidence: the next period's first walk counts
+   * what the targets touched during them. A longer pause that keeps the CPU budget is a gap, so
+   * a priming walk clears the bits it gathered: a page touched once in half a minute would
+   * otherwise look accessed in that walk.
+   */
+  private async pauseBetweenPeriods(): Promise<void> {
+    const evidence = this.config.scan.periodPause + this.settledPause;
+    const budget = this.budget.pauseNeeded();
+    if (budget > evidence) {
+      this.log.debug({ pauseMs: Math.round(budget), settledMs: evidence, cpuBudget: this.config.scan.cpuBudget }, 'cpu budget: pausing');
+      this.opts.metrics?.budgetPause.inc((budget - evidence) / 1000);
+    }
+    const pause = Math.max(evidence, budget);
+    if (pause > 0) await this.kernel.sleep(pause, this.abort.signal);
+    this.pausedMs = evidence;
   }
 
   async runPeriod(): Promise<PeriodReport> {
@@ -579,6 +599,7 @@ export class Daemon {
     this.tracker.close?.();
     this.tracker = makeTracker(this.kernel, c.scan);
     this.fillAdapt = this.makeFillAdapt();
+    this.budget.setShare(c.scan.cpuBudget);
     if (c.scan.interval !== 'auto') this.intervalMs = c.scan.interval;
     this.topo = this.readTopology();
     this.rebuildSpace();

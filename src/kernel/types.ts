@@ -159,6 +159,12 @@ export interface Kernel {
   now(): number;
   /** resolves after ms, or at once when `signal` aborts (a SIGTERM must not wait out an interval) */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * CPU time this process has used, ms (user + system, every thread); on the simulated host,
+   * the virtual time its calls were charged (walks and moves), so that a budget on it binds
+   * there as it would on a host and stays deterministic
+   */
+  cpuMs(): number;
   topology(): RawTopology;
   processes(): ProcessInfo[];
   /** tierd's own pid on this host, never a target; null on a simulated host (tierd is not one of its processes) */

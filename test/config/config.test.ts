@@ -69,6 +69,7 @@ const BROKEN: [string, string][] = [
   ['scan:\n  intervalMin: 0s\n', 'f.yaml:2: scan.intervalMin: must be at least 1ms: an interval of 0 would walk without pause and never let time pass'],
   ['migrate:\n  promoteRate: 256MB/s\n', 'f.yaml:2: migrate.promoteRate: "MB" is ambiguous: write MiB for 2^20 bytes, or the exact number of bytes with B'],
   ['targets:\n  minRss: 1GB\n', 'f.yaml:2: targets.minRss: "GB" is ambiguous: write GiB for 2^30 bytes, or the exact number of bytes with B'],
+  ['scan:\n  cpuBudget: -0.5\n', 'f.yaml:2: scan.cpuBudget: must be a share of one CPU from 0 (no bound) to 64, like 0.25 for a quarter of a core, found -0.5'],
   ['', 'f.yaml: the file is empty'],
   ['# only a comment\n\n', 'f.yaml: the file is empty'],
 ];

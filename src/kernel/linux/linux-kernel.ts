@@ -50,6 +50,11 @@ export class LinuxKernel implements Kernel {
     return abortableDelay(ms, signal);
   }
 
+  cpuMs(): number {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+
   /**
    * Nodes, tiers, distances, HMAT and watermarks change with hotplug or an admin's write, not
    * from one period to the next: they are read in full at most every TOPOLOGY_TTL_MS (a few

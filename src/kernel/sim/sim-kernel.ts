@@ -57,6 +57,8 @@ export class SimKernel implements Kernel {
   readonly kind = 'sim' as const;
   readonly scenario: Scenario;
   private clockMs = 0;
+  /** virtual time charged to calls (walks, moves): the daemon's CPU on this host (cpuMs) */
+  private chargedMs = 0;
   private readonly nodes: SimNode[];
   private readonly procs = new Map<number, SimProcess>();
   /** processes that exited (their count keeps starttimes unique; their pages are freed) */
@@ -250,8 +252,13 @@ export class SimKernel implements Kernel {
     else await new Promise<void>((r) => setImmediate(r));
   }
 
+  cpuMs(): number {
+    return this.chargedMs;
+  }
+
   /** Charge virtual time for work done inside a call (move_pages cost). */
   private charge(ms: number): void {
+    this.chargedMs += ms;
     this.advance(ms);
   }
 
