@@ -192,7 +192,6 @@ export class Daemon {
       while (!this.stopping) {
         if (this.opts.maxPeriods !== undefined && this.period >= this.opts.maxPeriods) break;
         if (this.opts.untilMs !== undefined && this.kernel.now() >= this.opts.untilMs) break;
-        this.budget.begin();
         await this.runPeriod();
         if (this.stopping) break;
         await this.pauseBetweenPeriods();
@@ -223,6 +222,7 @@ export class Daemon {
   async runPeriod(): Promise<PeriodReport> {
     const cpu = this.cpu;
     cpu.mark('between');
+    this.budget.beginPeriod();
     this.applyPending();
     const started = this.kernel.now();
     this.topo = this.readTopology();
@@ -250,7 +250,9 @@ export class Daemon {
     this.adaptFill(plan);
     cpu.mark('plan');
     this.opts.beforeMove?.(plan);
+    this.budget.beginMoves();
     const totals = await this.mover.execute(plan, this.topo, this.space, this.opts.moveLog ?? null);
+    this.budget.endMoves();
     cpu.mark('move');
     const report = this.report(started, plan, totals, live.length, cpu.take());
     this.writeJournal(report, live, totals);
@@ -659,8 +661,11 @@ export class Daemon {
 
   private moverHooks(): ConstructorParameters<typeof Mover>[3] {
     const m = this.opts.metrics;
-    if (!m) return {};
+    // the budget is made in the constructor after the mover: read it when the mover asks
+    const mayMove = (): boolean => this.budget.mayMove();
+    if (!m) return { mayMove };
     return {
+      mayMove,
       onCall: (s) => m.callDuration.observe(s),
       onMoved: (dir, from, to, pages, bytes) => {
         const labels = { direction: m.direction(dir), from_node: String(from), to_node: String(to) };

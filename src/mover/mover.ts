@@ -29,6 +29,11 @@ export interface MoverHooks {
   onCall?(seconds: number): void;
   onMoved?(dir: number, from: number, to: number, pages: number, bytes: number): void;
   onRateLimited?(dir: number, seconds: number): void;
+  /**
+   * false once the CPU budget (scan.cpuBudget) is spent: the period's remaining batches are not
+   * attempted and wait for the next plan (the mover has done its most valuable moves first)
+   */
+  mayMove?(): boolean;
 }
 
 const SENTINEL = -0x7fffffff;
@@ -139,6 +144,10 @@ export class Mover {
           g.pos += n;
           if (ctx.blocked.has(g.to) || ctx.budget <= 0) {
             ctx.totals.outcomes[O.no_room]! += n;
+            continue;
+          }
+          if (this.hooks.mayMove?.() === false) {
+            ctx.totals.outcomes[O.not_attempted]! += n;
             continue;
           }
           ctx.budget -= await this.runBatch(ctx, { list, take, to: g.to, dir });

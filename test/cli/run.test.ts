@@ -68,7 +68,7 @@ processes:
         return null;
       }
     });
-    for (const name of ['tierd_walk_duration_seconds_bucket', 'tierd_walks_total', 'tierd_scanned_bytes_total', 'tierd_skimmed_bytes_total', 'tierd_period_duration_seconds_count', 'tierd_scan_interval_seconds', 'tierd_hot_bytes{tier=', 'tierd_cold_bytes{tier=', 'tierd_tracked_bytes{tier=', 'tierd_migrated_pages_total{direction="promote",from_node="1",to_node="0"}', 'tierd_migration_failures_total{reason=', 'tierd_move_pages_call_duration_seconds_bucket', 'tierd_rate_limited_seconds_total{direction="promote"}', 'tierd_ping_pong_pages_total', 'tierd_node_free_bytes{node="0",tier="0"}', 'tierd_targets 1', 'tierd_fill_threshold ', 'tierd_config_reloads_total{result="success"}', 'tierd_build_info{version=', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of ['tierd_walk_duration_seconds_bucket', 'tierd_walks_total', 'tierd_scanned_bytes_total', 'tierd_skimmed_bytes_total', 'tierd_period_duration_seconds_count', 'tierd_scan_interval_seconds', 'tierd_hot_bytes{tier=', 'tierd_cold_bytes{tier=', 'tierd_tracked_bytes{tier=', 'tierd_migrated_pages_total{direction="promote",from_node="1",to_node="0"}', 'tierd_migration_failures_total{reason=', 'tierd_move_pages_call_duration_seconds_bucket', 'tierd_rate_limited_seconds_total{direction="promote"}', 'tierd_cpu_budget_pause_seconds_total', 'tierd_ping_pong_pages_total', 'tierd_node_free_bytes{node="0",tier="0"}', 'tierd_targets 1', 'tierd_fill_threshold ', 'tierd_config_reloads_total{result="success"}', 'tierd_build_info{version=', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
       assert.ok(first.includes(name), `missing ${name}`);
     }
     const moved1 = metric(first, 'tierd_migrated_bytes_total');
