@@ -89,9 +89,9 @@ export const zScan = z
      */
     settledPauseMax: zDuration.prefault('8s'),
     /**
-     * the share of one CPU tierd may use, averaged over a period and the pause after it: a period
-     * that cost more is followed by a longer pause (a gap: the next period primes its walks).
-     * Above 1 where its threads may use several CPUs; 0 = no bound
+     * the share of one CPU tierd may use (daemon/cpu-budget.ts): the moves stop when the credit
+     * is spent, and the pause after a period pays for the next one's walks and plan (a gap: the
+     * next period primes its walks). Above 1 where its threads may use several CPUs; 0 = no bound
      */
     cpuBudget: z.number().min(0, CPU_SHARE).max(64, CPU_SHARE).default(CPU_BUDGET_DEFAULT),
     /**
