@@ -43,10 +43,6 @@ export class CpuBudget {
     this.credit = share * BURST_MS;
   }
 
-  get bounded(): boolean {
-    return this.share > 0;
-  }
-
   /** A reloaded config's share applies from now. */
   setShare(share: number): void {
     this.settle();

@@ -4,6 +4,7 @@ import { BURST_MS, CpuBudget } from '../../src/daemon/cpu-budget.js';
 import { SimKernel } from '../../src/kernel/sim/sim-kernel.js';
 import { parseScenario } from '../../src/kernel/sim/scenario.js';
 import { fractionOn, runSim } from '../helpers/sim-run.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 
 function fakeClock(): { now: () => number; cpuMs: () => number; wall: number; cpu: number } {
   const c = { wall: 0, cpu: 0, now: () => c.wall, cpuMs: () => c.cpu };
@@ -61,8 +62,9 @@ processes:
 `;
 
 /** tierd's share of the time on the simulated host (charged CPU over time) over the run and over its last three cycles, and the walks of each period */
-async function share(config: string): Promise<{ share: number; steady: number; periods: number; walks: number[]; gaps: number[] }> {
+async function share(config: string): Promise<{ share: number; steady: number; periods: number; walks: number[]; gaps: number[]; pausedS: number }> {
   const k = new SimKernel(parseScenario(scenario));
+  const metrics = new Metrics();
   const walks: number[] = [];
   const ends: { now: number; cpu: number }[] = [];
   const gaps: number[] = [];
@@ -77,11 +79,12 @@ async function share(config: string): Promise<{ share: number; steady: number; p
     if (ends.length > 0) gaps.push(r.startedMs - ends[ends.length - 1]!.now);
     ends.push({ now: k.now(), cpu: k.cpuMs() });
   };
-  const { summary } = await runSim(scenario, config, { kernel: k, onPeriod });
+  const { summary } = await runSim(scenario, config, { kernel: k, onPeriod, metrics });
+  const pausedS = (await metrics.budgetPause.get()).values[0]?.value ?? 0;
   // the last three cycles (pause and period): the first periods spend the initial burst
   const a = ends[ends.length - 4]!;
   const z = ends[ends.length - 1]!;
-  return { share: k.cpuMs() / k.now(), steady: (z.cpu - a.cpu) / (z.now - a.now), periods: summary.periods, walks, gaps };
+  return { share: k.cpuMs() / k.now(), steady: (z.cpu - a.cpu) / (z.now - a.now), periods: summary.periods, walks, gaps, pausedS };
 }
 
 test('scan.cpuBudget keeps the daemon\'s CPU within its share of the time; the walks after a budget pause are primed', async () => {
@@ -99,6 +102,10 @@ test('scan.cpuBudget keeps the daemon\'s CPU within its share of the time; the w
   assert.ok(paused.length >= 3, `budget pauses: ${bound.gaps.join(' ')}`);
   for (const { p, g } of paused) assert.equal(bound.walks[p], 1 + 5, `period ${p}, after a ${g} ms pause: ${bound.walks[p]} walks`);
   for (let p = 1; p < free.walks.length - 1; p++) assert.equal(free.walks[p], 5, `period ${p} without a budget: ${free.walks[p]} walks`);
+  // every budget pause is in the metric (the last one may be cut short by the end of the run)
+  const gapsS = bound.gaps.reduce((a, g) => a + g, 0) / 1000;
+  assert.ok(bound.pausedS >= gapsS - 1e-6, `tierd_cpu_budget_pause_seconds_total ${bound.pausedS} for gaps of ${gapsS} s`);
+  assert.equal(free.pausedS, 0);
 });
 
 test('under a CPU budget the moves a period cannot pay for wait for the next plan, and the hot set is still placed', async () => {
