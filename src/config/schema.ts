@@ -9,8 +9,6 @@ const atLeastAMs = (v: number): boolean => v >= 1;
 const MS = 'must be at least 1ms: an interval of 0 would walk without pause and never let time pass';
 import { parseDuration } from '../util/units.js';
 
-/** scan.cpuBudget's default: no bound (see docs/design-notes.md, "A CPU budget") */
-const CPU_BUDGET_DEFAULT = 0;
 const CPU_SHARE = 'must be a share of one CPU from 0 (no bound) to 64, like 0.25 for a quarter of a core';
 const zFraction = z.number().min(0).max(1);
 const zPercent = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -91,9 +89,10 @@ export const zScan = z
     /**
      * the share of one CPU tierd may use (daemon/cpu-budget.ts): the moves stop when the credit
      * is spent, and the pause after a period pays for the next one's walks and plan (a gap: the
-     * next period primes its walks). Above 1 where its threads may use several CPUs; 0 = no bound
+     * next period primes its walks). Above 1 where its threads may use several CPUs; 0 = no bound,
+     * the default (docs/design-notes.md, "A CPU budget")
      */
-    cpuBudget: z.number().min(0, CPU_SHARE).max(64, CPU_SHARE).default(CPU_BUDGET_DEFAULT),
+    cpuBudget: z.number().min(0, CPU_SHARE).max(64, CPU_SHARE).default(0),
     /**
      * largest idle_pages read (at most 1MiB). A read's bytes cover up to 32 KiB of address space
      * each, and the main thread folds one read without yielding (4–14 ns per 4 KiB page): 32 KiB

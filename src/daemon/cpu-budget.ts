@@ -60,7 +60,7 @@ export class CpuBudget {
   }
 
   endMoves(): void {
-    this.movesCpu += this.clock.cpuMs() - this.movesCpu0;
+    this.movesCpu = this.clock.cpuMs() - this.movesCpu0;
   }
 
   /** The mover's check before each batch: false once the credit is spent. */
