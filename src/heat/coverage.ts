@@ -51,8 +51,10 @@ export class WalkCoverage {
         }
         const gapEnd = j < n ? Math.min(segEnd, cov[2 * j]!) : segEnd;
         const st = seg.states;
+        const from = Math.floor((pos - seg.start) / size);
         const to = Math.ceil((gapEnd - seg.start) / size);
-        for (let i = Math.floor((pos - seg.start) / size); i < to; i++) st[i] = miss[st[i]!]!;
+        for (let i = from; i < to; i++) st[i] = miss[st[i]!]!;
+        seg.touchRange(from, to);
         pos = gapEnd;
       }
     }

@@ -1,13 +1,41 @@
 import { PAGE_SIZE_OF, PageType, SET_HVA } from '../formats/idle-pages/types.js';
 import { NO_CURSOR, readSetHva, recordError, type IdlePagesDecoder } from '../formats/idle-pages/decode.js';
 import type { StateSpace } from './states.js';
-import { FIRST_SLOTS, MAX_SLOTS, Segment, type States } from './segment.js';
+import { CHUNK_SHIFT, FIRST_SLOTS, MAX_SLOTS, MIXED, Segment, type States } from './segment.js';
 import { countWalk, type WalkCounts } from './walk-counts.js';
 import { WalkCoverage } from './coverage.js';
 import { drain, STEP_PAGES, type Steps } from '../util/steps.js';
 
 export { Segment, type States } from './segment.js';
 export type { WalkCounts } from './walk-counts.js';
+
+/**
+ * Chunk c of seg at period end; returns the pages rewritten. A mixed chunk's pages are rewritten
+ * one by one and compared with the first (one more operation per page), so a chunk that went
+ * idle is found uniform at its first period end after it settles.
+ */
+function endChunk(seg: Segment, c: number, periodEnd: States): number {
+  const from = c << CHUNK_SHIFT;
+  const to = Math.min(seg.length, from + (1 << CHUNK_SHIFT));
+  const st = seg.states;
+  const u = seg.uniform[c]!;
+  if (u !== MIXED) {
+    const next = periodEnd[u]!;
+    if (next === u) return 0;
+    st.fill(next, from, to);
+    seg.uniform[c] = next;
+    return to - from;
+  }
+  const first = periodEnd[st[from]!]!;
+  let differ = 0;
+  for (let i = from; i < to; i++) {
+    const v = periodEnd[st[i]!]!;
+    st[i] = v;
+    differ |= v ^ first;
+  }
+  seg.uniform[c] = differ === 0 ? first : MIXED;
+  return to - from;
+}
 
 /**
  * Per-process access counts over the walks of a period: a sorted list of segments, one state
@@ -95,6 +123,8 @@ export class HeatTable {
     let k = 0;
     let fast = false;
     let cStates: States = acc;
+    let cUniform: Int32Array = new Int32Array(0);
+    let markedEnd = 0; // the end of the last chunk marked MIXED, in slots
     let i = 0;
     try {
       while (i < len) {
@@ -108,6 +138,14 @@ export class HeatTable {
             if (t === PageType.PTE_ACCESSED) {
               const stop = k + nr;
               for (let x = k; x < stop; x++) cStates[x] = acc[cStates[x]!]!;
+              // a record is at most 15 pages, so it spans one chunk or two; records ascend, so
+              // a record ending in the chunk marked last starts in it too: one compare per
+              // record, not two stores (the worst-case stream walked 1.4× slower with those)
+              if (stop > markedEnd) {
+                cUniform[k >>> CHUNK_SHIFT] = MIXED;
+                cUniform[(stop - 1) >>> CHUNK_SHIFT] = MIXED;
+                markedEnd = (((stop - 1) >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+              }
               accessed4k += nr;
             } else if (t === PageType.PTE_IDLE) {
               idle4k += nr;
@@ -160,6 +198,8 @@ export class HeatTable {
             kLen = cur.length;
             k = slot;
             cStates = cur.states;
+            cUniform = cur.uniform;
+            markedEnd = 0;
             fast = true;
             this.current = cur;
           }
@@ -247,6 +287,7 @@ export class HeatTable {
         const from = (a - seg.start) / size;
         const to = (stop - seg.start) / size;
         for (let i = from; i < to; i++) st[i] = table[st[i]!]!;
+        seg.touchRange(from, to);
       }
       return stop;
     }
@@ -268,13 +309,14 @@ export class HeatTable {
       while (cap < to) cap *= 2;
       const grown = this.space.alloc(Math.min(cap, MAX_SLOTS));
       grown.set(open.states.subarray(0, from));
-      open.states = grown;
+      open.replaceStates(grown);
     }
     const st = open.states;
     // a page first reported now missed every earlier walk of the period
     const fresh = this.space.fresh(this.walksDone);
     const first = table !== null ? table[fresh]! : fresh;
     for (let i = from; i < to; i++) st[i] = first;
+    open.touchRange(from, to);
     open.length = to;
     this.current = open;
     return stop;
@@ -283,30 +325,41 @@ export class HeatTable {
   private sealOpen(): void {
     const open = this.open;
     if (open === null) return;
-    if (open.states.length > open.length + (open.length >> 3)) open.states = open.states.slice(0, open.length);
+    if (open.states.length > open.length + (open.length >> 3)) open.replaceStates(open.states.slice(0, open.length));
     this.open = null;
   }
 
-  /** Period end: apply the period-end table to every page and drop segments whose page size changed. */
-  endPeriod(periodEnd: States): void {
-    drain(this.endPeriodSteps(periodEnd));
+  /** Period end: apply the period-end table to every page and drop segments whose page size changed; returns the pages rewritten. */
+  endPeriod(periodEnd: States): number {
+    return drain(this.endPeriodSteps(periodEnd));
   }
 
-  /** The same, a step per STEP_PAGES pages. */
-  *endPeriodSteps(periodEnd: States): Steps<void> {
+  /**
+   * The same, a step per STEP_PAGES pages. A uniform chunk takes the table's image of its state
+   * (no write when the state is a fixed point, as an idle page's is once its cold streak is
+   * full); a mixed one is rewritten page by page and found uniform if its pages agree.
+   */
+  *endPeriodSteps(periodEnd: States): Steps<number> {
     this.walksDone = 0;
     const keep: Segment[] = [];
+    let rewritten = 0;
     for (const seg of this.segments) {
       if (seg.stale) continue;
-      const st = seg.states;
-      for (let from = 0; from < seg.length; from += STEP_PAGES) {
-        const to = Math.min(seg.length, from + STEP_PAGES);
-        for (let i = from; i < to; i++) st[i] = periodEnd[st[i]!]!;
-        yield;
+      let done = 0;
+      for (let c = 0; c < seg.chunks; c++) {
+        done += endChunk(seg, c, periodEnd);
+        if (done >= STEP_PAGES) {
+          rewritten += done;
+          done = 0;
+          yield;
+        }
       }
+      rewritten += done;
+      yield;
       keep.push(seg);
     }
     this.segments = keep;
+    return rewritten;
   }
 
   /** Re-encode every page for a new state space (config reload at a period boundary). */
@@ -316,7 +369,7 @@ export class HeatTable {
       const old = seg.states;
       const st = space.alloc(seg.length);
       for (let i = 0; i < seg.length; i++) st[i] = map[old[i]!]!;
-      seg.states = st;
+      seg.replaceStates(st);
     }
     this.space = space;
     this.walksDone = 0;

@@ -1,15 +1,30 @@
 export type States = Uint8Array | Uint16Array;
 
+/** Pages per chunk: the grain at which a pass skips pages that all hold one state (4 MiB of 4 KiB pages). */
+export const CHUNK_SHIFT = 10;
+export const CHUNK_PAGES = 1 << CHUNK_SHIFT;
+/** a chunk whose pages may hold different states */
+export const MIXED = -1;
+
 /**
  * A tracked address run: consecutive pages of one size, one state per page. Runs are made
  * from what the stream reports (never from VMA sizes), so a sparse 1 TiB reservation costs
  * only what is present in it.
+ *
+ * `uniform` holds, per chunk of CHUNK_PAGES pages, the state every page of the chunk holds, or
+ * MIXED. Every writer of `states` marks the chunks it writes MIXED (`touch`, `touchRange`); the
+ * period end, which rewrites every page anyway, finds the chunks whose pages agree. So the
+ * passes of a period (placement, plan, period end) handle an idle chunk in one step, and their
+ * cost follows the memory that changed state, not the memory tracked: on a host of terabytes
+ * most of it is idle, and an idle page's state is the same period after period.
  */
 export class Segment {
   start: number;
   readonly shift: number;
   readonly pageSize: number;
+  /** write through `put` or mark with `touchRange`; a new array through `replaceStates` */
   states: States;
+  uniform: Int32Array;
   length: number;
   /** the kernel changed the page size here (THP collapse or split): drop at period end */
   stale = false;
@@ -18,8 +33,16 @@ export class Segment {
     this.shift = shift;
     this.pageSize = 2 ** shift;
     this.states = states;
+    this.uniform = mixedChunks(states.length);
     this.length = length;
   }
+
+  /** A new state array (grown, trimmed, re-encoded): every chunk MIXED until the next period end. */
+  replaceStates(st: States): void {
+    this.states = st;
+    this.uniform = mixedChunks(st.length);
+  }
+
   /** The slot of an address inside this segment. */
   slotOf(addr: number): number {
     return Math.floor((addr - this.start) / this.pageSize);
@@ -27,6 +50,27 @@ export class Segment {
   get end(): number {
     return this.start + this.length * this.pageSize;
   }
+
+  /** Write one page's state. */
+  put(slot: number, s: number): void {
+    this.states[slot] = s;
+    this.uniform[slot >>> CHUNK_SHIFT] = MIXED;
+  }
+
+  /** Mark the chunks of slots [from, to) MIXED: the caller writes their states. */
+  touchRange(from: number, to: number): void {
+    if (to <= from) return;
+    this.uniform.fill(MIXED, from >>> CHUNK_SHIFT, ((to - 1) >>> CHUNK_SHIFT) + 1);
+  }
+
+  /** The number of chunks holding this segment's pages. */
+  get chunks(): number {
+    return (this.length + CHUNK_PAGES - 1) >>> CHUNK_SHIFT;
+  }
+}
+
+function mixedChunks(slots: number): Int32Array {
+  return new Int32Array((slots + CHUNK_PAGES - 1) >>> CHUNK_SHIFT).fill(MIXED);
 }
 
 /** Largest run of one segment: 1 GiB of 4 KiB pages, 512 GiB of 2 MiB pages. */

@@ -111,7 +111,7 @@ export class Mover {
       if (tier < 0 || g < 0) return;
       const seg = t.heat.segments[g]!;
       const slot = seg.slotOf(addr);
-      seg.states[slot] = space.withTier(seg.states[slot]!, tier + 1);
+      seg.put(slot, space.withTier(seg.states[slot]!, tier + 1));
     };
     const ctx: PeriodMoves = {
       plan,

@@ -1,6 +1,6 @@
 import type { Kernel } from '../kernel/types.js';
 import type { StateSpace } from '../heat/states.js';
-import type { Segment } from '../heat/segment.js';
+import { CHUNK_SHIFT, MIXED, type Segment } from '../heat/segment.js';
 import { tierIndex, type Topology } from '../topology/topology.js';
 import type { Target } from '../planner/plan.js';
 import { NONE, type RankTables } from '../planner/ranks.js';
@@ -64,16 +64,26 @@ export class PlacementLookup {
    */
   private gather(seg: Segment, g: number, from: number, to: number, want: Uint8Array, stripe: number, room: number): number {
     const st = seg.states;
+    const uniform = seg.uniform;
     const stop = Math.min(this.addrs.length, room);
     let pending = this.pending;
     let i = from;
-    for (; i < to && pending < stop; i++) {
-      const w = want[st[i]!]!;
-      if (w === 0 || (w === RECHECK && (i & 3) !== stripe)) continue;
-      this.addrs[pending] = seg.start + i * seg.pageSize;
-      this.qSeg[pending] = g;
-      this.qSlot[pending] = i;
-      pending++;
+    while (i < to && pending < stop) {
+      const chunkEnd = Math.min(to, ((i >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT);
+      // a chunk whose pages all hold a state that wants no query: skip it whole
+      const u = uniform[i >>> CHUNK_SHIFT]!;
+      if (u !== MIXED && want[u] === 0) {
+        i = chunkEnd;
+        continue;
+      }
+      for (; i < chunkEnd && pending < stop; i++) {
+        const w = want[st[i]!]!;
+        if (w === 0 || (w === RECHECK && (i & 3) !== stripe)) continue;
+        this.addrs[pending] = seg.start + i * seg.pageSize;
+        this.qSeg[pending] = g;
+        this.qSlot[pending] = i;
+        pending++;
+      }
     }
     this.pending = pending;
     return i;
@@ -97,7 +107,8 @@ export class PlacementLookup {
       const tier = node >= 0 && node < tierOfNode.length ? tierOfNode[node]! : -1;
       if (tier < 0) continue;
       const seg = t.heat.segments[this.qSeg[k]!]!;
-      seg.states[this.qSlot[k]!] = space.withTier(seg.states[this.qSlot[k]!]!, tier + 1);
+      const slot = this.qSlot[k]!;
+      seg.put(slot, space.withTier(seg.states[slot]!, tier + 1));
     }
     return n;
   }

@@ -7,6 +7,7 @@ import type { PlannerParams } from './params.js';
 import { PlanList, Reason, type Plan, type Target } from './plan.js';
 import { NONE, cut, hotRank, type RankTables } from './ranks.js';
 import { STEP_PAGES, type Steps } from '../util/steps.js';
+import { CHUNK_PAGES, CHUNK_SHIFT, MIXED } from '../heat/segment.js';
 
 const PROMOTE = 1;
 const COLD = 2;
@@ -66,8 +67,12 @@ export function* collectMoves(targets: Target[], space: StateSpace, tables: Rank
       const st = seg.states;
       const size = seg.pageSize;
       const shift = seg.shift;
-      for (let from = 0; from < seg.length; from += STEP_PAGES) {
-        const to = Math.min(seg.length, from + STEP_PAGES);
+      const uniform = seg.uniform;
+      for (let from = 0; from < seg.length; from += CHUNK_PAGES) {
+        const to = Math.min(seg.length, from + CHUNK_PAGES);
+        // a chunk whose pages all hold one state that is no candidate: nothing to look at
+        const u = uniform[from >>> CHUNK_SHIFT]!;
+        if (u !== MIXED && want[u] === 0) continue;
         for (let i = from; i < to; i++) {
           const s = st[i]!;
           const w = want[s]!;
@@ -83,8 +88,9 @@ export function* collectMoves(targets: Target[], space: StateSpace, tables: Rank
             list.push(addr, shift, pick(destTier(0, tiers, p), size), Dir.DEMOTE, Reason.EXCHANGE, count[s]!);
           }
         }
-        yield;
+        if ((from & (STEP_PAGES - 1)) === STEP_PAGES - CHUNK_PAGES) yield;
       }
+      yield;
     }
     if (list.length > 0) {
       plan.lists.push(list);

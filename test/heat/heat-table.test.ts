@@ -140,7 +140,7 @@ test('count histogram: pages and bytes per count per tier, partial evidence apar
   walk(heat, `${SET_A} 01 51 ${SET_B} 11`); // page 0 accessed, page 1 idle, THP accessed
   walk(heat, `${SET_A} 01 51 01`); // page 2 appears late; the THP is not reported
   const loc = heat.locate(A)!;
-  loc.seg.states[loc.slot] = space.withTier(loc.seg.states[loc.slot]!, 2); // page 0 known on tier 1
+  loc.seg.put(loc.slot, space.withTier(loc.seg.states[loc.slot]!, 2)); // page 0 known on tier 1
   const h = countHistogram([heat], 2);
   assert.equal(h.pages[2]![2], 1, 'page 0: tier 1, accessed twice');
   assert.equal(h.pages[0]![0], 1, 'page 1: unknown tier, never accessed');

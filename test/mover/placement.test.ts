@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeatTable, Segment } from '../../src/heat/heat-table.js';
+import { CHUNK_PAGES, MIXED } from '../../src/heat/segment.js';
 import { StateSpace } from '../../src/heat/states.js';
 import { PlacementLookup } from '../../src/mover/placement.js';
 import type { Target } from '../../src/planner/plan.js';
@@ -111,4 +112,27 @@ test('a target that exits during the look-up is marked gone and its pages keep t
   assert.equal(t.gone, true);
   assert.equal(calls, 1, 'no query after the target is gone');
   assert.ok(tierSlots(t).every((s) => s === 0));
+});
+
+test('the look-up over chunks found uniform asks for the same pages as page by page', () => {
+  // whole chunks of one kind (idle of unknown tier, hot in DRAM, hot of unknown tier) and a
+  // mixed stretch
+  const C = CHUNK_PAGES;
+  type Kind = readonly [number, number, number];
+  const kinds: Kind[] = [...Array<Kind>(2 * C).fill(LUKEWARM_UNKNOWN), ...Array<Kind>(C).fill(HOT_FAST), ...Array<Kind>(C).fill(HOT_UNKNOWN)];
+  for (let i = 0; i < C + 100; i++) kinds.push(i % 3 === 0 ? COLD_UNKNOWN : LUKEWARM_UNKNOWN);
+  const fresh = target(kinds);
+  const settled = target(kinds);
+  settled.heat.endPeriod(space.alloc(space.size).map((_, s) => s));
+  assert.equal([...settled.heat.segments[0]!.uniform].filter((u) => u !== MIXED).length, 4);
+  const asked = (t: Target, period: number, budget: number): number[] => {
+    const k = kernel(() => 1);
+    drain(new PlacementLookup(k).lookupSteps([t], space, tables, topology(), period, budget));
+    return k.asked;
+  };
+  for (const [period, budget] of [[1, 100_000], [2, 100_000], [3, 500]] as const) {
+    const a = asked(fresh, period, budget);
+    assert.ok(a.length > 0);
+    assert.deepEqual(asked(settled, period, budget), a, `period ${period}, budget ${budget}`);
+  }
 });

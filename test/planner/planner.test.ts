@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeatTable, Segment } from '../../src/heat/heat-table.js';
+import { CHUNK_PAGES, MIXED } from '../../src/heat/segment.js';
 import { StateSpace } from '../../src/heat/states.js';
 import { plan, type PlannerParams } from '../../src/planner/planner.js';
 import { MoveHistory, Dir } from '../../src/planner/history.js';
@@ -118,4 +119,23 @@ test('when the hot pages do not all fit, only those hot two periods running go u
   assert.deepEqual(pagesOf(moves(plan([t], topology(1000, 150), space, 10, PARAMS)), Dir.PROMOTE, Reason.HOT), range(0, 100));
   // room 400 − 20: all 200 go up
   assert.equal(pagesOf(moves(plan([t], topology(1000, 400), space, 10, PARAMS)), Dir.PROMOTE, Reason.HOT).length, 200);
+});
+
+test('a plan over chunks found uniform is the plan over the same pages read one by one', () => {
+  // whole chunks of one state (cold in DRAM, hot and fill candidates on the slow tier, idle on
+  // the slow tier) and a mixed stretch; DRAM full, so promotions and demotions both run
+  const C = CHUNK_PAGES;
+  const runs: [number, number, number, number?][] = [[2 * C, 0, 0, 1], [C, 5, 1, 2], [C - 7, 4, 1], [7, 3, 0, 1], [3 * C, 0, 1, 1], [C + 300, 3, 1]];
+  const fresh = target(runs);
+  const settled = target(runs);
+  const identity = space.alloc(space.size).map((_, s) => s);
+  settled.heat.endPeriod(identity);
+  const uniform = [...settled.heat.segments[0]!.uniform].filter((u) => u !== MIXED).length;
+  assert.equal(uniform, 8, 'every chunk but the mixed one');
+  assert.ok(fresh.heat.segments[0]!.uniform.every((u) => u === MIXED));
+  const topo = topology(100_000, 1000);
+  const a = moves(plan([fresh], topo, space, 10, PARAMS));
+  const b = moves(plan([settled], topo, space, 10, PARAMS));
+  assert.ok(pagesOf(a, Dir.DEMOTE, Reason.COLD).length > 0 && pagesOf(a, Dir.PROMOTE, Reason.HOT).length === C, 'the plan moves pages both ways');
+  assert.deepEqual(b, a);
 });
