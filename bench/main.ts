@@ -6,7 +6,7 @@ import { benchDecode, cursorTable, decodeTable, makeStream, memoryTable, GiB } f
 import { benchMovePages, moveTable } from './move-pages.js';
 import { benchPlanner, plannerTable } from './planner.js';
 import { benchPlacement, placementTable } from './placement.js';
-import { benchDaemon, daemonTable } from './daemon.js';
+import { DAEMON_HOSTS, benchDaemon, daemonTable } from './daemon.js';
 import { benchUptime, uptimeTable } from './churn.js';
 import { benchPageIdle, benchPageIdleTargets, pageIdleTable, pageIdleTargetsTable } from './page-idle.js';
 import { benchReadWorkers, readWorkersTable } from './read-workers.js';
@@ -32,8 +32,12 @@ async function main(): Promise<void> {
   const placement = benchPlacement(10e6, runs);
   say(placementTable(placement, runs));
   global.gc?.();
-  const daemon = await benchDaemon(quick ? 2 : 4);
-  say(daemonTable(daemon));
+  const daemons = [];
+  for (const host of DAEMON_HOSTS) {
+    daemons.push(await benchDaemon(quick ? 2 : 4, host));
+    global.gc?.();
+  }
+  say(daemonTable(daemons));
   global.gc?.();
   const uptime = await benchUptime(quick ? 3 : 24);
   say(uptimeTable(uptime));
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
     },
     planner: { nsPerPage: Math.max(...planner.map((p) => p.nsPerPage)), bySize: planner.map((p) => ({ pages: p.pages, nsPerPage: p.nsPerPage })) },
     placement: placement.map((p) => ({ pages: p.pages, unknown: p.unknown, queried: p.queried, nsPerPage: p.nsPerPage })),
-    daemon: { cpuSecondsPerGiBPeriod: daemon.cpuSecondsPerGiBPeriod, simGiBSecondsPerWallSecond: daemon.simGiBSecondsPerWallSecond },
+    daemon: daemons.map((d) => ({ host: d.host, cpuSecondsPerGiBPeriod: d.cpuSecondsPerGiBPeriod, tierdSecondsPerPeriod: d.tierdSecondsPerPeriod, simGiBSecondsPerWallSecond: d.simGiBSecondsPerWallSecond })),
     uptime,
     readWorkers: { loopDelayMs: { inThread: { p99: readWorkers.loop.inThread.p99, max: readWorkers.loop.inThread.max }, worker: { p99: readWorkers.loop.worker.p99, max: readWorkers.loop.worker.max } }, twoWorkersRatio: readWorkers.two.ratio },
     pageIdle: { nsPerPage: pageIdle.nsPerPage, callsPerWalk: pageIdle.callsPerWalk, bitmapFramesPerPage: pageIdle.bitmapFramesPerPage, flagFramesPerPage: pageIdle.flagFramesPerPage },

@@ -34,7 +34,7 @@ export function benchPlacement(pages: number, runs: number): PlacementResult[] {
   for (const unknown of [0, 0.1]) {
     const space = new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 });
     const heat = syntheticHeat(space, pages);
-    for (const seg of heat.segments) for (let i = 0; i < seg.length; i++) if ((i * 2654435761) % 1000 < unknown * 1000) seg.states[i] = space.withTier(seg.states[i]!, 0);
+    for (const seg of heat.segments) for (let i = 0; i < seg.length; i++) if ((i * 2654435761) % 1000 < unknown * 1000) seg.put(i, space.withTier(seg.states[i]!, 0));
     const saved = heat.segments.map((s) => s.states.slice());
     const target: Target = { id: { pid: 1, starttime: 1 }, comm: 'x', heat, history: new MoveHistory(), ranges: new Float64Array(0), gone: false };
     const lookup = new PlacementLookup({ movePages: (_pid, n, _addrs, _nodes, status) => (status.fill(1, 0, n), 0) });
@@ -42,7 +42,10 @@ export function benchPlacement(pages: number, runs: number): PlacementResult[] {
     const times: number[] = [];
     let queried = 0;
     for (let r = 0; r < runs; r++) {
-      heat.segments.forEach((s, k) => s.states.set(saved[k]!));
+      heat.segments.forEach((s, k) => {
+        s.states.set(saved[k]!);
+        s.touchRange(0, s.length);
+      });
       const t0 = performance.now();
       queried = drain(lookup.lookupSteps([target], space, tables, topo, 5 + r, 2 ** 31));
       times.push((performance.now() - t0) / 1000);
