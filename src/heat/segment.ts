@@ -12,7 +12,7 @@ export const MIXED = -1;
  * only what is present in it.
  *
  * `uniform` holds, per chunk of CHUNK_PAGES pages, the state every page of the chunk holds, or
- * MIXED. Every writer of `states` marks the chunks it writes MIXED (`touch`, `touchRange`); the
+ * MIXED. Every writer of `states` marks the chunks it writes MIXED (`put`, `touchRange`); the
  * period end, which rewrites every page anyway, finds the chunks whose pages agree. So the
  * passes of a period (placement, plan, period end) handle an idle chunk in one step, and their
  * cost follows the memory that changed state, not the memory tracked: on a host of terabytes
