@@ -30,8 +30,7 @@ export function countHistogram(tables: readonly HeatTable[], tiers: number): Cou
     const perState = new Float64Array(sp.size);
     const perStateBytes = new Float64Array(sp.size);
     for (const seg of t.segments) {
-      const st = seg.states;
-      for (let i = 0; i < seg.length; i++) perState[st[i]!]!++;
+      seg.countStates(0, seg.length, perState);
       for (let s = 0; s < sp.size; s++) perStateBytes[s] = perState[s]! * seg.pageSize;
       for (let s = 0; s < sp.size; s++) {
         const n = perState[s]!;

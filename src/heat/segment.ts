@@ -63,6 +63,28 @@ export class Segment {
     this.uniform.fill(MIXED, from >>> CHUNK_SHIFT, ((to - 1) >>> CHUNK_SHIFT) + 1);
   }
 
+  /**
+   * Add the pages of slots [from, to) to pagesOf, by state: a uniform chunk inside the span in
+   * one addition. Returns the pages read one by one (the work done).
+   */
+  countStates(from: number, to: number, pagesOf: Float64Array): number {
+    const st = this.states;
+    let read = 0;
+    let i = from;
+    while (i < to) {
+      const chunkEnd = Math.min(to, ((i >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT);
+      const u = this.uniform[i >>> CHUNK_SHIFT]!;
+      if (u !== MIXED) {
+        pagesOf[u]! += chunkEnd - i;
+      } else {
+        for (let k = i; k < chunkEnd; k++) pagesOf[st[k]!]!++;
+        read += chunkEnd - i;
+      }
+      i = chunkEnd;
+    }
+    return read;
+  }
+
   /** The number of chunks holding this segment's pages. */
   get chunks(): number {
     return (this.length + CHUNK_PAGES - 1) >>> CHUNK_SHIFT;

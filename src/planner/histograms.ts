@@ -1,5 +1,4 @@
 import type { StateSpace } from '../heat/states.js';
-import { CHUNK_PAGES, CHUNK_SHIFT, MIXED, type Segment } from '../heat/segment.js';
 import type { Plan, Target } from './plan.js';
 import { NONE, RANKS, hotRank, type RankTables } from './ranks.js';
 import { STEP_PAGES, type Steps } from '../util/steps.js';
@@ -53,20 +52,6 @@ export function* histograms(targets: Target[], space: StateSpace, tables: RankTa
   return h;
 }
 
-/** Add chunk c's pages to pagesOf, by state; returns the pages looked at (none if the chunk is uniform). */
-function countChunk(seg: Segment, c: number, pagesOf: Float64Array): number {
-  const from = c << CHUNK_SHIFT;
-  const to = Math.min(seg.length, from + CHUNK_PAGES);
-  const u = seg.uniform[c]!;
-  if (u !== MIXED) {
-    pagesOf[u]! += to - from;
-    return 0;
-  }
-  const st = seg.states;
-  for (let i = from; i < to; i++) pagesOf[st[i]!]!++;
-  return to - from;
-}
-
 /** Bytes per state over all targets, and of those the bytes moved too recently to move again. */
 function* bytesPerState(targets: Target[], space: StateSpace, period: number, minResidency: number): Steps<{ bytesOf: Float64Array; blockedOf: Float64Array }> {
   const bytesOf = new Float64Array(space.size);
@@ -76,14 +61,11 @@ function* bytesPerState(targets: Target[], space: StateSpace, period: number, mi
     if (t.gone) continue;
     for (const seg of t.heat.segments) {
       pagesOf.fill(0);
-      for (let c = 0, done = 0; c < seg.chunks; c++) {
-        done += countChunk(seg, c, pagesOf);
-        if (done >= STEP_PAGES) {
-          done = 0;
-          yield;
-        }
+      // a step per STEP_PAGES pages; an idle chunk in it is one addition
+      for (let from = 0; from < seg.length; from += STEP_PAGES) {
+        seg.countStates(from, Math.min(seg.length, from + STEP_PAGES), pagesOf);
+        yield;
       }
-      yield;
       const size = seg.pageSize;
       for (let s = 0; s < space.size; s++) if (pagesOf[s]! > 0) bytesOf[s]! += pagesOf[s]! * size;
     }
