@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateSpace } from '../../src/heat/states.js';
 import { HeatTable } from '../../src/heat/heat-table.js';
-import { CHUNK_PAGES, CHUNK_SHIFT, MIXED, type Segment } from '../../src/heat/segment.js';
+import { CHUNK_PAGES, CHUNK_SHIFT, MIXED, Segment } from '../../src/heat/segment.js';
 import { IdlePagesDecoder } from '../../src/formats/idle-pages/decode.js';
 import { StreamWriter } from '../../src/formats/idle-pages/stream-writer.js';
 import { PageType } from '../../src/formats/idle-pages/types.js';
@@ -104,4 +104,38 @@ test('a chunk marked uniform holds its state in every page through random walks,
   }
   assert.ok(everMarked >= CHUNKS / 2, `chunks were found uniform (${everMarked} at most)`);
   assert.ok(hitUniform >= 20, `gaps and writes landed on uniform chunks (${hitUniform} times)`);
+});
+
+test('countStates counts every page of a span by state, whatever its length, its marks and the number of states', () => {
+  const rng = new Prng(5);
+  // 189 states fit a byte; 3 tiers, 8 walks and 6 cold periods need two bytes a page
+  for (const space of [new StateSpace({ walks: 5, coldPeriods: 2, tiers: 2 }), new StateSpace({ walks: 8, coldPeriods: 6, tiers: 3 })]) {
+    const pages = 6 * CHUNK_PAGES + 777;
+    const st = space.alloc(pages);
+    // runs of one state, as neighbouring pages often are, and single pages between them
+    for (let i = 0; i < pages; ) {
+      const run = rng.next() < 0.5 ? 1 : 1 + Math.floor(rng.next() * 40);
+      st.fill(Math.floor(rng.next() * space.size), i, Math.min(pages, i + run));
+      i += run;
+    }
+    const seg = new Segment(BASE, 12, st, pages);
+    for (const c of [1, 4]) {
+      st.fill(c, c * CHUNK_PAGES, (c + 1) * CHUNK_PAGES);
+      seg.uniform[c] = c;
+    }
+    for (let k = 0; k < 200; k++) {
+      const from = Math.floor(rng.next() * pages);
+      const to = Math.min(pages, from + Math.floor(rng.next() * (k % 2 === 0 ? 300 : pages - from + 1)));
+      const got = new Float64Array(space.size);
+      got[7] = 3; // it adds to what the array holds
+      const read = seg.countStates(from, to, got);
+      const want = new Float64Array(space.size);
+      want[7] = 3;
+      for (let i = from; i < to; i++) want[st[i]!]!++;
+      assert.deepEqual(got, want, `span [${from}, ${to}) of ${space.size} states`);
+      let mixed = 0;
+      for (let i = from; i < to; i++) if (seg.uniform[i >>> CHUNK_SHIFT] === MIXED) mixed++;
+      assert.equal(read, mixed, 'it reads only the pages of mixed chunks');
+    }
+  }
 });
