@@ -109,8 +109,8 @@ export const FIRST_SLOTS = 1 << 12;
 /**
  * Counting pages by state: an increment per page, each a load and a store of a counter. Pages
  * side by side often share a state, and each increment then waits for the one before it; four
- * integer counters per state, a page in turn, break that chain (natively 0.9 ns a page against
- * 1.5–2.8 with one Float64Array counter; under TCG, floating-point arithmetic is emulated, so
+ * integer counters per state, a page in turn, break that chain (natively 1.4 ns a page against
+ * 1.5–2.3 with one Float64Array counter; under TCG, floating-point arithmetic is emulated, so
  * integer counters also avoid a helper call per page). They pay a fold per call, so spans of
  * fewer mixed pages than the counters use the single counters. A lane counts at most a quarter
  * of a span, far below 2^32 pages (a typed array holds fewer).
@@ -128,7 +128,7 @@ function countPages(st: States, from: number, to: number, pagesOf: Float64Array)
   for (let k = from; k < to; k++) pagesOf[st[k]!]!++;
 }
 
-/** Page k goes to lane k mod 4: lane j's counter of state s is lanes[j × size + s]. */
+/** The span's pages go to the four lanes in turn (the last few to lane 0): lane j's counter of state s is lanes[j × size + s]. */
 function countPagesInLanes(st: States, from: number, to: number, lanes: Uint32Array, size: number): void {
   let k = from;
   for (const last = to - 3; k < last; k += 4) {
