@@ -436,6 +436,7 @@ export class Daemon {
     for (const [key, t] of this.targets) {
       if (!t.gone) continue;
       this.targets.delete(key);
+      this.kernel.release(t.id.pid);
       this.fullWalkDue.delete(t);
     }
     this.tracker.setTargets?.([...this.targets.values()].map((t) => t.id.pid));

@@ -173,9 +173,12 @@ export interface Kernel {
   process(pid: number): ProcessInfo | null;
   /**
    * pid's identity now (its start time), or null when it is gone: the re-check before every
-   * walk and every move, one read of /proc/PID/stat where process() reads four files
+   * walk and every move. On Linux a file held open on the process answers it after the first
+   * read of /proc/PID/stat (kernel/linux/process-watch.ts).
    */
   identity(pid: number): { pid: number; starttime: number } | null;
+  /** identity() of pid will not be asked again soon (its target was dropped): free what it holds */
+  release(pid: number): void;
   /** /proc/PID/maps, or null when the process is gone */
   maps(pid: number): Vma[] | null;
   trackers(): TrackerSupport;

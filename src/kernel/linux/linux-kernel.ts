@@ -6,7 +6,8 @@ import { MPOL_MF_MOVE, MPOL_MF_SW_YOUNG } from '../types.js';
 import type { Vma } from '../proc-text.js';
 import { TierdError, SyscallError, ERRNO } from '../../util/errors.js';
 import { readNodeFree, readZones, readTopology } from './sysfs-topology.js';
-import { listProcesses, readMaps, readProcess, readIdentity } from './procfs.js';
+import { listProcesses, readMaps, readProcess } from './procfs.js';
+import { ProcessWatch } from './process-watch.js';
 import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
 import { LinuxPhysPages } from './phys-pages.js';
@@ -36,10 +37,12 @@ export class LinuxKernel implements Kernel {
   private damonCtl: Damon | null = null;
   private topo: RawTopology | null = null;
   private topoAt = 0;
+  private readonly watch: ProcessWatch;
 
   constructor(opts: LinuxKernelOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
     this.sysRoot = opts.sysRoot ?? '/sys';
+    this.watch = new ProcessWatch(this.procRoot);
   }
 
   now(): number {
@@ -99,7 +102,11 @@ export class LinuxKernel implements Kernel {
   }
 
   identity(pid: number): { pid: number; starttime: number } | null {
-    return readIdentity(this.procRoot, pid);
+    return this.watch.identity(pid);
+  }
+
+  release(pid: number): void {
+    this.watch.release(pid);
   }
 
   maps(pid: number): Vma[] | null {

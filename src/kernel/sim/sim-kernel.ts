@@ -307,6 +307,10 @@ export class SimKernel implements Kernel {
     return p ? { pid, starttime: p.starttime } : null;
   }
 
+  release(): void {
+    // identity() reads the process table, holding nothing
+  }
+
   maps(pid: number): Vma[] | null {
     const p = this.procs.get(pid);
     if (!p) return null;

@@ -303,7 +303,48 @@ function printProfile(dir) {
       self.set(key, (self.get(key) ?? 0) + us);
     }
     log(`profile ${f}: ${(total / 1e6).toFixed(1)} s sampled`);
-    for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(`prof ${(us / 1e6).toFixed(2).padStart(7)} s ${((100 * us) / total).toFixed(1).padStart(5)}% ${key}`);
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30);
+    for (const [key, us] of top) log(`prof ${(us / 1e6).toFixed(2).padStart(7)} s ${((100 * us) / total).toFixed(1).padStart(5)}% ${key}`);
+    printCallers(p, dt, top.slice(0, 12).map(([key]) => key));
+    printLines(p, top.filter(([key]) => key.includes(' dist/src/')).slice(0, 6).map(([key]) => key));
+  }
+}
+
+/** where in tierd's own top functions the samples fall: the source lines (of dist/) with the most ticks */
+function printLines(p, keys) {
+  for (const key of keys) {
+    const ticks = new Map();
+    for (const n of p.nodes) {
+      const cf = n.callFrame;
+      if (`${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}` !== key) continue;
+      for (const { line, ticks: t } of n.positionTicks ?? []) ticks.set(line, (ticks.get(line) ?? 0) + t);
+    }
+    const all = [...ticks.values()].reduce((a, b) => a + b, 0);
+    const lines = [...ticks].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([l, t]) => `${l}: ${((100 * t) / all).toFixed(0)}%`);
+    log(`prof-lines ${key}: ${lines.join(', ')}`);
+  }
+}
+
+/** who calls the top functions: for each, its self time by the chain of up to four named callers above it */
+function printCallers(p, dt, keys) {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (n) => n.callFrame.functionName || '(anonymous)';
+  const keyOf = (n) => `${name(n)} ${n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+  for (const key of keys) {
+    const chains = new Map();
+    for (const n of p.nodes) {
+      if (keyOf(n) !== key) continue;
+      const chain = [];
+      for (let id = parent.get(n.id); id !== undefined && chain.length < 4; id = parent.get(id)) {
+        const up = byId.get(id);
+        if (name(up) !== '(anonymous)' && !/^(\(root\)|\(program\))$/.test(name(up))) chain.push(name(up));
+      }
+      const c = chain.join(' < ');
+      chains.set(c, (chains.get(c) ?? 0) + (dt.get(n.id) ?? 0));
+    }
+    for (const [c, us] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, 3)) log(`prof-callers ${(us / 1e6).toFixed(2).padStart(7)} s ${key.split(' ')[0]} < ${c}`);
   }
 }
 
