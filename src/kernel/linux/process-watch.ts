@@ -12,9 +12,9 @@ const MAX_HELD = 512;
  * opened, read, parsed and closed /proc/PID/stat, and in the VM's profile those reads were 6% of
  * tierd's CPU (1000 batches a run). A /proc/PID file holds the process it was opened for (its
  * struct pid), not the number: once that process is gone a read answers ESRCH, even after
- * the number is reused. So a read of a held /proc/PID/comm (16 bytes, no locks taken) that
- * succeeds says the process is the one it was when the file was opened, and its identity is
- * the one read then.
+ * the number is reused. So a read of a held /proc/PID/comm (16 bytes, where stat formats 52
+ * fields) that succeeds says the process is the one it was when the file was opened, and its
+ * identity is the one read then.
  *
  * The file is opened before the stat line is read: if the held process is still alive after
  * that read, it held the pid all along and the stat line is its own.
