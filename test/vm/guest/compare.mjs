@@ -287,6 +287,10 @@ function tierdLine(l, t0) {
   return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages} cpu ms ${JSON.stringify(r.cpuMs ?? {})}`;
 }
 
+const frameName = (n) => n.callFrame.functionName || '(anonymous)';
+/** a profile node's function: name, file (from dist/ or node_modules/) and line */
+const frameKey = (n) => `${frameName(n)} ${n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+
 /** tierd's CPU profile (node --cpu-prof): self time per function, the top 30, as [compare] lines */
 function printProfile(dir) {
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
@@ -298,8 +302,7 @@ function printProfile(dir) {
     for (const n of p.nodes) {
       const us = dt.get(n.id) ?? 0;
       total += us;
-      const cf = n.callFrame;
-      const key = `${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
+      const key = frameKey(n);
       self.set(key, (self.get(key) ?? 0) + us);
     }
     log(`profile ${f}: ${(total / 1e6).toFixed(1)} s sampled`);
@@ -315,8 +318,7 @@ function printLines(p, keys) {
   for (const key of keys) {
     const ticks = new Map();
     for (const n of p.nodes) {
-      const cf = n.callFrame;
-      if (`${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}` !== key) continue;
+      if (frameKey(n) !== key) continue;
       for (const { line, ticks: t } of n.positionTicks ?? []) ticks.set(line, (ticks.get(line) ?? 0) + t);
     }
     const all = [...ticks.values()].reduce((a, b) => a + b, 0);
@@ -330,16 +332,14 @@ function printCallers(p, dt, keys) {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const name = (n) => n.callFrame.functionName || '(anonymous)';
-  const keyOf = (n) => `${name(n)} ${n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
   for (const key of keys) {
     const chains = new Map();
     for (const n of p.nodes) {
-      if (keyOf(n) !== key) continue;
+      if (frameKey(n) !== key) continue;
       const chain = [];
       for (let id = parent.get(n.id); id !== undefined && chain.length < 4; id = parent.get(id)) {
         const up = byId.get(id);
-        if (name(up) !== '(anonymous)' && !/^(\(root\)|\(program\))$/.test(name(up))) chain.push(name(up));
+        if (frameName(up) !== '(anonymous)' && !/^(\(root\)|\(program\))$/.test(frameName(up))) chain.push(frameName(up));
       }
       const c = chain.join(' < ');
       chains.set(c, (chains.get(c) ?? 0) + (dt.get(n.id) ?? 0));
