@@ -63,9 +63,9 @@ test('a held file of a process that exited says it is gone, even where the path 
   assert.equal(openFds(), fds + 1, 'one file held per process');
   await child.kill();
   // the held file answers ESRCH; the path read decides: the pid is free (null) or another process's
-  const after = watch.identity(child.pid);
-  assert.ok(after === null || after.starttime !== before.starttime, JSON.stringify({ before, after }));
-  assert.equal(watch.size, after === null ? 0 : 1);
+  const now = watch.identity(child.pid);
+  assert.ok(now === null || now.starttime !== before.starttime, JSON.stringify({ before, now }));
+  assert.equal(watch.size, now === null ? 0 : 1);
   assert.equal(openFds(), fds + watch.size, 'the dead process\'s file is closed');
 });
 
