@@ -7,7 +7,7 @@ import type { PlannerParams } from './params.js';
 import { PlanList, Reason, type Plan, type Target } from './plan.js';
 import { NONE, cut, hotRank, type RankTables } from './ranks.js';
 import { STEP_PAGES, type Steps } from '../util/steps.js';
-import { CHUNK_PAGES, CHUNK_SHIFT, MIXED } from '../heat/segment.js';
+import { CHUNK_PAGES, CHUNK_SHIFT, MIXED, type States } from '../heat/segment.js';
 
 const PROMOTE = 1;
 const COLD = 2;
@@ -73,10 +73,9 @@ export function* collectMoves(targets: Target[], space: StateSpace, tables: Rank
         // a chunk whose pages all hold one state that is no candidate: nothing to look at
         const u = uniform[from >>> CHUNK_SHIFT]!;
         if (u !== MIXED && want[u] === 0) continue;
-        for (let i = from; i < to; i++) {
+        for (let i = nextCandidate(st, want, from, to); i < to; i = nextCandidate(st, want, i + 1, to)) {
           const s = st[i]!;
           const w = want[s]!;
-          if (w === 0) continue;
           const addr = seg.start + i * size;
           if (w === PROMOTE) {
             const r = hot[s]!;
@@ -98,6 +97,18 @@ export function* collectMoves(targets: Target[], space: StateSpace, tables: Rank
       plan.demoteBytes += list.bytes(Dir.DEMOTE);
     }
   }
+}
+
+/**
+ * The first slot in [i, to) whose state is a candidate, or `to`. The bare loop over the pages
+ * that are not candidates (most of them) lives here, not in the generator: the generator runs
+ * once a period, so V8 optimized it late, and each candidate branch a period took for the first
+ * time (a first demotion, a first exchange) deoptimized it back to the interpreter for the rest
+ * of the pass. This function is small, has no calls, and is hot from the first chunk.
+ */
+function nextCandidate(st: States, want: Uint8Array, i: number, to: number): number {
+  while (i < to && want[st[i]!] === 0) i++;
+  return i;
 }
 
 /** One look-up per page decides whether it is a candidate at all (warmRank -1: no exchange). */
