@@ -5,7 +5,8 @@
 //   CONTENDERS="stock:nothing stock:nb ..." picks the runs (default: all below)
 //   WORKLOADS="shift zipf full full-both multi redis" picks the workloads; PHASE=seconds per phase (90)
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
-//   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys
+//   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys,
+//   MIGRATE=callTarget:1s for migrate keys
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
 //   TCG_THREAD=multi gives each vCPU its own host thread: the mechanism's CPU is then not taken
 //   from the workload's vCPU, as on a host with cores to spare (the default, single, shares one)
@@ -48,6 +49,7 @@ function guestArgs(contender: string, workload: string): string {
   if (process.env.TIERD_LOG) args.push(`tierd.log=${process.env.TIERD_LOG}`);
   if (process.env.POLICY) args.push(`tierd.policy=${process.env.POLICY}`);
   if (process.env.SCAN) args.push(`tierd.scan=${process.env.SCAN}`);
+  if (process.env.MIGRATE) args.push(`tierd.migrate=${process.env.MIGRATE}`);
   return args.join(' ');
 }
 

@@ -8,6 +8,7 @@
 //   TIERD_LOG        tierd's log level (info: each period prints one compact line)
 //   TIERD_POLICY     tierd policy keys to set, "key:value,key:value"
 //   TIERD_SCAN       tierd scan keys to set, the same way (e.g. skimIdle:false)
+//   TIERD_MIGRATE    tierd migrate keys to set, the same way (e.g. callTarget:1s)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
@@ -20,6 +21,7 @@ const tierdLog = process.env.TIERD_LOG ?? 'info';
 const yamlPairs = (s) => (s ?? '').split(',').filter(Boolean).map((kv) => kv.replace(':', ': ')).join(', ');
 const tierdPolicy = yamlPairs(process.env.TIERD_POLICY);
 const tierdScan = yamlPairs(process.env.TIERD_SCAN);
+const tierdMigrate = yamlPairs(process.env.TIERD_MIGRATE);
 const SAMPLE_S = 2;
 const CLI = 'dist/src/cli/main.js';
 const PAGE = 4096;
@@ -258,7 +260,7 @@ const MiB = (b) => (b / 2 ** 20).toFixed(0);
  * first log line: "new target" or "no process matches").
  */
 function startTierd(tracker, comm, since) {
-  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\nscan: { tracker: ${tracker}${tierdScan ? `, ${tierdScan}` : ''} }\n${tierdPolicy ? `policy: { ${tierdPolicy} }\n` : ''}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
+  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\nscan: { tracker: ${tracker}${tierdScan ? `, ${tierdScan}` : ''} }\n${tierdPolicy ? `policy: { ${tierdPolicy} }\n` : ''}${tierdMigrate ? `migrate: { ${tierdMigrate} }\n` : ''}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
   const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
   const started = Date.now();
   const tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
