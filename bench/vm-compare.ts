@@ -47,9 +47,11 @@ function guestArgs(contender: string, workload: string): string {
   const args = [`tierd.contender=${contender}`, `tierd.workload=${workload}`, `tierd.phase=${phase}`];
   if (process.env.PROFILE === '1') args.push('tierd.profile=1');
   if (process.env.TIERD_LOG) args.push(`tierd.log=${process.env.TIERD_LOG}`);
-  if (process.env.POLICY) args.push(`tierd.policy=${process.env.POLICY}`);
-  if (process.env.SCAN) args.push(`tierd.scan=${process.env.SCAN}`);
-  if (process.env.MIGRATE) args.push(`tierd.migrate=${process.env.MIGRATE}`);
+  // POLICY, SCAN and MIGRATE pass config keys through to the guest's tierd config sections
+  for (const section of ['policy', 'scan', 'migrate']) {
+    const pairs = process.env[section.toUpperCase()];
+    if (pairs) args.push(`tierd.${section}=${pairs}`);
+  }
   return args.join(' ');
 }
 

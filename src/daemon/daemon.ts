@@ -13,7 +13,7 @@ import type { Tracker, WalkItem, WalkResult } from '../trackers/tracker.js';
 import { selectTargets } from '../targets/select.js';
 import { trackableRanges } from '../targets/maps.js';
 import { identityKey } from '../targets/identity.js';
-import { StageCpu } from './stage-cpu.js';
+import { StageCpu, type StageCpuTake } from './stage-cpu.js';
 import { planSteps, type PlannerParams } from '../planner/planner.js';
 import { rankTables, scaledCount } from '../planner/ranks.js';
 import { FILL_ADAPT, FillAdapt } from '../planner/fill-adapt.js';
@@ -677,7 +677,7 @@ export class Daemon {
     };
   }
 
-  private report(started: number, plan: Plan, totals: MoveTotals, targets: number, cpuMs: Record<string, number>): PeriodReport {
+  private report(started: number, plan: Plan, totals: MoveTotals, targets: number, cpu: StageCpuTake): PeriodReport {
     const tierName = (i: number): string => (i < this.topo.tiers.length ? String(i) : 'unknown');
     const byTier = (a: number[]): Record<string, number> => Object.fromEntries(a.map((v, i) => [tierName(i), v]));
     const failures: Record<string, number> = {};
@@ -702,8 +702,9 @@ export class Daemon {
       m.pingPong.inc(totals.pingPongs);
       for (const n of this.kernel.topology().nodes) m.nodeFree.set({ node: String(n.id), tier: String(this.topo.nodes.find((x) => x.id === n.id)?.tier ?? 'offline') }, n.memFreeBytes);
     }
-    // cpuMs: tierd's CPU per stage; "between" is the previous period's journal, end and pause
-    this.log.info({ ...r, notes: undefined, cpuMs }, 'period');
+    // cpuMs: tierd's CPU per stage, sysMs its system part; "between" is the previous period's
+    // journal, end and pause
+    this.log.info({ ...r, notes: undefined, cpuMs: cpu.cpuMs, sysMs: cpu.sysMs }, 'period');
     for (const note of plan.notes) this.log.info({ period: r.period }, note);
     return r;
   }

@@ -18,10 +18,12 @@ const workload = process.env.TIERD_WORKLOAD ?? 'shift';
 const phaseS = Number(process.env.TIERD_PHASE ?? 90);
 const tierdLog = process.env.TIERD_LOG ?? 'info';
 // policy keys to try, "key:value,key:value" (no spaces: it comes through the kernel command line)
-const yamlPairs = (s) => (s ?? '').split(',').filter(Boolean).map((kv) => kv.replace(':', ': ')).join(', ');
-const tierdPolicy = yamlPairs(process.env.TIERD_POLICY);
-const tierdScan = yamlPairs(process.env.TIERD_SCAN);
-const tierdMigrate = yamlPairs(process.env.TIERD_MIGRATE);
+const yamlPairs = (s) => (s ?? '').split(',').filter(Boolean).map((kv) => kv.replace(':', ': '));
+/** A flow-style config section from fixed pairs and the pairs of bench:vm's POLICY/SCAN/MIGRATE, or nothing when both are empty. */
+const configSection = (name, fixed, passed) => {
+  const pairs = [...fixed, ...yamlPairs(passed)];
+  return pairs.length > 0 ? `${name}: { ${pairs.join(', ')} }\n` : '';
+};
 const SAMPLE_S = 2;
 const CLI = 'dist/src/cli/main.js';
 const PAGE = 4096;
@@ -260,7 +262,7 @@ const MiB = (b) => (b / 2 ** 20).toFixed(0);
  * first log line: "new target" or "no process matches").
  */
 function startTierd(tracker, comm, since) {
-  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\nscan: { tracker: ${tracker}${tierdScan ? `, ${tierdScan}` : ''} }\n${tierdPolicy ? `policy: { ${tierdPolicy} }\n` : ''}${tierdMigrate ? `migrate: { ${tierdMigrate} }\n` : ''}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
+  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\n${configSection('scan', [`tracker: ${tracker}`], process.env.TIERD_SCAN)}${configSection('policy', [], process.env.TIERD_POLICY)}${configSection('migrate', [], process.env.TIERD_MIGRATE)}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
   const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
   const started = Date.now();
   const tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -286,7 +288,7 @@ function tierdLine(l, t0) {
   }
   if (r.msg !== 'period') return l.slice(0, 300);
   const sum = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
-  return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages} cpu ms ${JSON.stringify(r.cpuMs ?? {})}`;
+  return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages} cpu ms ${JSON.stringify(r.cpuMs ?? {})} sys ms ${JSON.stringify(r.sysMs ?? {})}`;
 }
 
 const frameName = (n) => n.callFrame.functionName || '(anonymous)';
