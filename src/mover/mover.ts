@@ -12,6 +12,7 @@ import type { StateSpace } from '../heat/states.js';
 import { sameProcess } from '../targets/identity.js';
 import { Slice } from '../util/steps.js';
 import { PAGE_BYTES } from '../util/units.js';
+import { PlacementLearner } from './learn.js';
 
 export interface MoverParams {
   promoteRate: number;
@@ -57,6 +58,8 @@ interface PeriodMoves {
    * one go (in the VM a dry-run of 1 GiB held /metrics for hundreds of milliseconds)
    */
   slice: Slice;
+  /** what the batches learn of their pages' placement goes back into the heat states */
+  learner: PlacementLearner;
 }
 
 /** One batch: pages take[] of a target's plan list, all going one way to one node. */
@@ -75,7 +78,6 @@ interface Batch {
  */
 export class Mover {
   stopRequested = false;
-  private learn: (t: Target, addr: number, node: number) => void = () => {};
   /** the most bytes moved in any 1 s window, per direction (reports and the simulation summary) */
   readonly peaks: [PeakRate, PeakRate] = [new PeakRate(), new PeakRate()];
   private readonly windows: [RateWindow, RateWindow];
@@ -103,16 +105,6 @@ export class Mover {
 
   async execute(plan: Plan, topo: Topology, space: StateSpace, moveLog: MoveLog | null): Promise<MoveTotals> {
     const totals = emptyTotals();
-    const tierOf = tierIndex(topo);
-    // what the mover learns of a page's placement goes back into its heat state
-    this.learn = (t: Target, addr: number, node: number): void => {
-      const tier = node < tierOf.length ? tierOf[node]! : -1;
-      const g = t.heat.segmentIndex(addr);
-      if (tier < 0 || g < 0) return;
-      const seg = t.heat.segments[g]!;
-      const slot = seg.slotOf(addr);
-      seg.put(slot, space.withTier(seg.states[slot]!, tier + 1));
-    };
     const ctx: PeriodMoves = {
       plan,
       topo,
@@ -122,6 +114,7 @@ export class Mover {
       blocked: new Set<number>(),
       budget: this.params.periodCap,
       slice: new Slice(),
+      learner: new PlacementLearner(tierIndex(topo), space),
     };
     const work = plan.lists.map((list) => ({ list, groups: groupsOf(list) }));
     // every demotion of the period first, then promotions into the room they made, as the node
@@ -201,7 +194,7 @@ export class Mover {
     for (let k = 0; k < n; k++) {
       const st = status[k]!;
       const e = take[k]!;
-      if (st >= 0) this.learn(t, list.addrs[e]!, st);
+      if (st >= 0) ctx.learner.learn(t, list.addrs[e]!, st);
       if (st === to) totals.outcomes[O.already]!++;
       else if (st === -ERRNO.ENOENT || st === -ERRNO.EFAULT) totals.outcomes[O.gone]!++;
       else if (st < 0) totals.outcomes[O.failed]!++;
@@ -323,7 +316,7 @@ export class Mover {
       const st = this.status[k]!;
       const size = PAGE_BYTES[list.shift[e]!]!;
       if (st === to) {
-        this.learn(t, list.addrs[e]!, to);
+        ctx.learner.learn(t, list.addrs[e]!, to);
         movedBytes += size;
         totals.outcomes[O.moved]!++;
         const src = bySource.get(this.from[k]!);
