@@ -72,7 +72,10 @@ async function main() {
   verdict(exposure !== undefined, `systemd-analyze security scores the live unit: ${exposure}`);
 
   const stop = sh('systemctl', ['stop', 'tierd']);
-  verdict(stop.status === 0 && show('ActiveState') === 'inactive' && show('ExecMainStatus') === '0' && /"msg":"stopped"/.test(journal()), `systemctl stop ends it cleanly (exit status ${show('ExecMainStatus')})`);
+  const stoppedCleanly = stop.status === 0 && show('ActiveState') === 'inactive' && show('ExecMainStatus') === '0' && /"msg":"stopped"/.test(journal());
+  verdict(stoppedCleanly, `systemctl stop ends it cleanly (exit status ${show('ExecMainStatus')})`);
+  // what tierd said last, when it did not stop cleanly (an internal error is one plain line and its stack)
+  if (!stoppedCleanly) console.log(journal().split('\n').filter((l) => l && (!l.startsWith('{') || /"level":(40|50|60)/.test(l))).slice(-20).map((l) => `[systemd] tierd: ${l.slice(0, 300)}`).join('\n'));
   // DAMON: tierd's kdamonds and tracefs instance are gone with it
   const nr = execFileSync('cat', ['/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds'], { encoding: 'utf8' }).trim();
   verdict(nr === '0', `no kdamond left behind (nr_kdamonds ${nr})`);
