@@ -17,6 +17,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const show = (prop) => sh('systemctl', ['show', 'tierd', '-p', prop, '--value']).stdout.trim();
 /** tierd's journal since the unit started, as its JSON lines */
 const journal = () => sh('journalctl', ['-u', 'tierd', '-o', 'cat', '--no-pager']).stdout;
+/** tierd's last n warnings and errors, and everything that is not a JSON line (a fatal error is one plain line and its stack), as console lines */
+const lastWords = (n) => journal().split('\n').filter((l) => l && (!l.startsWith('{') || /"level":(40|50|60)/.test(l))).slice(-n).map((l) => `[systemd] tierd: ${l.slice(0, 300)}`).join('\n');
 
 function hotOnNode0(w) {
   const addrs = new Float64Array(1024);
@@ -54,8 +56,7 @@ async function main() {
   }
   verdict(show('ActiveState') === 'active', `the service runs under its sandbox (${show('ActiveState')}/${show('SubState')})`);
   verdict(f >= 0.95, `>= 95% of the workload's hot set on node 0 (${(100 * f).toFixed(1)}% after ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-  // warnings and errors, and everything that is not a JSON line (a fatal error is one plain line)
-  console.log(journal().split('\n').filter((l) => l && (!l.startsWith('{') || /"level":(40|50|60)/.test(l))).slice(-12).map((l) => `[systemd] tierd: ${l.slice(0, 300)}`).join('\n'));
+  console.log(lastWords(12));
 
   writeFileSync('/etc/tierd/tierd.yaml', CONFIG('debug'));
   sh('systemctl', ['reload', 'tierd']);
@@ -74,8 +75,7 @@ async function main() {
   const stop = sh('systemctl', ['stop', 'tierd']);
   const stoppedCleanly = stop.status === 0 && show('ActiveState') === 'inactive' && show('ExecMainStatus') === '0' && /"msg":"stopped"/.test(journal());
   verdict(stoppedCleanly, `systemctl stop ends it cleanly (exit status ${show('ExecMainStatus')})`);
-  // what tierd said last, when it did not stop cleanly (an internal error is one plain line and its stack)
-  if (!stoppedCleanly) console.log(journal().split('\n').filter((l) => l && (!l.startsWith('{') || /"level":(40|50|60)/.test(l))).slice(-20).map((l) => `[systemd] tierd: ${l.slice(0, 300)}`).join('\n'));
+  if (!stoppedCleanly) console.log(lastWords(20));
   // DAMON: tierd's kdamonds and tracefs instance are gone with it
   const nr = execFileSync('cat', ['/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds'], { encoding: 'utf8' }).trim();
   verdict(nr === '0', `no kdamond left behind (nr_kdamonds ${nr})`);
