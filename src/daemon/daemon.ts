@@ -510,6 +510,7 @@ export class Daemon {
    * shift waits at most that pause longer to be seen. A shift shows before it moves anything
    * (its new hot pages wait a second period for the hot mark before they may displace others):
    * hot memory outside the fast tier that more than doubled, or inside it that halved, is work.
+   * So is a fill threshold still stepping down: its calm periods move nothing by definition.
    */
   private backOffWhenSettled(plan: Plan, totals: MoveTotals): void {
     const max = this.config.scan.settledPauseMax;
@@ -524,7 +525,9 @@ export class Daemon {
     const shifting = (hotElsewhere > small && hotElsewhere > 2 * this.lastHotElsewhere) || (this.lastHotFast > small && hotFast < this.lastHotFast / 2);
     this.lastHotElsewhere = hotElsewhere;
     this.lastHotFast = hotFast;
-    const settled = tracked > 0 && !shifting && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
+    // a fill threshold on its way down is work waiting: the next step promotes into the room
+    const lowering = this.fillAdapt?.lowering === true;
+    const settled = tracked > 0 && !shifting && !lowering && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
     const next = settled && max > 0 ? Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
     this.settledPause = next;

@@ -51,6 +51,12 @@ export const FILL_ADAPT = { minSpare: 0.02, minShare: 0.05, patience: 2 } as con
 export class FillAdapt {
   private current: number;
   private calm = 0;
+  /**
+   * the last period counted toward a step down (or made one): the threshold is still on its way
+   * down, and the daemon does not take such a period for settled placement (a settled pause
+   * between them held redis's first fill back by 35 s in the VM)
+   */
+  lowering = false;
 
   constructor(private readonly p: FillAdaptParams) {
     this.current = p.ceiling;
@@ -62,10 +68,12 @@ export class FillAdapt {
 
   /** Take one period's outcome; returns the threshold for the next period. */
   observe(s: FillSignal): number {
+    this.lowering = false;
     if (s.short) {
       this.current = this.p.ceiling;
       this.calm = 0;
     } else if (this.current > this.p.floor && this.roomSitsEmpty(s) && bandShare(s.countBytes, this.current - 1) >= this.p.minShare) {
+      this.lowering = true;
       if (++this.calm >= this.p.patience) {
         this.current--;
         this.calm = 0;

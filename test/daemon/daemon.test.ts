@@ -362,6 +362,28 @@ test('the daemon\'s own settled pause is not a gap: the walk after it counts wha
   assert.equal(opens[0], 1 + 3);
 });
 
+test('a fill threshold on its way down is not settled placement: no settled pause after a period that counts toward a step', async () => {
+  // a hot tenth and a sparse rest (each page seen in about one walk of five): the room beyond the
+  // hot set sits empty at the default fill threshold, and each step down waits two calm periods
+  const sparse = hotset({ duration: '60s', phases: '      - { at: 0s, pattern: hotset, hotFraction: 0.1, hotOffset: 0.3, hotRate: 50, coldRate: 0.2 }' });
+  const seen: { threshold: number; lowering: boolean; startedMs: number; endMs: number }[] = [];
+  await runSim(sparse, 'scan: { walks: 5, interval: 500ms, settledPauseMax: 8s }\n', {
+    onPeriod: (r, _k, d) => {
+      const a = (d as unknown as { fillAdapt: { threshold: number; lowering: boolean } }).fillAdapt;
+      seen.push({ threshold: a.threshold, lowering: a.lowering, startedMs: r.startedMs, endMs: r.startedMs + r.durationMs });
+    },
+  });
+  const lowering = seen.map((x, i) => ({ ...x, i })).filter((x) => x.lowering && x.i + 1 < seen.length);
+  assert.ok(lowering.length >= 2, `periods that lowered the threshold: ${seen.map((x) => x.threshold).join(' ')}`);
+  for (const x of lowering) {
+    const gap = seen[x.i + 1]!.startedMs - x.endMs;
+    // no pause at all (a settled pause is at least one interval)
+    assert.ok(gap < 1, `period ${x.i} was lowering the threshold, then paused ${gap} ms`);
+  }
+  const stepped = seen.find((x) => x.threshold < 3);
+  assert.ok(stepped !== undefined && stepped.endMs <= 10_000, `first step down ends at ${stepped?.endMs} ms`);
+});
+
 test('a tracker that walks several targets at once (page_idle) gets every live target in one call per walk', async () => {
   const two = hotset({ duration: '20s' }).replace('processes:\n', `processes:
   - name: second

@@ -38,3 +38,20 @@ test('fill threshold: periods still promoting at the current threshold are not c
   a.observe({ ...spare, promoteBytes: 1 * MiB, countBytes: counts(60) });
   assert.equal(a.observe({ ...spare, promoteBytes: 1 * MiB, countBytes: counts(60) }), 2, 'settled: two calm periods');
 });
+
+test('fill threshold: says it is lowering while periods count toward a step, and not once it reaches the floor or the room is wanted', () => {
+  const a = new FillAdapt(params);
+  const lowering: boolean[] = [];
+  for (let i = 0; i < 6; i++) {
+    a.observe({ ...spare, countBytes: counts(60) });
+    lowering.push(a.lowering);
+  }
+  // 3 → 2 → 1 over four calm periods, then at the floor
+  assert.deepEqual(lowering, [true, true, true, true, false, false]);
+  const b = new FillAdapt(params);
+  b.observe({ ...spare, countBytes: counts(60) });
+  b.observe({ ...spare, short: true, countBytes: counts(60) });
+  assert.equal(b.lowering, false, 'a shortage');
+  b.observe({ ...spare, promoteBytes: 150 * MiB, countBytes: counts(60) });
+  assert.equal(b.lowering, false, 'still promoting at the current threshold');
+});
