@@ -148,6 +148,8 @@ if [ -n "${GUEST_CMD:-}" ]; then mkdir -p "$WORK/app/guest" && printf '%s\n' "$G
 gcc -static -O2 -o "$app/test/vm/guest/workload" "$root/test/vm/guest/workload.c"
 gcc -static -O2 -o "$app/test/vm/guest/compare-workload" "$root/test/vm/guest/compare-workload.c" -lm
 gcc -static -O2 -o "$app/test/vm/guest/redis-client" "$root/test/vm/guest/redis-client.c" -lm
+# compiled code under TCG against the host (GUEST_CMD=/app/test/vm/guest/tcg-probe)
+gcc -static -O2 -o "$app/test/vm/guest/tcg-probe" "$root/test/vm/guest/tcg-probe.c"
 initrd=$WORK/initrd.img
 
 boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty: all offered); sets rc
