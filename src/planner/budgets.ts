@@ -90,15 +90,44 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
  * Adds to b.demote[0] and b.promote; returns the cap it uses.
  */
 function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { fill: number; hotAll: number; destRoom: number; cap: number }): number {
-  if (p.fillThreshold <= 0) return 0;
+  const d = Math.min(N, Math.max(p.fillThreshold, p.displaceThreshold));
+  if (p.fillThreshold <= 0 || !slowerTiersWarmer(h, d, p.hotThreshold)) return 0;
   // ranks from here: fill candidates counted at the displace threshold, and all of those hot
   // last period (the marked fill band)
-  const warm = sum(h.promo, Math.min(N, Math.max(p.fillThreshold, p.displaceThreshold))) - o.hotAll;
+  const warm = sum(h.promo, d) - o.hotAll;
   const cold = sum(h.demo[0]!) - b.demote[0]!;
   const n = Math.floor(Math.max(0, Math.min(warm - o.fill, cold, o.destRoom, o.cap / 2)) / 4096) * 4096;
   b.demote[0]! += n;
   b.promote += n;
   return 2 * n;
+}
+
+/** how much more often the slower tiers' pages below hot must reach the displace threshold */
+export const WARMER = 2;
+
+/**
+ * Do the slower tiers hold warmer pages below hot than the fast tier does? Of the pages seen in
+ * every walk and counted below hot, the share counted `d` or more, on each side. When both
+ * sides hold the same kind of page (a fast tier filled with a workload's cold pages, the rest
+ * of them below), each period some pages on both sides land in the noise tails, a few counted
+ * `d` below and a few confirmed cold above, and trading them gains nothing: in the VM's `multi`
+ * (three processes, their cold pages touched about once in three walks) that was 10 MiB each
+ * way every period, 180 MiB moved back in 180 s, and no period ever counted as settled. When the
+ * fast tier holds memory that is really idle (another process's, an old hot set) the share
+ * above is near zero and the trade goes on until the two sides look alike.
+ */
+export function slowerTiersWarmer(h: Histograms, d: number, hot: number): boolean {
+  if (d >= hot) return true;
+  const tailShare = (a: Float64Array): number => {
+    let tail = 0;
+    let all = 0;
+    for (let c = 0; c < hot; c++) {
+      all += a[c]!;
+      if (c >= d) tail += a[c]!;
+    }
+    return all === 0 ? 0 : tail / all;
+  };
+  return tailShare(h.seenSlow) > WARMER * tailShare(h.seenFast);
 }
 
 /**

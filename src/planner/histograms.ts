@@ -11,6 +11,9 @@ export interface Histograms {
   demo: Float64Array[];
   /** fast-tier pages by count: seen in every walk, not confirmed cold, without the hot mark */
   warm0: Float64Array;
+  /** pages seen in every walk by count, on the fast tier and on the slower tiers (placement known) */
+  seenFast: Float64Array;
+  seenSlow: Float64Array;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface Histograms {
 export function* histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, plan: Plan): Steps<Histograms> {
   const N = space.N;
   const { bytesOf, blockedOf } = yield* bytesPerState(targets, space, period, minResidency);
-  const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1) };
+  const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1), seenFast: new Float64Array(N + 1), seenSlow: new Float64Array(N + 1) };
   const HOT = hotRank(N);
   const { hot, cold, warm } = tables;
   for (let s = 0; s < space.size; s++) {
@@ -30,7 +33,11 @@ export function* histograms(targets: Target[], space: StateSpace, tables: RankTa
     const slot = space.tierSlot[s]!;
     const tier = slot === 0 ? tiers : slot - 1;
     plan.trackedBytes[tier]! += bytes;
-    if (space.seen[s] === N) plan.countBytes[space.count[s]!]! += bytes;
+    if (space.seen[s] === N) {
+      plan.countBytes[space.count[s]!]! += bytes;
+      if (slot === 1) h.seenFast[space.count[s]!]! += bytes;
+      else if (slot > 1) h.seenSlow[space.count[s]!]! += bytes;
+    }
     const r = hot[s]!;
     if (r !== NONE) {
       if (r >= HOT) plan.hotBytes[tier]! += bytes;

@@ -113,6 +113,22 @@ test('a fill threshold of 1 spends free room on pages seen once, but only pages 
   assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(400, 500));
 });
 
+test('equally cold pages on both tiers do not trade places: a confirmed-cold page is displaced only while the slower tiers\' pages reach the displace threshold at least twice as often', () => {
+  // no free room. Both tiers hold the same kind of page: 100 confirmed cold (streak K − 1), 150
+  // at count 1, 40 at count 2, 10 at count 4 (the noise tail of pages touched about once in
+  // four walks); nothing goes up (confirmed-cold pages go down for the free reserve only)
+  const alike = target([[100, 0, 0, 1], [150, 1, 0], [40, 2, 0], [10, 4, 0], [100, 0, 1, 1], [150, 1, 1], [40, 2, 1], [10, 4, 1]]);
+  const still = moves(plan([alike], topology(1000, 20), space, 10, PARAMS));
+  assert.equal(still.filter((x) => x[1] === Dir.PROMOTE).length, 0);
+  assert.ok(pagesOf(still, Dir.DEMOTE, Reason.COLD).length <= 100, 'no more than the reserve');
+  // the same fast tier, and 60 pages at count 4 below (20% of the slower pages below hot
+  // against 3% above): those 60 displace confirmed-cold pages
+  const warmer = target([[100, 0, 0, 1], [150, 1, 0], [40, 2, 0], [10, 4, 0], [100, 0, 1, 1], [150, 1, 1], [40, 2, 1], [60, 4, 1]]);
+  const m = moves(plan([warmer], topology(1000, 20), space, 10, PARAMS));
+  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(590, 650));
+  assert.ok(pagesOf(m, Dir.DEMOTE, Reason.COLD).every((p) => p < 100), 'only confirmed-cold pages go down');
+});
+
 test('when the hot pages do not all fit, only those hot two periods running go up; with room for all, every hot page does', () => {
   // 100 hot with the mark, 100 hot for the first time; room 150 − 20 headroom = 130 pages
   const t = target([[100, 5, 1, 2], [100, 5, 1, 0]]);
