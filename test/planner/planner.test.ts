@@ -121,7 +121,7 @@ test('equally cold pages on both tiers do not trade places: a confirmed-cold pag
   const still = moves(plan([alike], topology(1000, 20), space, 10, PARAMS));
   assert.equal(still.filter((x) => x[1] === Dir.PROMOTE).length, 0);
   assert.ok(pagesOf(still, Dir.DEMOTE, Reason.COLD).length <= 100, 'no more than the reserve');
-  // the same fast tier, and 60 pages at count 4 below (20% of the slower pages below hot
+  // the same fast tier, and 60 pages at count 4 below (17% of the slower pages below hot
   // against 3% above): those 60 displace confirmed-cold pages
   const warmer = target([[100, 0, 0, 1], [150, 1, 0], [40, 2, 0], [10, 4, 0], [100, 0, 1, 1], [150, 1, 1], [40, 2, 1], [60, 4, 1]]);
   const m = moves(plan([warmer], topology(1000, 20), space, 10, PARAMS));
