@@ -103,7 +103,7 @@ function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o:
 }
 
 /** how much more often the slower tiers' pages below hot must reach the displace threshold */
-export const WARMER = 2;
+const WARMER = 2;
 
 /**
  * Do the slower tiers hold warmer pages below hot than the fast tier does? Of the pages seen in
@@ -117,6 +117,8 @@ export const WARMER = 2;
  * above is near zero and the trade goes on until the two sides look alike.
  */
 export function slowerTiersWarmer(h: Histograms, d: number, hot: number): boolean {
+  // a displace threshold at or above hot: the candidates are counted hot (no noise tail below
+  // hot to compare), so they displace cold pages as they did before this rule
   if (d >= hot) return true;
   const tailShare = (a: Float64Array): number => {
     let tail = 0;
