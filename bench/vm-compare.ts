@@ -22,6 +22,8 @@ interface Result {
   phaseS: number;
   best: number[];
   bestAll: number[];
+  /** redis: the best of the values the client had asked for by each phase's end (null elsewhere; absent before 2026-12-03) */
+  bestAsked?: number[] | null;
   hitEnd: number[];
   reach: (number | null)[];
   reachAll: (number | null)[] | null;
@@ -90,7 +92,8 @@ function table(results: Result[]): string {
     const tput = nothing ? r.opsPerSec.map((v, i) => f3(v / Math.max(1, nothing.opsPerSec[i]!))).join(' / ') : '-';
     const best = r.workload === 'full-both' ? r.bestAll : r.best;
     const reach = r.workload === 'full-both' && r.reachAll ? r.reachAll : r.reach;
-    rows.push(`| ${r.workload} | ${r.kernel} | ${r.contender} | ${f3(r.hitEnd[0]!)} / ${f3(r.hitEnd[1]!)} (${f3(best[0]!)} / ${f3(best[1]!)}) | ${secs(reach[0])} / ${secs(reach[1])} | ${r.pagesUp} / ${r.pagesDown} / ${r.pagesBack} | ${mechanismCpu(r, nothing).toFixed(1)} s | ${tput} | ${r.allocFailures} |`);
+    const asked = r.bestAsked ? `; of what was asked ${f3(r.bestAsked[0]!)} / ${f3(r.bestAsked[1]!)}` : '';
+    rows.push(`| ${r.workload} | ${r.kernel} | ${r.contender} | ${f3(r.hitEnd[0]!)} / ${f3(r.hitEnd[1]!)} (${f3(best[0]!)} / ${f3(best[1]!)}${asked}) | ${secs(reach[0])} / ${secs(reach[1])} | ${r.pagesUp} / ${r.pagesDown} / ${r.pagesBack} | ${mechanismCpu(r, nothing).toFixed(1)} s | ${tput} | ${r.allocFailures} |`);
   }
   return rows.join('\n');
 }

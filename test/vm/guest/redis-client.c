@@ -16,11 +16,18 @@
  *
  * Prints one JSON line, {"pid":REDIS_PID,"size":BYTES,"keys":N,"ranges":[[addr,pages],...],
  * "phases":[shares, shares]} (shares as compare-workload prints them, over the pages of the
- * ranges in order), then {"t":S,"ops":N} once a second (GETs answered in that second). */
+ * ranges in order), then {"t":S,"ops":N} once a second (GETs answered in that second).
+ *
+ * No mechanism can place a value before anyone asks for it, and at the guest's rate of GETs a
+ * phase does not ask for every value that matters. So the client also knows when it first asked
+ * for each key: on SIGUSR1 it writes ASKED_FILE, a double pair per key (the value's address, the
+ * seconds from START_MS at which it was first asked, or -1), and prints {"asked":ASKED_FILE,
+ * "startMs":START_MS}, START_MS being the wall-clock milliseconds at which the GETs began. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +43,10 @@
 #define MARK "\001tierd-key:"
 #define MARK_LEN 11
 #define KEY_DIGITS 8
+#define ASKED_FILE "/tmp/redis-asked.bin"
+
+static volatile sig_atomic_t dump_asked;
+static void on_usr1(int sig) { (void)sig; dump_asked = 1; }
 
 static void die(const char *what) { perror(what); exit(1); }
 
@@ -188,19 +199,50 @@ static void print_layout(int pid, unsigned long keys, unsigned long vbytes, cons
   fflush(stdout);
 }
 
+/* each value's address and the time it was first asked for, for compare.mjs's "best of what was asked" */
+static void write_asked(unsigned long keys, const unsigned long *at, const float *first, double start_ms) {
+  FILE *f = fopen(ASKED_FILE, "wb");
+  if (!f) die("open " ASKED_FILE);
+  for (unsigned long k = 0; k < keys; k++) {
+    double pair[2] = {(double)at[k], first[k]};
+    if (fwrite(pair, sizeof pair, 1, f) != 1) die("write " ASKED_FILE);
+  }
+  if (fclose(f) != 0) die("close " ASKED_FILE);
+  printf("{\"asked\":\"%s\",\"startMs\":%.0f}\n", ASKED_FILE, start_ms);
+  fflush(stdout);
+}
+
+static double wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void get_loop(int fd, unsigned long keys, unsigned long vbytes, unsigned long *idx[2],
-                     const double *cdf, double shift_s) {
+                     const double *cdf, double shift_s, const unsigned long *at) {
   char cmd[DEPTH * 40], hdr[16];
   size_t reply = (size_t)snprintf(hdr, sizeof hdr, "$%lu\r\n", vbytes) + vbytes + 2;
   char *in = malloc(DEPTH * reply);
+  float *first = malloc(keys * sizeof *first);
+  for (unsigned long i = 0; i < keys; i++) first[i] = -1;
+  double start_ms = wall_ms();
   struct ticker k = ticker_start(shift_s);
   for (int phase = 0;;) {
     size_t n = 0;
-    for (int j = 0; j < DEPTH; j++) n += sprintf(cmd + n, "*2\r\n$3\r\nGET\r\n$11\r\ntk:%08lu\r\n", idx[phase][zipf_rank(cdf, keys)]);
+    float t = (float)(now() - k.t0);
+    for (int j = 0; j < DEPTH; j++) {
+      unsigned long key = idx[phase][zipf_rank(cdf, keys)];
+      if (first[key] < 0) first[key] = t;
+      n += sprintf(cmd + n, "*2\r\n$3\r\nGET\r\n$11\r\ntk:%08lu\r\n", key);
+    }
     send_all(fd, cmd, n);
     recv_all(fd, in, DEPTH * reply);
     if (in[0] != '$') { fprintf(stderr, "GET answered %.40s\n", in); exit(1); }
     phase = tick(&k, DEPTH);
+    if (dump_asked) {
+      dump_asked = 0;
+      write_asked(keys, at, first, start_ms);
+    }
   }
 }
 
@@ -211,6 +253,7 @@ int main(int argc, char **argv) {
   double theta = strtoul(argv[5], 0, 0) / 100.0, shift_s = atof(argv[6]);
   seed_rng(strtoul(argv[7], 0, 0));
   if (keys < 2 || keys >= 100000000UL || vbytes < 256 || vbytes >= 65536) { fprintf(stderr, "KEYS 2..99999999, VALUE_BYTES 256..65535\n"); return 2; }
+  signal(SIGUSR1, on_usr1);
   int fd = connect_unix(argv[1]);
   load(fd, keys, vbytes);
   to_node1(pid);
@@ -225,6 +268,6 @@ int main(int argc, char **argv) {
   }
   zipf_setup(keys, theta, cdf, idx, share);
   print_layout(pid, keys, vbytes, at, share);
-  get_loop(fd, keys, vbytes, idx, cdf, shift_s);
+  get_loop(fd, keys, vbytes, idx, cdf, shift_s, at);
   return 0;
 }
