@@ -10,6 +10,7 @@ const MS = 'must be at least 1ms: an interval of 0 would walk without pause and 
 import { parseDuration } from '../util/units.js';
 
 const CPU_SHARE = 'must be a share of one CPU from 0 (no bound) to 64, like 0.25 for a quarter of a core';
+const SETTLED_SHARE = 'must be a share of one CPU from 0 (settledPauseMax alone) to 1, like 0.05 for a twentieth of a core';
 const zFraction = z.number().min(0).max(1);
 const zPercent = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const m = typeof v === 'number' ? v : /^\s*([0-9.]+)\s*%\s*$/.exec(v) ? Number(/^\s*([0-9.]+)/.exec(v)![1]) / 100 : NaN;
@@ -86,6 +87,13 @@ export const zScan = z
      * the memory walked, and a placed workload needs no walk every interval. 0 = never pause
      */
     settledPauseMax: zDuration.prefault('8s'),
+    /**
+     * the share of one CPU a settled placement may cost: after a settled period, the pause is
+     * also long enough that the period's CPU is at most this share of its cycle (up to 60 s).
+     * Where a period is cheap (gigabytes on a host) settledPauseMax bounds the pause; where it is
+     * expensive (terabytes, a slow or shared CPU) this does. 0 = settledPauseMax alone
+     */
+    settledShare: z.number().min(0, SETTLED_SHARE).max(1, SETTLED_SHARE).default(0.05),
     /**
      * the share of one CPU tierd may use (daemon/cpu-budget.ts): the moves stop when the credit
      * is spent, and the pause after a period pays for the next one's walks and plan (a gap: the

@@ -74,6 +74,11 @@ export interface DaemonOptions {
 const WALK_SHARE = 0.25;
 /** every this many periods each target's first counted walk reads every page (fullWalkDue) */
 const FULL_WALK_PERIODS = 8;
+/**
+ * the longest pause scan.settledShare may ask for: a hot-set shift waits at most this long to be
+ * seen (NUMA balancing's scanner also backs off to a pass a minute, numa_balancing_scan_period_max_ms)
+ */
+const SETTLED_SHARE_PAUSE_MAX = 60_000;
 
 /**
  * The period loop: N walks of every target spaced by the interval, one plan, one rate-limited
@@ -108,8 +113,10 @@ export class Daemon {
   private refusalLogged = false;
   /** the fill threshold's adaptation, when the config leaves it to tierd */
   private fillAdapt: FillAdapt | null;
-  /** extra pause between periods while placement is settled (scan.settledPauseMax) */
+  /** extra pause between periods while placement is settled (scan.settledPauseMax, scan.settledShare) */
   private settledPause = 0;
+  /** when the current period started, in the kernel's clock and in tierd's CPU time (ms) */
+  private periodStart = { wallMs: 0, cpuMs: 0 };
   /** the longest counted walk of this period */
   private walkMs = 0;
   /** hot bytes outside the fast tier (and of unknown placement) in the last period */
@@ -225,6 +232,7 @@ export class Daemon {
     this.budget.beginPeriod();
     this.applyPending();
     const started = this.kernel.now();
+    this.periodStart = { wallMs: started, cpuMs: this.kernel.cpuMs() };
     this.topo = this.readTopology();
     const fresh = this.refreshTargets();
     cpu.mark('targets');
@@ -507,7 +515,9 @@ export class Daemon {
    * A period that moved next to nothing (under 1% of the tracked memory, or 2 MiB) doubles the
    * pause before the next one, up to scan.settledPauseMax; any period with real work resets it.
    * A placed workload then costs a few walks a minute instead of N per period, and a hot-set
-   * shift waits at most that pause longer to be seen. A shift shows before it moves anything
+   * shift waits at most that pause longer to be seen. Where a period is expensive the pause is
+   * also long enough to keep settled periods within scan.settledShare of a CPU (see
+   * settledSharePause). A shift shows before it moves anything
    * (its new hot pages wait a second period for the hot mark before they may displace others):
    * hot memory outside the fast tier that more than doubled, or inside it that halved, is work.
    * So is a fill threshold still stepping down: its calm periods move nothing by definition.
@@ -528,9 +538,25 @@ export class Daemon {
     // a fill threshold on its way down is work waiting: the next step promotes into the room
     const lowering = this.fillAdapt?.lowering === true;
     const settled = tracked > 0 && !shifting && !lowering && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
-    const next = settled && max > 0 ? Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
+    const doubled = Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause));
+    const next = settled && max > 0 ? Math.max(doubled, this.settledSharePause()) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
     this.settledPause = next;
+  }
+
+  /**
+   * The pause that makes this period's CPU scan.settledShare of its cycle (period and pause), at
+   * most SETTLED_SHARE_PAUSE_MAX. The walks of a settled period cost what the memory tracked
+   * costs to walk, moves or not: natively tens of milliseconds a GiB, so settledPauseMax bounds
+   * the pause there, but under emulation (the VM's TCG) or on terabytes seconds a period, and
+   * pauses of 8 s then spent a fifth of a CPU on a placement that did not change.
+   */
+  private settledSharePause(): number {
+    const share = this.config.scan.settledShare;
+    if (share <= 0) return 0;
+    const cpuMs = this.kernel.cpuMs() - this.periodStart.cpuMs;
+    const wallMs = this.kernel.now() - this.periodStart.wallMs;
+    return Math.min(SETTLED_SHARE_PAUSE_MAX, Math.max(0, cpuMs / share - wallMs));
   }
 
   /**
