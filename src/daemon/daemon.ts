@@ -515,8 +515,8 @@ export class Daemon {
    * A period that moved next to nothing (under 1% of the tracked memory, or 2 MiB) doubles the
    * pause before the next one, up to scan.settledPauseMax; any period with real work resets it.
    * A placed workload then costs a few walks a minute instead of N per period, and a hot-set
-   * shift waits at most that pause longer to be seen. Where a period is expensive the pause is
-   * also long enough to keep settled periods within scan.settledShare of a CPU (see
+   * shift waits at most that pause longer to be seen. Where a period is expensive the pause goes
+   * on doubling until settled periods cost at most scan.settledShare of a CPU (see
    * settledSharePause). A shift shows before it moves anything
    * (its new hot pages wait a second period for the hot mark before they may displace others):
    * hot memory outside the fast tier that more than doubled, or inside it that halved, is work.
@@ -538,8 +538,11 @@ export class Daemon {
     // a fill threshold on its way down is work waiting: the next step promotes into the room
     const lowering = this.fillAdapt?.lowering === true;
     const settled = tracked > 0 && !shifting && !lowering && moved <= small && plan.promoteBytes + plan.demoteBytes <= small;
-    const doubled = Math.min(max, Math.max(this.intervalMs, 2 * this.settledPause));
-    const next = settled && max > 0 ? Math.max(doubled, this.settledSharePause()) : 0;
+    // the pause still doubles from one interval: a period can look settled before anything is
+    // known (new targets whose hot set has not shown yet), and in the VM a first pause as long as
+    // settledShare asks for (60 s) held up a first convergence by a minute
+    const cap = Math.max(max, this.settledSharePause());
+    const next = settled && max > 0 ? Math.min(cap, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
     this.settledPause = next;
   }
