@@ -88,8 +88,8 @@ export const zScan = z
      */
     settledPauseMax: zDuration.prefault('8s'),
     /**
-     * the share of one CPU a settled placement may cost: after a settled period, the pause is
-     * also long enough that the period's CPU is at most this share of its cycle (up to 60 s).
+     * the share of one CPU a settled placement may cost: past settledPauseMax, the settled pause
+     * goes on doubling until a period's CPU is at most this share of its cycle (up to 60 s).
      * Where a period is cheap (gigabytes on a host) settledPauseMax bounds the pause; where it is
      * expensive (terabytes, a slow or shared CPU) this does. 0 = settledPauseMax alone
      */
