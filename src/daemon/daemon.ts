@@ -221,6 +221,7 @@ export class Daemon {
       this.log.debug({ pauseMs: Math.round(budget), settledMs: evidence, cpuBudget: this.config.scan.cpuBudget }, 'cpu budget: pausing');
       this.opts.metrics?.budgetPause.inc((budget - evidence) / 1000);
     }
+    if (this.settledPause > 0) this.opts.metrics?.settledPause.inc(this.settledPause / 1000);
     const pause = Math.max(evidence, budget);
     if (pause > 0) await this.kernel.sleep(pause, this.abort.signal);
     this.pausedMs = evidence;

@@ -24,6 +24,7 @@ export class Metrics {
   readonly failures = new Counter({ name: 'tierd_migration_failures_total', help: 'Pages not migrated, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly callDuration = new Histogram({ name: 'tierd_move_pages_call_duration_seconds', help: 'Duration of one move_pages call', buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [this.registry] });
   readonly budgetPause = new Counter({ name: 'tierd_cpu_budget_pause_seconds_total', help: 'Time paused between periods beyond the configured and settled pauses to keep within scan.cpuBudget', registers: [this.registry] });
+  readonly settledPause = new Counter({ name: 'tierd_settled_pause_seconds_total', help: 'Time paused between periods because placement was settled (scan.settledPauseMax, scan.settledShare)', registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'tierd_rate_limited_seconds_total', help: 'Time migration waited on the rate limits', labelNames: ['direction'], registers: [this.registry] });
   readonly pingPong = new Counter({ name: 'tierd_ping_pong_pages_total', help: 'Pages moved back within the ping-pong window', registers: [this.registry] });
   readonly fillThreshold = new Gauge({ name: 'tierd_fill_threshold', help: 'Walks in which a page must be seen to fill free fast-tier room (adapts unless policy.fillThreshold is set)', registers: [this.registry] });

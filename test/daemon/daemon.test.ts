@@ -5,6 +5,7 @@ import { MoveLog } from '../../src/mover/dry-run.js';
 import { SimKernel } from '../../src/kernel/sim/sim-kernel.js';
 import { parseScenario } from '../../src/kernel/sim/scenario.js';
 import { IdlePagesReader } from '../../src/trackers/idle-pages/reader.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import type { WalkItem, WalkResult } from '../../src/trackers/tracker.js';
 
 const hotset = (o: { dram?: string; size?: string; hot?: number; duration?: string; phases?: string; seed?: number } = {}): string => `
@@ -420,10 +421,12 @@ test('where walks are expensive, settled pauses grow until settled periods cost 
     phases: `      - { at: 0s, pattern: hotset, hotFraction: 0.1, hotOffset: 0.3, hotRate: 50, coldRate: 0.001 }
       - { at: 300s, pattern: hotset, hotFraction: 0.1, hotOffset: 0.6, hotRate: 50, coldRate: 0.001 }`,
   }).replace('nodes:', 'kernel: { scanPageCost: 2us }\nnodes:');
-  const run = async (scan: string): Promise<{ gaps: number[]; settledShare: number; hotAfter: number }> => {
+  const run = async (scan: string): Promise<{ gaps: number[]; settledShare: number; hotAfter: number; pausedS: number }> => {
     const periods: { startedMs: number; endMs: number; cpuMs: number }[] = [];
     let hotAfter = 0;
+    const metrics = new Metrics();
     await runSim(expensive, scan, {
+      metrics,
       onPeriod: (r, k) => {
         periods.push({ startedMs: r.startedMs, endMs: r.startedMs + r.durationMs, cpuMs: k.cpuMs() });
         if (r.startedMs + r.durationMs <= 300_000 + 70_000) hotAfter = fractionOn(k, 0, isHot);
@@ -433,7 +436,8 @@ test('where walks are expensive, settled pauses grow until settled periods cost 
     // from 150 s (placed, the pauses grown) to the shift: CPU over wall time
     const span = periods.filter((p) => p.endMs >= 150_000 && p.endMs <= 300_000);
     const settledShare = (span.at(-1)!.cpuMs - span[0]!.cpuMs) / (span.at(-1)!.endMs - span[0]!.endMs);
-    return { gaps, settledShare, hotAfter };
+    const pausedS = (await metrics.settledPause.get()).values[0]?.value ?? 0;
+    return { gaps, settledShare, hotAfter, pausedS };
   };
   const bounded = await run('scan: { walks: 5, interval: 500ms, settledPauseMax: 8s, settledShare: 0.05 }\n');
   const doubling = await run('scan: { walks: 5, interval: 500ms, settledPauseMax: 8s, settledShare: 0 }\n');
@@ -445,6 +449,9 @@ test('where walks are expensive, settled pauses grow until settled periods cost 
   bounded.gaps.forEach((g, i) => assert.ok(g <= Math.max(500, 2 * (bounded.gaps[i - 1] ?? 0)) + 1, `pause ${i}: ${g} ms after ${bounded.gaps[i - 1]} ms`));
   assert.ok(bounded.settledShare <= 0.07, `settled placement cost ${bounded.settledShare} of a CPU`);
   assert.ok(doubling.settledShare > 2 * bounded.settledShare, `doubling alone ${doubling.settledShare}`);
+  // tierd_settled_pause_seconds_total counts those pauses (the last one ends with the run)
+  const sum = bounded.gaps.reduce((a, g) => a + g, 0) / 1000;
+  assert.ok(bounded.pausedS >= sum - 1 && bounded.pausedS <= sum + 61, `metric ${bounded.pausedS} s, pauses ${sum} s`);
   // the new hot set is in DRAM about a minute after the shift, pauses or not
   assert.ok(bounded.hotAfter >= 0.95, `hot set in DRAM 70 s after the shift: ${bounded.hotAfter}`);
 });
