@@ -115,8 +115,13 @@ export class Daemon {
   private fillAdapt: FillAdapt | null;
   /** extra pause between periods while placement is settled (scan.settledPauseMax, scan.settledShare) */
   private settledPause = 0;
-  /** when the current period started, in the kernel's clock and in tierd's CPU time (ms) */
-  private periodStart = { wallMs: 0, cpuMs: 0 };
+  /** when the current period started (kernel clock, ms) */
+  private periodStartMs = 0;
+  /**
+   * tierd's CPU time (ms) when the last period ended: a cycle's CPU, from there to the next
+   * period's end, includes what tierd's other threads and its period end cost during the pause
+   */
+  private cycleStartCpuMs: number;
   /** the longest counted walk of this period */
   private walkMs = 0;
   /** hot bytes outside the fast tier (and of unknown placement) in the last period */
@@ -145,6 +150,7 @@ export class Daemon {
     this.fillAdapt = this.makeFillAdapt();
     this.intervalMs = config.scan.interval === 'auto' ? config.scan.initialInterval : config.scan.interval;
     this.budget = new CpuBudget(kernel, config.scan.cpuBudget);
+    this.cycleStartCpuMs = kernel.cpuMs();
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
     this.warnUnknownNodes();
     this.placeOwnMemory();
@@ -233,7 +239,7 @@ export class Daemon {
     this.budget.beginPeriod();
     this.applyPending();
     const started = this.kernel.now();
-    this.periodStart = { wallMs: started, cpuMs: this.kernel.cpuMs() };
+    this.periodStartMs = started;
     this.topo = this.readTopology();
     const fresh = this.refreshTargets();
     cpu.mark('targets');
@@ -549,18 +555,23 @@ export class Daemon {
   }
 
   /**
-   * The pause that makes this period's CPU scan.settledShare of its cycle (period and pause), at
-   * most SETTLED_SHARE_PAUSE_MAX. The walks of a settled period cost what the memory tracked
-   * costs to walk, moves or not: natively tens of milliseconds a GiB, so settledPauseMax bounds
-   * the pause there, but under emulation (the VM's TCG) or on terabytes seconds a period, and
-   * pauses of 8 s then spent a fifth of a CPU on a placement that did not change.
+   * The pause that makes the last cycle's CPU (the pause before this period, and the period)
+   * scan.settledShare of the next cycle (this period and the pause to come), at most
+   * SETTLED_SHARE_PAUSE_MAX. The walks of a settled period cost what the memory tracked costs to
+   * walk, moves or not: natively tens of milliseconds a GiB, so settledPauseMax bounds the pause
+   * there, but under emulation (the VM's TCG) or on terabytes seconds a period, and pauses of
+   * 8 s then spent a fifth of a CPU on a placement that did not change. The cycle's CPU counts
+   * what runs during the pause too (metrics renders every 5 s, the collector, other threads): in
+   * the VM a settled cycle's "between" stage cost 0.4–0.9 CPU-s, as much as its walks.
    */
   private settledSharePause(): number {
     const share = this.config.scan.settledShare;
+    const now = this.kernel.cpuMs();
+    const cycleCpuMs = now - this.cycleStartCpuMs;
+    this.cycleStartCpuMs = now;
     if (share <= 0) return 0;
-    const cpuMs = this.kernel.cpuMs() - this.periodStart.cpuMs;
-    const wallMs = this.kernel.now() - this.periodStart.wallMs;
-    return Math.min(SETTLED_SHARE_PAUSE_MAX, Math.max(0, cpuMs / share - wallMs));
+    const periodMs = this.kernel.now() - this.periodStartMs;
+    return Math.min(SETTLED_SHARE_PAUSE_MAX, Math.max(0, cycleCpuMs / share - periodMs));
   }
 
   /**
