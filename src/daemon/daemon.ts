@@ -561,8 +561,9 @@ export class Daemon {
    * walk, moves or not: natively tens of milliseconds a GiB, so settledPauseMax bounds the pause
    * there, but under emulation (the VM's TCG) or on terabytes seconds a period, and pauses of
    * 8 s then spent a fifth of a CPU on a placement that did not change. The cycle's CPU counts
-   * what runs during the pause too (metrics renders every 5 s, the collector, other threads): in
-   * the VM a settled cycle's "between" stage cost 0.4–0.9 CPU-s, as much as its walks.
+   * what runs during the pause too (timers, metrics renders, other threads): in the VM a settled
+   * cycle's "between" stage once cost as much as its walks (prom-client's event-loop timer, now
+   * slowed in Metrics).
    */
   private settledSharePause(): number {
     const share = this.config.scan.settledShare;
