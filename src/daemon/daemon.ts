@@ -548,7 +548,7 @@ export class Daemon {
     // the pause still doubles from one interval: a period can look settled before anything is
     // known (new targets whose hot set has not shown yet), and in the VM a first pause as long as
     // settledShare asks for (60 s) held up a first convergence by a minute
-    const cap = Math.max(max, this.settledSharePause());
+    const cap = Math.max(max, this.settledSharePause(this.takeCycleCpu()));
     const next = settled && max > 0 ? Math.min(cap, Math.max(this.intervalMs, 2 * this.settledPause)) : 0;
     if (next !== this.settledPause) this.log.debug({ from: this.settledPause, to: next }, 'settled pause');
     this.settledPause = next;
@@ -565,14 +565,19 @@ export class Daemon {
    * cycle's "between" stage once cost as much as its walks (prom-client's event-loop timer, now
    * slowed in Metrics).
    */
-  private settledSharePause(): number {
+  private settledSharePause(cycleCpuMs: number): number {
     const share = this.config.scan.settledShare;
-    const now = this.kernel.cpuMs();
-    const cycleCpuMs = now - this.cycleStartCpuMs;
-    this.cycleStartCpuMs = now;
     if (share <= 0) return 0;
     const periodMs = this.kernel.now() - this.periodStartMs;
     return Math.min(SETTLED_SHARE_PAUSE_MAX, Math.max(0, cycleCpuMs / share - periodMs));
+  }
+
+  /** tierd's CPU (ms) since the last period ended, and a new cycle from now */
+  private takeCycleCpu(): number {
+    const now = this.kernel.cpuMs();
+    const spent = now - this.cycleStartCpuMs;
+    this.cycleStartCpuMs = now;
+    return spent;
   }
 
   /**
