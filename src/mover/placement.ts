@@ -125,7 +125,8 @@ function queryTable(space: StateSpace, tables: RankTables): Uint8Array {
   const want = new Uint8Array(space.size);
   for (let s = 0; s < space.size; s++) {
     const slot = space.tierSlot[s]!;
-    const hot = tables.hot[s] !== NONE;
+    // a candidate below the fill rank displaces only pages already placed: not worth a query
+    const hot = tables.hot[s] !== NONE && tables.hot[s]! >= tables.fillRank;
     if (slot === 0 && (hot || tables.cold[s] !== NONE)) want[s] = QUERY;
     else if (slot === 1 && hot) want[s] = RECHECK;
   }

@@ -1,7 +1,8 @@
 import { roomOn, tierBytes, type Topology } from '../topology/topology.js';
-import type { Histograms } from './histograms.js';
+import type { Histograms, Recency } from './histograms.js';
+import { FILL_ADAPT } from './fill-adapt.js';
 import type { PlannerParams } from './params.js';
-import { cut, hotRank, markedHotRank, sum } from './ranks.js';
+import { cut, fillRank, hotRank, lowRank, markedHotRank, sum } from './ranks.js';
 
 /** What the period may move: bytes to promote into the top tier, to demote from each tier, to exchange. */
 export interface Budgets {
@@ -58,13 +59,14 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
   const reserve = p.freeReserve * tierBytes(topo, 0);
   // room beyond the reserve: warm pages fill it, highest count first; they are the first the
   // exchange reclaims when hot pages need the room
-  const candidates = sum(h.promo) - hotAll;
+  const candidates = sum(h.promo, fillRank(p, N)) - hotAll;
   const fill = Math.max(0, Math.min(candidates, roomAfter - reserve, cap));
   b.promote += fill;
   // room no candidate at this fill threshold wants (a capped fill leaves none spare)
   b.spare = Math.max(0, roomAfter - reserve - Math.max(fill, candidates));
   cap -= fill;
-  cap -= displaceCold(b, h, p, N, { fill, hotAll, destRoom: tierRoom(dest(0)) - b.demote[0]!, cap });
+  const roomLeft = roomAfter - reserve - fill;
+  cap -= displaceCold(b, h, p, N, { fill, hotAll, destRoom: tierRoom(dest(0)) - b.demote[0]!, cap, roomFull: roomLeft < FILL_ADAPT.minSpare * tierBytes(topo, 0) });
   // then confirmed-cold pages: out of the fast tier only as far as the reserve needs (a cold
   // page in otherwise free room costs nothing, and moving it and a warm page back and forth
   // would be churn), out of the middle tiers all of them, within the cap
@@ -89,9 +91,11 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
  * 4 of 5 in half of them.
  * Adds to b.demote[0] and b.promote; returns the cap it uses.
  */
-function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { fill: number; hotAll: number; destRoom: number; cap: number }): number {
-  const d = Math.min(N, Math.max(p.fillThreshold, p.displaceThreshold));
-  if (p.fillThreshold <= 0 || !slowerTiersWarmer(h, d, p.hotThreshold)) return 0;
+function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { fill: number; hotAll: number; destRoom: number; cap: number; roomFull: boolean }): number {
+  if (p.fillThreshold <= 0) return 0;
+  const high = Math.min(N, Math.max(p.fillThreshold, p.displaceThreshold));
+  const d = o.roomFull && recencyPays(h.recency) ? lowRank(p) : high;
+  if (d === high && !slowerTiersWarmer(h, d, p.hotThreshold)) return 0;
   // ranks from here: fill candidates counted at the displace threshold, and all of those hot
   // last period (the marked fill band)
   const warm = sum(h.promo, d) - o.hotAll;
@@ -100,6 +104,33 @@ function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o:
   b.demote[0]! += n;
   b.promote += n;
   return 2 * n;
+}
+
+/** how much more likely a recently accessed slow page must be to be accessed again than a cold fast one */
+const RECENCY_GAIN = 1.25;
+/** ... and by how many standard errors of the two rates (pages as samples) */
+const RECENCY_SIGMAS = 2;
+
+/**
+ * Is a slow page accessed last period accessed again more often than a fast page cold in the
+ * periods before, by RECENCY_GAIN and beyond the noise? Then a slow page accessed this period,
+ * however few times, displaces a confirmed-cold fast page: the fast tier is full of memory
+ * whose accesses stopped (a key-value store whose popular keys changed: the new ones are asked
+ * a few times a minute, seen in one walk of five, never at the displace threshold; in Debian's
+ * Redis in the VM the hit ratio sat at 0.87 of 0.95 for the rest of the phase). Where both
+ * sides hold the same kind of page (the cold pages of `multi`, another process's idle memory
+ * as in `full-both`) the two rates are equal, whatever the kind, and nothing trades: the rule
+ * compares how pages behave, not how many are touched. Trades stop where the rates meet the
+ * gain: the fast tier's cold pages then come back as often as what would replace them.
+ */
+export function recencyPays(r: Recency): boolean {
+  const ns = r.slowWarm / 4096;
+  const nf = r.fastCold / 4096;
+  if (ns < 64 || nf < 64) return false;
+  const ps = r.slowWarmAgain / r.slowWarm;
+  const pf = r.fastColdAgain / r.fastCold;
+  const sigma = Math.sqrt((ps * (1 - ps)) / ns + (RECENCY_GAIN * RECENCY_GAIN * pf * (1 - pf)) / nf);
+  return ps - RECENCY_GAIN * pf > RECENCY_SIGMAS * sigma;
 }
 
 /** how much more often the slower tiers' pages below hot must reach the displace threshold */

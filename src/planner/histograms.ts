@@ -14,16 +14,30 @@ export interface Histograms {
   /** pages seen in every walk by count, on the fast tier and on the slower tiers (placement known) */
   seenFast: Float64Array;
   seenSlow: Float64Array;
+  /** what a page's last periods say of its next one, on each side (see Recency) */
+  recency: Recency;
+}
+
+/**
+ * Pages seen in every walk, by how they came into the period: on the slower tiers the pages
+ * accessed last period (no cold streak, no hot mark), on the fast tier the pages cold in the
+ * periods before (the cold streak at K − 1); of each, the bytes accessed again this period.
+ */
+export interface Recency {
+  slowWarm: number;
+  slowWarmAgain: number;
+  fastCold: number;
+  fastColdAgain: number;
 }
 
 /**
  * One pass over every page (one increment per page, a step per STEP_PAGES), then per
  * state: the histograms the budgets cut, and the plan's per-tier totals.
  */
-export function* histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, plan: Plan): Steps<Histograms> {
+export function* histograms(targets: Target[], space: StateSpace, tables: RankTables, tiers: number, period: number, minResidency: number, coldThreshold: number, plan: Plan): Steps<Histograms> {
   const N = space.N;
   const { bytesOf, blockedOf } = yield* bytesPerState(targets, space, period, minResidency);
-  const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1), seenFast: new Float64Array(N + 1), seenSlow: new Float64Array(N + 1) };
+  const h: Histograms = { promo: new Float64Array(RANKS(N)), demo: Array.from({ length: tiers }, () => new Float64Array(N + 1)), warm0: new Float64Array(N + 1), seenFast: new Float64Array(N + 1), seenSlow: new Float64Array(N + 1), recency: { slowWarm: 0, slowWarmAgain: 0, fastCold: 0, fastColdAgain: 0 } };
   const HOT = hotRank(N);
   const { hot, cold, warm } = tables;
   for (let s = 0; s < space.size; s++) {
@@ -37,12 +51,13 @@ export function* histograms(targets: Target[], space: StateSpace, tables: RankTa
       plan.countBytes[space.count[s]!]! += bytes;
       if (slot === 1) h.seenFast[space.count[s]!]! += bytes;
       else if (slot > 1) h.seenSlow[space.count[s]!]! += bytes;
+      countRecency(h.recency, space, s, bytes, coldThreshold);
     }
     const r = hot[s]!;
     if (r !== NONE) {
       if (r >= HOT) plan.hotBytes[tier]! += bytes;
       if (r >= HOT && r % (N + 1) === N) plan.hotSetBytes += bytes;
-      plan.warmSetBytes += bytes;
+      if (r >= tables.fillRank) plan.warmSetBytes += bytes;
       if (slot > 1) {
         h.promo[r]! += free;
         continue;
@@ -86,4 +101,19 @@ function* bytesPerState(targets: Target[], space: StateSpace, period: number, mi
     });
   }
   return { bytesOf, blockedOf };
+}
+
+/** Add a state's bytes to the recency counts (its streak and hot mark say how it came into the period). */
+function countRecency(r: Recency, space: StateSpace, s: number, bytes: number, coldThreshold: number): void {
+  const slot = space.tierSlot[s]!;
+  if (slot === 0 || space.hotBefore[s] === 1 || space.K < 2) return;
+  const again = space.count[s]! > coldThreshold ? bytes : 0;
+  const streak = space.streak[s]!;
+  if (slot > 1 && streak === 0) {
+    r.slowWarm += bytes;
+    r.slowWarmAgain += again;
+  } else if (slot === 1 && streak === space.K - 1) {
+    r.fastCold += bytes;
+    r.fastColdAgain += again;
+  }
 }

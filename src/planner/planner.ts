@@ -25,7 +25,7 @@ export function plan(targets: Target[], topo: Topology, space: StateSpace, perio
 export function* planSteps(targets: Target[], topo: Topology, space: StateSpace, period: number, p: PlannerParams, tables: RankTables = rankTables(space, p)): Steps<Plan> {
   const tiers = topo.tiers.length;
   const out = emptyPlan(period, space.N, tiers);
-  const h = yield* histograms(targets, space, tables, tiers, period, p.minResidency, out);
+  const h = yield* histograms(targets, space, tables, tiers, period, p.minResidency, p.coldThreshold, out);
   const b = budgets(h, topo, p, space.N);
   yield* collectMoves(targets, space, tables, h, b, topo, p, out);
   out.spareBytes = b.spare;

@@ -25,6 +25,12 @@ export interface RankTables {
   cold: Uint8Array;
   /** the count of a page seen in every walk and not confirmed cold */
   warm: Uint8Array;
+  /**
+   * the lowest promotion rank of a fill candidate; the ranks below it (band 0, counted from
+   * one above the cold threshold up to the fill threshold) may only displace confirmed-cold
+   * pages, and only when recency pays (budgets.ts)
+   */
+  fillRank: number;
 }
 
 /**
@@ -41,6 +47,7 @@ export function rankTables(space: StateSpace, p: PlannerParams): RankTables {
   const cold = new Uint8Array(space.size).fill(NONE);
   const warm = new Uint8Array(space.size).fill(NONE);
   const N = space.N;
+  const low = lowRank(p);
   for (let s = 0; s < space.size; s++) {
     const seen = space.seen[s]!;
     const c = space.count[s]!;
@@ -48,12 +55,20 @@ export function rankTables(space: StateSpace, p: PlannerParams): RankTables {
     if (rank !== null) {
       const band = rank >= p.hotThreshold ? BAND_HOT : p.fillThreshold > 0 && rank >= p.fillThreshold ? BAND_FILL : -1;
       if (band >= 0) hot[s] = bandBase(N, band + space.hotBefore[s]!) + rank;
+      // below the fill threshold: unmarked, so the fill band keeps exactly the pages it had
+      else if (rank >= low) hot[s] = bandBase(N, BAND_FILL) + rank;
     }
     if (seen === N && c <= p.coldThreshold && space.coldConfirmed(s)) cold[s] = c;
     else if (seen === N) warm[s] = c;
   }
-  return { hot, cold, warm };
+  return { hot, cold, warm, fillRank: fillRank(p, N) };
 }
+
+/** The lowest promotion rank of a fill candidate (no fill: the lowest hot rank). */
+export const fillRank = (p: PlannerParams, N: number): number => (p.fillThreshold > 0 ? bandBase(N, BAND_FILL) + p.fillThreshold : hotRank(N));
+
+/** The lowest count that may displace a cold page on recency: one above the cold threshold (none without fill). */
+export const lowRank = (p: PlannerParams): number => (p.fillThreshold > 0 ? Math.min(p.fillThreshold, p.coldThreshold + 1) : Infinity);
 
 /**
  * Where a budget cuts a histogram: every bucket beyond `rank` is taken whole, bucket `rank`

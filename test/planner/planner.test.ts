@@ -89,8 +89,9 @@ test('a full fast tier demotes confirmed-cold pages to make room for hot ones; a
 
 test('a full fast tier gives confirmed-cold pages up for fill candidates counted one above the fill threshold, or hot last period; one for one', () => {
   // fast tier: no room, 300 confirmed-cold pages; slow tier: 100 at count 3 that were hot last
-  // period (the mark, streak K = 2), 100 at count 4, 100 at count 3 (the fill threshold)
-  const t = target([[300, 0, 0, 1], [100, 3, 1, 2], [100, 4, 1, 0], [100, 3, 1, 0]]);
+  // period (the mark, streak K = 2), 100 at count 4, 100 at count 3 (the fill threshold), these
+  // cold last period (so no slow page was read two periods running: recency has nothing to say)
+  const t = target([[300, 0, 0, 1], [100, 3, 1, 2], [100, 4, 1, 1], [100, 3, 1, 1]]);
   const m = moves(plan([t], topology(1000, 20), space, 10, PARAMS));
   assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(300, 500));
   const down = pagesOf(m, Dir.DEMOTE, Reason.COLD);
@@ -108,7 +109,8 @@ test('a fill threshold of 1 spends free room on pages seen once, but only pages 
   const fill = pagesOf(moves(plan([free], topology(1000, 400), space, 10, { ...PARAMS, fillThreshold: 1 })), Dir.PROMOTE, Reason.FILL);
   assert.deepEqual(fill.sort((a, b) => a - b), range(0, 200));
   // no free room, 300 confirmed-cold fast-tier pages: pages at count 2 wait, count 4 displace
-  const full = target([[300, 0, 0, 1], [100, 2, 1, 0], [100, 4, 1, 0]]);
+  // (the slow ones cold last period: nothing for recency)
+  const full = target([[300, 0, 0, 1], [100, 2, 1, 1], [100, 4, 1, 1]]);
   const m = moves(plan([full], topology(1000, 20), space, 10, { ...PARAMS, fillThreshold: 1 }));
   assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(400, 500));
 });
@@ -116,17 +118,43 @@ test('a fill threshold of 1 spends free room on pages seen once, but only pages 
 test('equally cold pages on both tiers do not trade places: a confirmed-cold page is displaced only while the slower tiers\' pages reach the displace threshold at least twice as often', () => {
   // no free room. Both tiers hold the same kind of page: 100 confirmed cold (streak K − 1), 150
   // at count 1, 40 at count 2, 10 at count 4 (the noise tail of pages touched about once in
-  // four walks); nothing goes up (confirmed-cold pages go down for the free reserve only)
-  const alike = target([[100, 0, 0, 1], [150, 1, 0], [40, 2, 0], [10, 4, 0], [100, 0, 1, 1], [150, 1, 1], [40, 2, 1], [10, 4, 1]]);
+  // four walks), and the same share read again of those cold (fast) or read (slow) last period,
+  // so recency sees no difference either; nothing goes up (confirmed-cold pages go down for the
+  // free reserve only)
+  const alike = target([[100, 0, 0, 1], [150, 1, 0, 1], [40, 2, 0, 1], [10, 4, 0, 1], [100, 0, 1, 0], [150, 1, 1, 0], [40, 2, 1, 0], [10, 4, 1, 0]]);
   const still = moves(plan([alike], topology(1000, 20), space, 10, PARAMS));
   assert.equal(still.filter((x) => x[1] === Dir.PROMOTE).length, 0);
   assert.ok(pagesOf(still, Dir.DEMOTE, Reason.COLD).length <= 100, 'no more than the reserve');
   // the same fast tier, and 60 pages at count 4 below (17% of the slower pages below hot
   // against 3% above): those 60 displace confirmed-cold pages
-  const warmer = target([[100, 0, 0, 1], [150, 1, 0], [40, 2, 0], [10, 4, 0], [100, 0, 1, 1], [150, 1, 1], [40, 2, 1], [60, 4, 1]]);
+  const warmer = target([[100, 0, 0, 1], [150, 1, 0, 1], [40, 2, 0, 1], [10, 4, 0, 1], [100, 0, 1, 0], [150, 1, 1, 0], [40, 2, 1, 0], [60, 4, 1, 0]]);
   const m = moves(plan([warmer], topology(1000, 20), space, 10, PARAMS));
   assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), range(590, 650));
   assert.ok(pagesOf(m, Dir.DEMOTE, Reason.COLD).every((p) => p < 100), 'only confirmed-cold pages go down');
+});
+
+test('a full fast tier whose cold pages stay cold gives them up to slow pages seen once, while slow pages seen last period come back more often than cold fast ones', () => {
+  // a key-value store whose popular keys changed: DRAM (1100 pages, 130 free: no room beyond
+  // the reserve) holds 900 pages cold two periods running and 100 cold last period but read
+  // again now (relapse 0.1); below, of 1000 pages read last period 400 are read again (0.4),
+  // and 300 more that were cold are read now. None reaches the displace threshold
+  const changed = target([[900, 0, 0, 1], [100, 1, 0, 1], [400, 1, 1, 0], [600, 0, 1, 0], [300, 1, 1, 1]]);
+  const m = moves(plan([changed], topology(1100, 130), space, 10, PARAMS));
+  assert.deepEqual(pagesOf(m, Dir.PROMOTE, Reason.FILL), [...range(1000, 1400), ...range(2000, 2300)]);
+  const down = pagesOf(m, Dir.DEMOTE, Reason.COLD);
+  assert.ok(down.length >= 700 && down.every((p) => p < 900), `${down.length} confirmed-cold pages go down, only those`);
+  // the same pages, but the cold fast pages come back as often as the slow ones stay (0.4
+  // each: one kind of page on both sides): nothing trades
+  const alike = target([[600, 0, 0, 1], [400, 1, 0, 1], [400, 1, 1, 0], [600, 0, 1, 0], [300, 1, 1, 1]]);
+  const still = moves(plan([alike], topology(1100, 130), space, 10, PARAMS));
+  assert.equal(still.filter((x) => x[1] === Dir.PROMOTE).length, 0);
+});
+
+test('pages seen once wait for free room: with room beyond the reserve they displace nothing', () => {
+  // the store above with 400 pages free: the fill threshold (adapting) decides who takes the room
+  const changed = target([[900, 0, 0, 1], [100, 1, 0, 1], [400, 1, 1, 0], [600, 0, 1, 0], [300, 1, 1, 1]]);
+  const m = moves(plan([changed], topology(1100, 400), space, 10, PARAMS));
+  assert.equal(m.filter((x) => x[1] === Dir.PROMOTE).length, 0);
 });
 
 test('when the hot pages do not all fit, only those hot two periods running go up; with room for all, every hot page does', () => {
