@@ -7,17 +7,39 @@ import type { FromServer, ServerSetup, ToServer } from './wire.js';
 const setup = workerData as ServerSetup;
 const port = parentPort!;
 const liveness = new Liveness(Date.now());
-let exposition: { body: string; contentType: string } | null = null;
-/** scrapes that came before the first exposition */
+let exposition: { body: string; contentType: string; at: number } | null = null;
+/** scrapes waiting for the exposition the main thread was asked for */
 const waiting: ServerResponse[] = [];
+let asked = false;
+/** the current ask, so a timer of an ask already answered does not cut a later one short */
+let ask = 0;
 
+/**
+ * Answer at once from an exposition rendered in the last freshMs; else ask the main thread for
+ * one and wait for it, at most waitMs (then the last exposition, if there is one, answers).
+ */
 function answerMetrics(res: ServerResponse): void {
-  if (!exposition) {
-    waiting.push(res);
-    return;
-  }
-  res.writeHead(200, { 'Content-Type': exposition.contentType });
-  res.end(exposition.body);
+  if (exposition && Date.now() - exposition.at <= setup.freshMs) return send(res);
+  waiting.push(res);
+  if (asked) return;
+  asked = true;
+  const id = ++ask;
+  tell({ kind: 'render' });
+  setTimeout(() => {
+    if (asked && ask === id) answerWaiting();
+  }, setup.waitMs).unref();
+}
+
+function send(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': exposition!.contentType });
+  res.end(exposition!.body);
+}
+
+/** Answer the waiting scrapes from the latest exposition (none yet: they wait for the first). */
+function answerWaiting(): void {
+  if (!exposition) return;
+  asked = false;
+  for (const res of waiting.splice(0)) send(res);
 }
 
 function answer(req: IncomingMessage, res: ServerResponse): void {
@@ -43,8 +65,8 @@ server.listen(setup.port, setup.host, () => {
 
 port.on('message', (m: ToServer) => {
   if (m.kind === 'exposition') {
-    exposition = { body: m.body, contentType: m.contentType };
-    for (const res of waiting.splice(0)) answerMetrics(res);
+    exposition = { body: m.body, contentType: m.contentType, at: Date.now() };
+    answerWaiting();
   } else if (m.kind === 'period') liveness.periodDone(m.at);
   else if (m.kind === 'stopping') liveness.stop();
   else {

@@ -1,11 +1,16 @@
 /**
- * What the main thread and the HTTP worker say to each other. The worker answers /metrics from
- * the latest exposition the main thread sent, and /healthz from the periods it was told of, so
- * neither waits for the main thread's event loop (a fold, a plan step, a move).
+ * What the main thread and the HTTP worker say to each other. A scrape asks the main thread
+ * for an exposition and waits for it at most `waitMs`, then answers with the latest one it has,
+ * so a scrape never waits long on the main thread's event loop (a fold, a plan step, a move);
+ * /healthz is answered from the periods the worker was told of.
  */
 export interface ServerSetup {
   host: string;
   port: number;
+  /** an exposition this recent answers a scrape as it is */
+  freshMs: number;
+  /** how long a scrape waits for a new exposition before it gets the last one */
+  waitMs: number;
 }
 
 export type ToServer =
@@ -17,4 +22,8 @@ export type ToServer =
   | { kind: 'stopping' }
   | { kind: 'close' };
 
-export type FromServer = { kind: 'listening'; port: number } | { kind: 'listen-failed'; code: string };
+export type FromServer =
+  | { kind: 'listening'; port: number }
+  | { kind: 'listen-failed'; code: string }
+  /** a scrape came: render an exposition */
+  | { kind: 'render' };

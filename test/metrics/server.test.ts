@@ -49,20 +49,51 @@ test('a scrape is answered while the main thread is busy: the worker serves the 
   }
 });
 
-test('a period end brings a new exposition; /healthz says ok, then stopping', async () => {
+test('a scrape brings an exposition rendered after it came; nothing renders while no one scrapes, not even at a period end; /healthz says ok, then stopping', async () => {
   const metrics = new Metrics();
-  const server = await serveMetrics(metrics, '127.0.0.1:0', silentLogger, { refreshMs: 60_000, minGapMs: 0 });
+  let renders = 0;
+  const render = metrics.registry.metrics.bind(metrics.registry);
+  metrics.registry.metrics = async () => {
+    renders++;
+    return render();
+  };
+  const server = await serveMetrics(metrics, '127.0.0.1:0', silentLogger, { freshMs: 0 });
   const base = `http://127.0.0.1:${server.port}`;
   try {
-    await until('the first exposition', async () => sample((await get(`${base}/metrics`)).body, 'tierd_periods_total') === 0);
+    assert.equal(sample((await get(`${base}/metrics`)).body, 'tierd_periods_total'), 0);
     assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: 'ok\n' });
-    metrics.periods.inc();
-    server.periodDone();
-    await until('the period in /metrics', async () => sample((await get(`${base}/metrics`)).body, 'tierd_periods_total') === 1);
+    const before = renders;
+    for (let i = 0; i < 5; i++) {
+      metrics.periods.inc();
+      server.periodDone();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(renders, before, 'five periods and no scrape: no render');
+    assert.equal(sample((await get(`${base}/metrics`)).body, 'tierd_periods_total'), 5, 'the scrape sees the last period');
+    assert.equal(renders, before + 1);
     server.stopping();
     await until('/healthz says stopping', async () => (await get(`${base}/healthz`)).body === 'stopping\n');
     assert.equal((await get(`${base}/healthz`)).status, 503);
     assert.equal((await get(`${base}/other`)).status, 404);
+  } finally {
+    await server.close();
+  }
+});
+
+test('scrapes close together share one render', async () => {
+  const metrics = new Metrics();
+  let renders = 0;
+  const render = metrics.registry.metrics.bind(metrics.registry);
+  metrics.registry.metrics = async () => {
+    renders++;
+    return render();
+  };
+  const server = await serveMetrics(metrics, '127.0.0.1:0', silentLogger, { freshMs: 60_000 });
+  try {
+    await until('the first exposition', async () => renders === 1);
+    const bodies = await Promise.all(Array.from({ length: 4 }, () => get(`http://127.0.0.1:${server.port}/metrics`)));
+    assert.ok(bodies.every((b) => b.status === 200 && b.body.includes('tierd_periods_total')));
+    assert.equal(renders, 1, 'an exposition younger than freshMs answers them all');
   } finally {
     await server.close();
   }
