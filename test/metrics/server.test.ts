@@ -27,6 +27,18 @@ async function until(what: string, f: () => Promise<boolean>, ms = 10_000): Prom
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Metrics whose registry counts its renders. */
+function countingRenders(): { metrics: Metrics; renders: { n: number } } {
+  const metrics = new Metrics();
+  const renders = { n: 0 };
+  const render = metrics.registry.metrics.bind(metrics.registry);
+  metrics.registry.metrics = async () => {
+    renders.n++;
+    return render();
+  };
+  return { metrics, renders };
+}
+
 test('a scrape is answered while the main thread is busy: the worker serves the last exposition', async () => {
   const metrics = new Metrics();
   metrics.periods.inc(7);
@@ -50,27 +62,21 @@ test('a scrape is answered while the main thread is busy: the worker serves the 
 });
 
 test('a scrape brings an exposition rendered after it came; nothing renders while no one scrapes, not even at a period end; /healthz says ok, then stopping', async () => {
-  const metrics = new Metrics();
-  let renders = 0;
-  const render = metrics.registry.metrics.bind(metrics.registry);
-  metrics.registry.metrics = async () => {
-    renders++;
-    return render();
-  };
+  const { metrics, renders } = countingRenders();
   const server = await serveMetrics(metrics, '127.0.0.1:0', silentLogger, { freshMs: 0 });
   const base = `http://127.0.0.1:${server.port}`;
   try {
     assert.equal(sample((await get(`${base}/metrics`)).body, 'tierd_periods_total'), 0);
     assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: 'ok\n' });
-    const before = renders;
+    const before = renders.n;
     for (let i = 0; i < 5; i++) {
       metrics.periods.inc();
       server.periodDone();
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.equal(renders, before, 'five periods and no scrape: no render');
+    assert.equal(renders.n, before, 'five periods and no scrape: no render');
     assert.equal(sample((await get(`${base}/metrics`)).body, 'tierd_periods_total'), 5, 'the scrape sees the last period');
-    assert.equal(renders, before + 1);
+    assert.equal(renders.n, before + 1);
     server.stopping();
     await until('/healthz says stopping', async () => (await get(`${base}/healthz`)).body === 'stopping\n');
     assert.equal((await get(`${base}/healthz`)).status, 503);
@@ -81,19 +87,13 @@ test('a scrape brings an exposition rendered after it came; nothing renders whil
 });
 
 test('scrapes close together share one render', async () => {
-  const metrics = new Metrics();
-  let renders = 0;
-  const render = metrics.registry.metrics.bind(metrics.registry);
-  metrics.registry.metrics = async () => {
-    renders++;
-    return render();
-  };
+  const { metrics, renders } = countingRenders();
   const server = await serveMetrics(metrics, '127.0.0.1:0', silentLogger, { freshMs: 60_000 });
   try {
-    await until('the first exposition', async () => renders === 1);
+    await until('the first exposition', async () => renders.n === 1);
     const bodies = await Promise.all(Array.from({ length: 4 }, () => get(`http://127.0.0.1:${server.port}/metrics`)));
     assert.ok(bodies.every((b) => b.status === 200 && b.body.includes('tierd_periods_total')));
-    assert.equal(renders, 1, 'an exposition younger than freshMs answers them all');
+    assert.equal(renders.n, 1, 'an exposition younger than freshMs answers them all');
   } finally {
     await server.close();
   }
