@@ -88,7 +88,8 @@ export function budgets(h: Histograms, topo: Topology, p: PlannerParams, N: numb
  * from trading places: in the simulated `full` scenario a
  * cold page (seen in 14% of the walks) reaches 3 of 5 in 2% of periods and 4 of 5 in 0.2%,
  * and at 3 tierd swapped 8–12 MiB of them each period for no gain; a warm page (68%) reaches
- * 4 of 5 in half of them.
+ * 4 of 5 in half of them. While the room beyond the reserve is full and recency pays
+ * (recencyPays), pages counted from one above the cold threshold displace them too.
  * Adds to b.demote[0] and b.promote; returns the cap it uses.
  */
 function displaceCold(b: Budgets, h: Histograms, p: PlannerParams, N: number, o: { fill: number; hotAll: number; destRoom: number; cap: number; roomFull: boolean }): number {
