@@ -10,7 +10,6 @@ const liveness = new Liveness(Date.now());
 let exposition: { body: string; contentType: string; at: number } | null = null;
 /** scrapes waiting for the exposition the main thread was asked for */
 const waiting: ServerResponse[] = [];
-let asked = false;
 /** the current ask, so a timer of an ask already answered does not cut a later one short */
 let ask = 0;
 
@@ -20,13 +19,12 @@ let ask = 0;
  */
 function answerMetrics(res: ServerResponse): void {
   if (exposition && Date.now() - exposition.at <= setup.freshMs) return send(res);
-  waiting.push(res);
-  if (asked) return;
-  asked = true;
+  // scrapes already waiting: the main thread was asked, and their answer is on its way
+  if (waiting.push(res) > 1) return;
   const id = ++ask;
   tell({ kind: 'render' });
   setTimeout(() => {
-    if (asked && ask === id) answerWaiting();
+    if (ask === id) answerWaiting();
   }, setup.waitMs).unref();
 }
 
@@ -38,7 +36,6 @@ function send(res: ServerResponse): void {
 /** Answer the waiting scrapes from the latest exposition (none yet: they wait for the first). */
 function answerWaiting(): void {
   if (!exposition) return;
-  asked = false;
   for (const res of waiting.splice(0)) send(res);
 }
 
