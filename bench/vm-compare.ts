@@ -10,10 +10,10 @@
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
 //   TCG_THREAD=multi gives each vCPU its own host thread: the mechanism's CPU is then not taken
 //   from the workload's vCPU, as on a host with cores to spare (the default, single, shares one)
-import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootVm } from './vm-boot.js';
+import { bootVm, diedBeforeSuite } from './vm-boot.js';
 
 interface Result {
   contender: string;
@@ -63,7 +63,14 @@ function boot(kernel: string, contender: string, workload: string): Result | nul
   if (workload === 'full-both' && !contender.startsWith('tierd-')) return null;
   const t0 = Date.now();
   // the redis workload needs Debian's redis-server in the guest
-  const text = bootVm({ KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: guestArgs(contender, workload), GUEST_REDIS: workload === 'redis' ? '1' : '0' }, `${kernel}-${contender}-${workload}`);
+  const env = { KERNELS: kernel, GUEST_SUITES: 'compare', GUEST_ARGS: guestArgs(contender, workload), GUEST_REDIS: workload === 'redis' ? '1' : '0' };
+  const name = `${kernel}-${contender}-${workload}`;
+  let text = bootVm(env, name);
+  if (diedBeforeSuite(text, '[compare]')) {
+    process.stderr.write(`[bench:vm] ${name}: the guest's kernel died before the suite started (console kept as ${name}-died.log with LOGS); booting once more\n`);
+    if (process.env.LOGS) renameSync(join(process.env.LOGS, `${name}.log`), join(process.env.LOGS, `${name}-died.log`));
+    text = bootVm(env, name);
+  }
   const line = text.split('\n').find((l) => l.includes('COMPARE_RESULT '));
   process.stderr.write(`[bench:vm] ${kernel} ${contender} ${workload}: ${line ? 'done' : 'no result'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   if (process.env.PROFILE === '1') process.stderr.write(text.split('\n').filter((l) => /\[compare\] (prof|profile)/.test(l)).join('\n') + '\n');
