@@ -126,27 +126,36 @@ export class Mover {
     return totals;
   }
 
-  /** Every group of one direction, batch by batch, within the period's budget. */
+  /**
+   * Every group of one direction, batch by batch, within the period's budget, the most valuable
+   * page first across all targets: each batch comes from the group whose next page has the best
+   * count, and stops where that group's pages fall below another group's next. Group after group,
+   * a host of three processes on two CPUs once promoted all of the first one's warm and fill
+   * pages before the second one's hot pages (`multi` in the VM: 552 MiB in the first period,
+   * 28 s of moves, 90% of the best at 25 s).
+   */
   private async runDirection(dir: number, work: { list: PlanList; groups: Group[] }[], ctx: PeriodMoves): Promise<void> {
-    for (const { list, groups } of work) {
-      for (const g of groups) {
-        if (g.dir !== dir) continue;
-        while (g.pos < g.end && !this.stopRequested && !list.target.gone) {
-          const n = batchLength(list, g, this.batch);
-          const take = g.order.subarray(g.pos, g.pos + n);
-          g.pos += n;
-          if (ctx.blocked.has(g.to) || ctx.budget <= 0) {
-            ctx.totals.outcomes[O.no_room]! += n;
-            continue;
-          }
-          if (this.hooks.mayMove?.() === false) {
-            ctx.totals.outcomes[O.not_attempted]! += n;
-            continue;
-          }
-          ctx.budget -= await this.runBatch(ctx, { list, take, to: g.to, dir });
-          await ctx.slice.yieldIfDue();
-        }
+    const lanes: Lane[] = [];
+    for (const { list, groups } of work) for (const g of groups) if (g.dir === dir) lanes.push({ list, g, served: 0 });
+    const better = dir === Dir.PROMOTE ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
+    for (let turn = 1; !this.stopRequested; turn++) {
+      const pick = nextLane(lanes, better);
+      if (pick === null) break;
+      const { list, g } = pick.lane;
+      pick.lane.served = turn;
+      const n = Math.max(1, batchLength(list, g, this.batch, (c) => pick.rival === null || !better(pick.rival, c)));
+      const take = g.order.subarray(g.pos, g.pos + n);
+      g.pos += n;
+      if (ctx.blocked.has(g.to) || ctx.budget <= 0) {
+        ctx.totals.outcomes[O.no_room]! += n;
+        continue;
       }
+      if (this.hooks.mayMove?.() === false) {
+        ctx.totals.outcomes[O.not_attempted]! += n;
+        continue;
+      }
+      ctx.budget -= await this.runBatch(ctx, { list, take, to: g.to, dir });
+      await ctx.slice.yieldIfDue();
     }
   }
 
@@ -440,17 +449,45 @@ interface Group {
   end: number;
 }
 
-/** Entries of the group's next batch: at most `pages` of them and BATCH_BYTES, at least one. */
-function batchLength(list: PlanList, g: Group, pages: number): number {
+/** Entries of the group's next batch: at most `pages` of them and BATCH_BYTES, while `keep(count)`, at least one. */
+function batchLength(list: PlanList, g: Group, pages: number, keep: (count: number) => boolean = () => true): number {
   const end = Math.min(g.end, g.pos + pages);
   let bytes = PAGE_BYTES[list.shift[g.order[g.pos]!]!]!;
   let i = g.pos + 1;
   for (; i < end; i++) {
-    const size = PAGE_BYTES[list.shift[g.order[i]!]!]!;
-    if (bytes + size > BATCH_BYTES) break;
+    const e = g.order[i]!;
+    const size = PAGE_BYTES[list.shift[e]!]!;
+    if (bytes + size > BATCH_BYTES || !keep(list.count[e]!)) break;
     bytes += size;
   }
   return i - g.pos;
+}
+
+/** A group of one target's plan list, and the turn it last gave a batch (ties go to the one served longest ago). */
+interface Lane {
+  list: PlanList;
+  g: Group;
+  served: number;
+}
+
+/**
+ * The lane whose next page has the best count (ties: the one served longest ago), and the best
+ * next count among the others (null when it is alone); null when every lane is done.
+ */
+function nextLane(lanes: Lane[], better: (a: number, b: number) => boolean): { lane: Lane; rival: number | null } | null {
+  let lane: Lane | null = null;
+  let best = 0;
+  let rival: number | null = null;
+  for (const l of lanes) {
+    if (l.g.pos >= l.g.end || l.list.target.gone) continue;
+    const c = l.list.count[l.g.order[l.g.pos]!]!;
+    if (lane === null || better(c, best) || (c === best && l.served < lane.served)) {
+      if (lane !== null) rival = rival === null || better(best, rival) ? best : rival;
+      lane = l;
+      best = c;
+    } else if (rival === null || better(c, rival)) rival = c;
+  }
+  return lane === null ? null : { lane, rival };
 }
 
 /** Entries grouped by (direction, target node), each by value then address. */

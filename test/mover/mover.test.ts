@@ -118,3 +118,26 @@ test('promotions go hottest first and demotions coldest first, in address order 
     assert.deepEqual(moved, [...expect(Dir.DEMOTE, 1), ...expect(Dir.PROMOTE, -1)], shuffled ? 'shuffled plan' : 'plan in address order');
   }
 });
+
+test("several targets: each batch is the best count left across all of them, so one target's fill pages never go before another's hot pages", async () => {
+  // processes 500 and 501, all on node 1; 500 lists 64 hot pages then 512 lukewarm ones, 501 lists 64 hot pages
+  const kernel = new SimKernel(parseScenario('duration: 10m\nnodes: [{id: 0, tier: dram, capacity: 1GiB}, {id: 1, tier: pmem, capacity: 4GiB}]\nprocesses:\n  - {name: a, pid: 500, memory: [{size: 4MiB, node: 1}]}\n  - {name: b, pid: 501, memory: [{size: 4MiB, node: 1}]}\n'));
+  const order: string[] = [];
+  const real = kernel.movePages.bind(kernel);
+  kernel.movePages = (pid, n, addrs, nodes, status, flags) => {
+    if (nodes !== null) order.push(`${pid}:${n}`);
+    return real(pid, n, addrs, nodes, status, flags);
+  };
+  const lists = kernel.allProcesses().map((p) => {
+    const target: Target = { id: { pid: p.pid, starttime: p.starttime }, comm: p.comm, heat: new HeatTable(space), history: new MoveHistory(), ranges: new Float64Array(0), gone: false };
+    const list = new PlanList(target);
+    for (let i = 0; i < (p.pid === 500 ? 576 : 64); i++) list.push(p.pageAddr(i), 12, 0, Dir.PROMOTE, i < 64 ? Reason.HOT : Reason.FILL, i < 64 ? 5 : 2);
+    return list;
+  });
+  // the period may move 128 pages: both hot sets, none of the lukewarm pages
+  const plan: Plan = { ...planOf(lists[0]!), lists };
+  const totals = await new Mover(kernel, { ...PARAMS, periodCap: 128 * 4096 }, silent).execute(plan, classify(kernel.topology()), space, null);
+  assert.deepEqual(order, ['500:64', '501:64']);
+  assert.equal(totals.outcomes[O.moved], 128);
+  assert.equal(totals.outcomes[O.no_room], 512);
+});
