@@ -144,8 +144,12 @@ export const zPolicy = z
      * as far as it needs, and warm pages fill the fast tier only beyond it (hot pages may use it)
      */
     freeReserve: zPercent.default(0.1),
-    /** free memory kept on every node, as a fraction of the node */
-    headroom: zPercent.default(0.02),
+    /**
+     * free memory kept on every node, as a fraction of the node, or the kernel's zone watermarks
+     * where they are larger (topology/roomOn). Small: the watermarks already keep move_pages'
+     * allocations from failing, and 2% left a tenth of a nearly full node's room empty
+     */
+    headroom: zPercent.default(0.005),
     /** a moved page stays put for this many periods */
     minResidency: z.number().int().min(0).max(1000).default(3),
     /** a page moved back within this many periods is a ping-pong */

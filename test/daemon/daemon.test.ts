@@ -62,7 +62,7 @@ test('a hot set larger than DRAM: DRAM fills to capacity minus headroom, no ENOM
   const used = kernel.nodeUsed(0);
   const cap = 64 * 2 ** 20;
   process.stdout.write(`# hot set > DRAM: DRAM ${(used / cap).toFixed(4)} full; moved ${summary.movedPages} pages, ping-pong ${summary.pingPongPages}\n`);
-  assert.ok(used <= cap * 0.98 + 4096, 'headroom kept');
+  assert.ok(used <= cap * 0.995 + 4096, 'headroom kept');
   assert.ok(used >= cap * 0.97, `DRAM filled: ${used / cap}`);
   assert.equal(summary.failedPages, 0);
   assert.ok(summary.pingPongPages <= 0.01 * summary.movedPages, `ping-pong ${summary.pingPongPages} of ${summary.movedPages}`);
