@@ -147,7 +147,8 @@ export const zPolicy = z
     /**
      * free memory kept on every node, as a fraction of the node, or the kernel's zone watermarks
      * where they are larger (topology/roomOn). Small: the watermarks already keep move_pages'
-     * allocations from failing, and 2% left a tenth of a nearly full node's room empty
+     * allocations from failing; 2%, a guess from before room respected them, held back up to
+     * 20 MiB of a 1 GiB node whose free room was 125 MiB
      */
     headroom: zPercent.default(0.005),
     /** a moved page stays put for this many periods */

@@ -130,9 +130,9 @@ export class Mover {
    * Every group of one direction, batch by batch, within the period's budget, the most valuable
    * page first across all targets: each batch comes from the group whose next page has the best
    * count, and stops where that group's pages fall below another group's next. Group after group,
-   * a host of three processes on two CPUs once promoted all of the first one's warm and fill
-   * pages before the second one's hot pages (`multi` in the VM: 552 MiB in the first period,
-   * 28 s of moves, 90% of the best at 25 s).
+   * three processes started together had all of the first one's warm and fill pages promoted
+   * before the third one's hot set (the VM's `multi`; docs/design-notes.md, "Moves go by value
+   * across targets"), and a cap or a full node cut the last target's best pages.
    */
   private async runDirection(dir: number, work: { list: PlanList; groups: Group[] }[], ctx: PeriodMoves): Promise<void> {
     const lanes: Lane[] = [];
