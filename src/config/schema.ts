@@ -147,8 +147,8 @@ export const zPolicy = z
     /**
      * free memory kept on every node, as a fraction of the node, or the kernel's zone watermarks
      * where they are larger (topology/roomOn). Small: the watermarks already keep move_pages'
-     * allocations from failing; 2%, a guess from before room respected them, held back up to
-     * 20 MiB of a 1 GiB node whose free room was 125 MiB
+     * allocations from failing; 2%, a guess from before room respected them, kept 5 GiB of a
+     * 256 GiB node from hot pages
      */
     headroom: zPercent.default(0.005),
     /** a moved page stays put for this many periods */
