@@ -143,7 +143,7 @@ export class Mover {
       if (pick === null) break;
       const { list, g } = pick.lane;
       pick.lane.served = turn;
-      const n = Math.max(1, batchLength(list, g, this.batch, (c) => pick.rival === null || !better(pick.rival, c)));
+      const n = batchLength(list, g, this.batch, (c) => pick.rival === null || !better(pick.rival, c));
       const take = g.order.subarray(g.pos, g.pos + n);
       g.pos += n;
       if (ctx.blocked.has(g.to) || ctx.budget <= 0) {
@@ -450,7 +450,7 @@ interface Group {
 }
 
 /** Entries of the group's next batch: at most `pages` of them and BATCH_BYTES, while `keep(count)`, at least one. */
-function batchLength(list: PlanList, g: Group, pages: number, keep: (count: number) => boolean = () => true): number {
+function batchLength(list: PlanList, g: Group, pages: number, keep: (count: number) => boolean): number {
   const end = Math.min(g.end, g.pos + pages);
   let bytes = PAGE_BYTES[list.shift[g.order[g.pos]!]!]!;
   let i = g.pos + 1;
