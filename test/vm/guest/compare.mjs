@@ -61,6 +61,30 @@ function promotionRoom(id) {
   return pages;
 }
 
+/** a process's resident pages on node `id`, from the N<id>= counts of its numa_maps */
+function pagesOnNode(pid, id) {
+  try {
+    let n = 0;
+    for (const m of readFileSync(`/proc/${pid}/numa_maps`, 'utf8').matchAll(new RegExp(`\\bN${id}=(\\d+)`, 'g'))) n += Number(m[1]);
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Who holds node 0: the kernel's per-node counters (MiB) and the node-0 pages of the workload,
+ * tierd and this harness. Logged when the room is measured and at each phase's end, so a room
+ * that shrinks under a contender shows who took it.
+ */
+function node0Ledger(what, procs) {
+  const t = readFileSync('/sys/devices/system/node/node0/meminfo', 'utf8');
+  const mib = (name) => (Number(new RegExp(`Node 0 ${name}:\\s+(\\d+) kB`).exec(t)?.[1] ?? 0) / 1024).toFixed(0);
+  const counters = ['MemFree', 'FilePages', 'AnonPages', 'Slab', 'PageTables', 'KernelStack'].map((n) => `${n} ${mib(n)}`).join(', ');
+  const owners = Object.entries(procs).filter(([, pid]) => pid).map(([name, pid]) => `${name} ${(pagesOnNode(pid, 0) / 256).toFixed(1)}`).join(', ');
+  log(`node 0 ${what}: room ${(promotionRoom(0) / 256).toFixed(1)} MiB; ${counters} MiB; node-0 MiB of ${owners}`);
+}
+
 /** utime + stime in seconds of a process (all its threads) */
 function cpuOf(pid) {
   try {
@@ -414,6 +438,8 @@ async function main() {
   const bestFree = shares.map((s) => best(s, room));
   const bestAll = filler ? shares.map((s) => best(s, room + filler.size / PAGE)) : bestFree;
   log(`workload ${workload}: ${instances.length} process(es), ${pages} pages, room for ${room} on node 0, best ${bestFree.map((b) => b.toFixed(3))}`);
+  const owners = { workload: instances[0].pid, tierd: tierd?.pid, filler: filler?.proc.pid, harness: process.pid };
+  node0Ledger('at start', owners);
   t0 = Date.now();
   const cpu0 = sumCpu(procs);
   const tierdCpu0 = tierd ? cpuOf(tierd.pid) : { user: 0, sys: 0 };
@@ -442,6 +468,7 @@ async function main() {
       prev[i] = node[i];
     }
     samples.push({ t: (Date.now() - t0) / 1000, phase: ph, hit });
+    if (t < phaseS * (ph + 1) && t + SAMPLE_S >= phaseS * (ph + 1)) node0Ledger(`at the end of phase ${ph + 1}`, owners);
     if (tierd && tierd.exitCode === null) tierdCpu = cpuOf(tierd.pid);
     // kdamonds exit when their monitoring stops: read them while they run
     kdamondCpu = kthreadCpu(/^kdamond/) - kthreads0.kdamond;
