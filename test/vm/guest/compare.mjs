@@ -429,6 +429,12 @@ async function main() {
   const comm = { 'full-both': '^compare-(workloa|filler)$', redis: '^redis-server$' }[workload] ?? '^compare-workloa$';
   if (contender.startsWith('tierd-')) tierd = await startTierd(contender.slice(6), comm, () => t0);
   const instances = await startScored();
+  // the harness's own memory (its arrays, its V8 heap) goes to node 1 from here on, and what it
+  // has on node 0 goes there now: the room it measures next is the contenders', and its ~30 MiB
+  // took room from them after the measurement. Not earlier: the processes it starts would
+  // inherit the policy, and the filler must fault in on node 0.
+  const placed = k.placeSelf([1], [0]);
+  if (placed !== null) log(`harness stays on node 0: ${placed}`);
   const pages = instances.reduce((n, w) => n + w.addrs.length, 0);
   const shares = concatShares(instances);
   const procs = instances.flatMap((w) => w.procs);
