@@ -84,12 +84,16 @@ export interface ZoneRoom {
   slack: number;
 }
 
+/** CONFIG_PCP_BATCH_SCALE_MAX's default: nr_pcp_alloc doubles a refill up to batch << 5 */
+const PCP_BATCH_SCALE_MAX = 5;
+
 /**
  * Most pages one per-cpu list refill takes from a zone at once: the largest batch the kernel
  * sizes (63 pages: zone_batchsize caps it at 1 MiB / 4, rounded to 2^n − 1) scaled up by
- * CONFIG_PCP_BATCH_SCALE_MAX (5, its default) in nr_pcp_alloc.
+ * CONFIG_PCP_BATCH_SCALE_MAX in nr_pcp_alloc. A zone whose pagesets print their batch refills
+ * at most that batch scaled the same way.
  */
-export const PCP_REFILL_MAX_PAGES = 63 << 5;
+export const PCP_REFILL_MAX_PAGES = 63 << PCP_BATCH_SCALE_MAX;
 
 /**
  * Node id → free, kept-back and slack bytes, per zone of /proc/zoneinfo. move_pages allocates
@@ -97,8 +101,10 @@ export const PCP_REFILL_MAX_PAGES = 63 << 5;
  * reserve it keeps for allocations that may use higher zones (protection, the last entry for
  * movable pages), the slow path above min; below min, on a node whose memory reclaim cannot
  * free (anonymous, no swap), it fails with ENOMEM and a kernel warning. The watermark test reads
- * the zone's free pages only, not the per-cpu lists, and a refill of a list can take up to
- * PCP_REFILL_MAX_PAGES from the zone after the test passed. So room starts above the high
+ * the zone's free pages only, not the per-cpu lists, and a refill of a list can take up to its
+ * batch << 5 (PCP_REFILL_MAX_PAGES where zoneinfo prints no batch) from the zone after the test
+ * passed: 2016 pages in a large zone, 32 in the 16 MiB DMA zone (batch 1), where counting a
+ * large zone's refill kept 7.8 MiB of the VM's node 0 from every promotion. So room starts above the high
  * watermark (where kswapd is not woken, and NUMA balancing's own promotions stop too) or above
  * min plus one refill where a small zone's watermarks are closer than that, and the
  * per-cpu lists are not room: `test/vm/guest/room-probe.mjs` failed with 9 MiB on them and the
@@ -108,11 +114,12 @@ export const PCP_REFILL_MAX_PAGES = 63 << 5;
 export function parseZoneinfo(text: string, pageSize = 4096): Map<number, ZoneRoom> {
   const out = new Map<number, ZoneRoom>();
   let node: ZoneRoom | null = null;
-  let zone = { free: 0, min: 0, high: 0, protection: 0 };
+  let zone = { free: 0, min: 0, high: 0, protection: 0, batch: 0 };
   const close = (): void => {
     if (node === null) return;
     node.free += zone.free * pageSize;
-    const lowest = zone.min + PCP_REFILL_MAX_PAGES + zone.protection;
+    const refill = zone.batch > 0 ? Math.min(PCP_REFILL_MAX_PAGES, zone.batch << PCP_BATCH_SCALE_MAX) : PCP_REFILL_MAX_PAGES;
+    const lowest = zone.min + refill + zone.protection;
     const kept = Math.min(zone.free, Math.max(zone.high + zone.protection, lowest));
     node.reserved += kept * pageSize;
     node.slack += Math.max(0, kept - lowest) * pageSize;
@@ -124,7 +131,7 @@ export function parseZoneinfo(text: string, pageSize = 4096): Map<number, ZoneRo
       const id = Number(head[1]);
       node = out.get(id) ?? { free: 0, reserved: 0, slack: 0 };
       out.set(id, node);
-      zone = { free: 0, min: 0, high: 0, protection: 0 };
+      zone = { free: 0, min: 0, high: 0, protection: 0, batch: 0 };
       continue;
     }
     let m: RegExpExecArray | null;
@@ -132,6 +139,7 @@ export function parseZoneinfo(text: string, pageSize = 4096): Map<number, ZoneRo
     if ((m = /^\s+pages free\s+(\d+)$/.exec(l))) zone.free = Number(m[1]);
     else if ((m = /^\s+(min|high)\s+(\d+)$/.exec(l))) zone[m[1] as 'min' | 'high'] = Number(m[2]);
     else if ((m = /^\s+protection: \((.*)\)$/.exec(l))) zone.protection = Number(m[1]!.split(',').pop()) || 0;
+    else if ((m = /^\s+batch:\s+(\d+)$/.exec(l))) zone.batch = Math.max(zone.batch, Number(m[1]));
   }
   close();
   return out;

@@ -49,13 +49,14 @@ Node 1, zone   Normal
               high:     100
 `;
 
-test("zoneinfo: free memory is the zones' free pages, not the per-cpu lists; kept back is each zone's high watermark (at least min and a per-cpu refill) and lowmem reserve, at most its free pages; slack is high − min less a per-cpu refill", () => {
+test("zoneinfo: free memory is the zones' free pages, not the per-cpu lists; kept back is each zone's high watermark (at least min and one refill of its per-cpu lists, by its batch, the largest where none is printed) and lowmem reserve, at most its free pages; slack is high − min less a refill", () => {
   const z = parseZoneinfo(ZONEINFO);
   assert.equal(z.get(0)!.free, (3840 + 1000) * 4096);
   assert.equal(z.get(1)!.free, 50000 * 4096);
-  // DMA: min 8 + a refill (above its high of 14) + protection 991 for movable pages; DMA32 has
-  // less free than its floor: all of it (the zone's own "high", not the pagesets' "high:")
-  assert.equal(z.get(0)!.reserved, (8 + PCP_REFILL_MAX_PAGES + 991 + 1000) * 4096);
+  // DMA: min 8 + its own refill (batch 1 << 5, above its high of 14) + protection 991 for
+  // movable pages; DMA32 has less free than its floor: all of it (the zone's own "high", not the
+  // pagesets' "high:")
+  assert.equal(z.get(0)!.reserved, (8 + 32 + 991 + 1000) * 4096);
   assert.equal(z.get(1)!.reserved, 5000 * 4096);
   // node 0's gaps are smaller than one refill: no slack
   assert.equal(z.get(0)!.slack, 0);
@@ -85,6 +86,8 @@ test('zoneinfo: the node where the VM refused a promotion with ENOMEM has no roo
   pagesets
     cpu: 0
               count:    87
+              high:     0
+              batch:    1
 Node 0, zone    DMA32
   pages free     5418
         min      5812
