@@ -131,3 +131,52 @@ test('a store whose popular keys all change: pages read once displace the old on
   assert.ok(movedIn(900, 1200) <= 0.05 * movedIn(600, 900), 'the trades stop once the new keys are in');
   assert.equal(summary.failedPages, 0);
 });
+
+test('DRAM room short of the hot set, the workload the only target: the hot set takes the room from the warm pages that got in with it (exchanges)', async () => {
+  // the VM's `full` workload-only case: 120 MiB free beside another process's memory, a 128 MiB
+  // hot set and a 256 MiB warm set whose pages are accessed in most walks, not all. Warm pages
+  // seen in every walk come up with the first hot ones; exchanges give their room back to the
+  // hot set (with exchangeGap: 0, 0.72 of the workload's DRAM ends hot)
+  const scenario = `
+seed: 7
+duration: 240s
+nodes:
+  - { id: 0, tier: dram, capacity: 1GiB }
+  - { id: 1, tier: pmem, capacity: 2GiB }
+processes:
+  - name: filler
+    memory:
+      - { size: 904MiB, pageSize: 4KiB, node: 0 }
+    phases:
+      - { at: 0s, pattern: uniform, rate: 0.001 }
+  - name: kvstore
+    memory:
+      - { size: 1GiB, pageSize: 4KiB, node: 1 }
+    phases:
+      - { at: 0s, pattern: hotset, hotFraction: 0.125, warmFraction: 0.25, hotRate: 20, warmRate: 4, coldRate: 0.2, scatter: true }
+`;
+  const isHot = (p: { rate: Float32Array; comm: string }, i: number): boolean => p.comm === 'kvstore' && p.rate[i]! >= 20;
+  const mine = (p: { comm: string }): boolean => p.comm === 'kvstore';
+  const trace: [number, number, number][] = [];
+  const { summary } = await runSim(scenario, 'targets: { comm: kvstore, minRss: 0 }\n', {
+    onPeriod: (_r, k) => {
+      const hotIn = fractionOn(k, 0, isHot);
+      // the share of the workload's DRAM bytes that are hot pages
+      let dram = 0;
+      let hotDram = 0;
+      for (const p of k.allProcesses()) {
+        if (!mine(p)) continue;
+        for (let i = 0; i < p.pages; i++) {
+          if (p.node[i] !== 0) continue;
+          dram += p.units[i]!;
+          if (isHot(p, i)) hotDram += p.units[i]!;
+        }
+      }
+      trace.push([k.now() / 1000, hotIn, dram === 0 ? 1 : hotDram / dram]);
+    },
+  });
+  const end = trace.at(-1)!;
+  process.stdout.write(`# DRAM short of the hot set: hot set in DRAM ${end[1].toFixed(3)}, hot share of the workload's DRAM ${end[2].toFixed(3)} at the end; ${trace.filter((_, i) => i % 8 === 0).map(([t, f, s]) => `${t.toFixed(0)}:${f.toFixed(2)}/${s.toFixed(2)}`).join(' ')}; moved ${summary.movedPages}, ping-pong ${summary.pingPongPages}\n`);
+  assert.ok(end[2] >= 0.95, `hot share of the workload's DRAM at the end: ${end[2]}`);
+  assert.ok(summary.pingPongPages <= 0.01 * summary.movedPages, `ping-pong ${summary.pingPongPages} of ${summary.movedPages}`);
+});
