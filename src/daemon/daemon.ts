@@ -258,7 +258,9 @@ export class Daemon {
     const params = this.plannerParams();
     const tables = rankTables(this.space, params);
     const slice = new Slice();
+    const staleBefore = this.placement.rechecksAll;
     const queried = await cooperate(this.placement.lookupSteps(live, this.space, tables, this.topo, this.period, this.config.policy.placementQueries), slice);
+    if (this.placement.rechecksAll !== staleBefore) this.log.info({ period: this.period }, this.placement.rechecksAll ? 'pages believed in the fast tier were found elsewhere (another mover): every one is re-checked until beliefs hold' : 'placement beliefs hold again: a quarter of the fast tier re-checked per period');
     cpu.mark('placement');
     const plan = await cooperate(planSteps(live, this.topo, this.space, this.period, params, tables), slice);
     plan.placementQueries = queried;

@@ -14,7 +14,11 @@ import { STEP_PAGES, type Steps } from '../util/steps.js';
  * in the fast tier whose index is the period mod 4: a believed placement goes stale when
  * something else moves the page (the application's own move_pages or mbind, the kernel's
  * demotion or NUMA balancing), and a hot page wrongly believed in the fast tier would never be
- * planned again. Bounded per period by policy.placementQueries.
+ * planned again. When a period's re-checks find more than STALE_SHARE of those pages elsewhere,
+ * the next period re-checks all of them, and so on until a period finds beliefs right again: a
+ * page read once (a key-value store's value asked for once in a while) is a candidate in one
+ * period only, and a one-in-four re-check missed three quarters of such pages for good. Bounded
+ * per period by policy.placementQueries.
  */
 export class PlacementLookup {
   private addrs = new Float64Array(1024);
@@ -23,6 +27,11 @@ export class PlacementLookup {
   private qSlot = new Int32Array(1024);
   /** pages gathered in addrs, qSeg, qSlot and not queried yet */
   private pending = 0;
+  /** this period's re-checks: pages believed in the fast tier that were asked, and of those the ones found elsewhere */
+  private rechecked = 0;
+  private stale = 0;
+  /** the last period found beliefs stale: re-check every page believed in the fast tier */
+  private recheckAll = false;
 
   constructor(private readonly kernel: Pick<Kernel, 'movePages'>) {}
 
@@ -30,12 +39,21 @@ export class PlacementLookup {
   *lookupSteps(targets: Target[], space: StateSpace, tables: RankTables, topo: Topology, period: number, budget: number): Steps<number> {
     const tierOfNode = tierIndex(topo);
     const want = queryTable(space, tables);
+    const stripe = this.recheckAll ? ALL : period & 3;
+    this.rechecked = 0;
+    this.stale = 0;
     let left = budget;
     for (const t of targets) {
       if (t.gone || left <= 0) continue;
-      left -= yield* this.lookupTarget(t, space, want, tierOfNode, left, period & 3);
+      left -= yield* this.lookupTarget(t, space, want, tierOfNode, left, stripe);
     }
+    this.recheckAll = this.stale >= STALE_MIN_PAGES && this.stale > STALE_SHARE * this.rechecked;
     return budget - left;
+  }
+
+  /** Whether the next period re-checks every page believed in the fast tier (its last re-checks found beliefs stale). */
+  get rechecksAll(): boolean {
+    return this.recheckAll;
   }
 
   /** One pass over the target's pages; a step per STEP_PAGES and per query batch. */
@@ -78,7 +96,7 @@ export class PlacementLookup {
       }
       for (; i < chunkEnd && pending < stop; i++) {
         const w = want[st[i]!]!;
-        if (w === 0 || (w === RECHECK && (i & 3) !== stripe)) continue;
+        if (w === 0 || (w === RECHECK && stripe !== ALL && (i & 3) !== stripe)) continue;
         this.addrs[pending] = seg.start + i * seg.pageSize;
         this.qSeg[pending] = g;
         this.qSlot[pending] = i;
@@ -108,6 +126,11 @@ export class PlacementLookup {
       if (tier < 0) continue;
       const seg = t.heat.segments[this.qSeg[k]!]!;
       const slot = this.qSlot[k]!;
+      const was = space.tierSlot[seg.states[slot]!]!;
+      if (was === 1) {
+        this.rechecked++;
+        if (tier !== 0) this.stale++;
+      }
       seg.put(slot, space.withTier(seg.states[slot]!, tier + 1));
     }
     return n;
@@ -116,6 +139,15 @@ export class PlacementLookup {
 
 const QUERY = 1;
 const RECHECK = 2;
+/** the stripe that takes every page to re-check */
+const ALL = -1;
+/**
+ * Beliefs are stale when more than this share of a period's re-checks found the page elsewhere
+ * (and at least STALE_MIN_PAGES did): tierd's own moves keep its beliefs, so misses come from
+ * another mover, and a few from pages the kernel demoted or compacted.
+ */
+const STALE_SHARE = 0.02;
+const STALE_MIN_PAGES = 32;
 
 /**
  * Per state: QUERY for a candidate (hot, fill or confirmed cold) of unknown placement, RECHECK

@@ -136,3 +136,32 @@ test('the look-up over chunks found uniform asks for the same pages as page by p
     assert.deepEqual(asked(settled, period, budget), a, `period ${period}, budget ${budget}`);
   }
 });
+
+test('pages believed in the fast tier and moved away by another mover: once a re-check finds them elsewhere, the next period re-checks all of them, until beliefs hold', () => {
+  const t = target(Array.from({ length: 400 }, () => HOT_FAST));
+  // another mover took every page to the slow node: the stripe of period 8 finds its 100 elsewhere
+  const k = kernel(() => 1);
+  const lookup = new PlacementLookup(k);
+  drain(lookup.lookupSteps([t], space, tables, topology(), 8, 10_000));
+  assert.equal(k.asked.length, 100);
+  assert.ok(lookup.rechecksAll);
+  // they are believed slow now: the 300 still believed fast are all asked in the next period
+  k.asked.length = 0;
+  const queried = drain(lookup.lookupSteps([t], space, tables, topology(), 9, 10_000));
+  assert.equal(queried, 300);
+  assert.ok(tierSlots(t).every((s) => s === 2));
+  // nothing left believed fast, nothing stale: back to one in four
+  drain(lookup.lookupSteps([t], space, tables, topology(), 10, 10_000));
+  assert.ok(!lookup.rechecksAll);
+});
+
+test('a few pages found elsewhere (the kernel compacting or demoting one now and then) keep the re-checks at one in four', () => {
+  // 1% of the re-checked pages moved (100 of period 8's 10 000): under the stale share
+  const t = target(Array.from({ length: 40_000 }, () => HOT_FAST));
+  const k = kernel((i) => (i % 400 === 0 ? 1 : 0));
+  const lookup = new PlacementLookup(k);
+  drain(lookup.lookupSteps([t], space, tables, topology(), 8, 100_000));
+  assert.equal(k.asked.length, 10_000);
+  assert.equal(tierSlots(t).filter((s) => s === 2).length, 100);
+  assert.ok(!lookup.rechecksAll);
+});

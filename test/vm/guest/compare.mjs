@@ -289,7 +289,7 @@ function startDamonSchemes() {
  * values unasked; this is the ceiling such a mechanism has (a page counts from its first value's
  * first GET, in either phase).
  */
-async function bestOfAsked(w, shares, room, ends) {
+async function bestOfAsked(w, shares, room, ends, placed) {
   const c = w.asker;
   const seen = c.events.length;
   c.proc.kill('SIGUSR1');
@@ -309,7 +309,31 @@ async function bestOfAsked(w, shares, room, ends) {
       if (i !== undefined && ms < first[i]) first[i] = ms;
     }
   }
+  logAskedPlaced(first, shares[1], placed, ends[1]);
   return ends.map((end, ph) => best(shares[ph].map((s, i) => (first[i] <= end ? s : 0)), room));
+}
+
+/**
+ * Of the pages first asked for by `end`, by how long before it: how many, their share of the
+ * accesses and the part of each on node 0 in the last sample. Says whether what a mechanism
+ * left out was asked for long ago (missed) or just now (not seen yet).
+ */
+function logAskedPlaced(first, shares, placed, end) {
+  const edges = [Infinity, 60, 30, 10, 0];
+  for (let b = 0; b + 1 < edges.length; b++) {
+    let pages = 0, on = 0, share = 0, shareOn = 0;
+    for (let i = 0; i < first.length; i++) {
+      const age = (end - first[i]) / 1000;
+      if (!(age < edges[b] && age >= edges[b + 1])) continue;
+      pages++;
+      share += shares[i];
+      if (placed[i] === 0) {
+        on++;
+        shareOn += shares[i];
+      }
+    }
+    log(`asked ${edges[b + 1]}–${edges[b]} s before the end: ${pages} pages (${(pages / 256).toFixed(0)} MiB), share ${share.toFixed(3)}; on node 0 ${(on / Math.max(1, pages)).toFixed(3)} of the pages, ${(shareOn / Math.max(1e-12, share)).toFixed(3)} of the share`);
+  }
 }
 
 const MiB = (b) => (b / 2 ** 20).toFixed(0);
@@ -481,7 +505,7 @@ async function main() {
   }
   const cpu1 = sumCpu(procs);
   const phaseEnd = (ph) => t0 + 1000 * (samples.filter((s) => s.phase === ph).at(-1)?.t ?? 0);
-  const bestAsked = instances[0].asker ? await bestOfAsked(instances[0], shares, room, [phaseEnd(0), phaseEnd(1)]) : null;
+  const bestAsked = instances[0].asker ? await bestOfAsked(instances[0], shares, room, [phaseEnd(0), phaseEnd(1)], node) : null;
   if (tierd) {
     tierd.kill('SIGTERM');
     await new Promise((r) => (tierd.exitCode !== null ? r() : tierd.on('exit', r)));
