@@ -24,6 +24,26 @@ processes:
 ${o.phases.map((p) => `      - ${p}`).join('\n')}
 ${o.extra ?? ''}`;
 
+/** A 1 GiB store on PMEM beside a filler on the 1 GiB of DRAM, touched almost never: DRAM has 1 GiB less the filler free. */
+const besideFiller = (o: { seed: number; duration: string; filler: string; phases: string[] }): string => `
+seed: ${o.seed}
+duration: ${o.duration}
+nodes:
+  - { id: 0, tier: dram, capacity: 1GiB }
+  - { id: 1, tier: pmem, capacity: 2GiB }
+processes:
+  - name: filler
+    memory:
+      - { size: ${o.filler}, pageSize: 4KiB, node: 0 }
+    phases:
+      - { at: 0s, pattern: uniform, rate: 0.001 }
+  - name: kvstore
+    memory:
+      - { size: 1GiB, pageSize: 4KiB, node: 1 }
+    phases:
+${o.phases.map((p) => `      - ${p}`).join('\n')}
+`;
+
 function report(name: string, s: SimSummary): void {
   const rec = s.recoveries.map((r) => (r.seconds === null ? 'never' : r.seconds.toFixed(0))).join(' ');
   process.stdout.write(`# ${name}: time-averaged efficiency ${s.timeAveragedEfficiency.toFixed(4)}, recovery s after each change: ${rec}; ping-pong ${s.pingPongPages}/${s.movedPages}; failed ${s.failedPages}\n`);
@@ -68,25 +88,8 @@ test('DRAM full of another managed process at the shift: demotions make the room
 });
 
 test('DRAM smaller than the hot set, the rest held by another process: after a shift the new hot set fills DRAM again within 20 s', async () => {
-  const scenario = `
-seed: 5
-duration: 120s
-nodes:
-  - { id: 0, tier: dram, capacity: 1GiB }
-  - { id: 1, tier: pmem, capacity: 2GiB }
-processes:
-  - name: filler
-    memory:
-      - { size: 870MiB, pageSize: 4KiB, node: 0 }
-    phases:
-      - { at: 0s, pattern: uniform, rate: 0.001 }
-  - name: kvstore
-    memory:
-      - { size: 1GiB, pageSize: 4KiB, node: 1 }
-    phases:
-      - { at: 0s, pattern: hotset, hotFraction: 0.3, warmFraction: 0.2, hotRate: 8, warmRate: 0.75, coldRate: 0.1, scatter: true }
-      - { at: 60s, pattern: hotset, hotFraction: 0.3, warmFraction: 0.2, hotRate: 8, warmRate: 0.75, coldRate: 0.1, scatter: true }
-`;
+  const hotset = '{ at: 0s, pattern: hotset, hotFraction: 0.3, warmFraction: 0.2, hotRate: 8, warmRate: 0.75, coldRate: 0.1, scatter: true }';
+  const scenario = besideFiller({ seed: 5, duration: '120s', filler: '870MiB', phases: [hotset, hotset.replace('at: 0s', 'at: 60s')] });
   const isHotNow = (p: { rate: Float32Array; comm: string }, i: number): boolean => p.comm === 'kvstore' && p.rate[i]! >= 8;
   const trace: [number, number][] = [];
   await runSim(scenario, 'targets: { comm: kvstore, minRss: 0 }\n', { onPeriod: (_r, k) => trace.push([k.now() / 1000, fractionOn(k, 0, isHotNow)]) });
@@ -137,24 +140,7 @@ test('DRAM room short of the hot set, the workload the only target: the hot set 
   // hot set and a 256 MiB warm set whose pages are accessed in most walks, not all. Warm pages
   // seen in every walk come up with the first hot ones; exchanges give their room back to the
   // hot set (with exchangeGap: 0, 0.72 of the workload's DRAM ends hot)
-  const scenario = `
-seed: 7
-duration: 240s
-nodes:
-  - { id: 0, tier: dram, capacity: 1GiB }
-  - { id: 1, tier: pmem, capacity: 2GiB }
-processes:
-  - name: filler
-    memory:
-      - { size: 904MiB, pageSize: 4KiB, node: 0 }
-    phases:
-      - { at: 0s, pattern: uniform, rate: 0.001 }
-  - name: kvstore
-    memory:
-      - { size: 1GiB, pageSize: 4KiB, node: 1 }
-    phases:
-      - { at: 0s, pattern: hotset, hotFraction: 0.125, warmFraction: 0.25, hotRate: 20, warmRate: 4, coldRate: 0.2, scatter: true }
-`;
+  const scenario = besideFiller({ seed: 7, duration: '240s', filler: '904MiB', phases: ['{ at: 0s, pattern: hotset, hotFraction: 0.125, warmFraction: 0.25, hotRate: 20, warmRate: 4, coldRate: 0.2, scatter: true }'] });
   const isHot = (p: { rate: Float32Array; comm: string }, i: number): boolean => p.comm === 'kvstore' && p.rate[i]! >= 20;
   const mine = (p: { comm: string }): boolean => p.comm === 'kvstore';
   const trace: [number, number, number][] = [];
