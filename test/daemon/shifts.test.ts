@@ -9,15 +9,15 @@ import type { SimSummary } from '../../src/daemon/simulate.js';
 
 const OFFSETS = [0.1, 0.5, 0.3, 0.7, 0.2, 0.6, 0.4, 0.8];
 
-/** A process whose phases start every `every` seconds, one YAML phase line per entry. */
-const scenario = (o: { dram: string; size: string; duration: string; phases: string[]; extra?: string }): string => `
-seed: 5
+/** A process whose phases start every `every` seconds, one YAML phase line per entry; `before` and `extra` are processes listed before and after it. */
+const scenario = (o: { dram: string; size: string; duration: string; phases: string[]; extra?: string; before?: string; seed?: number }): string => `
+seed: ${o.seed ?? 5}
 duration: ${o.duration}
 nodes:
   - { id: 0, tier: dram, capacity: ${o.dram} }
   - { id: 1, tier: pmem, capacity: 2GiB }
 processes:
-  - name: kvstore
+${o.before ?? ''}  - name: kvstore
     memory:
       - { size: ${o.size}, pageSize: 4KiB, node: 1 }
     phases:
@@ -25,24 +25,13 @@ ${o.phases.map((p) => `      - ${p}`).join('\n')}
 ${o.extra ?? ''}`;
 
 /** A 1 GiB store on PMEM beside a filler on the 1 GiB of DRAM, touched almost never: DRAM has 1 GiB less the filler free. */
-const besideFiller = (o: { seed: number; duration: string; filler: string; phases: string[] }): string => `
-seed: ${o.seed}
-duration: ${o.duration}
-nodes:
-  - { id: 0, tier: dram, capacity: 1GiB }
-  - { id: 1, tier: pmem, capacity: 2GiB }
-processes:
-  - name: filler
+const besideFiller = (o: { seed: number; duration: string; filler: string; phases: string[] }): string =>
+  scenario({ ...o, dram: '1GiB', size: '1GiB', before: `  - name: filler
     memory:
       - { size: ${o.filler}, pageSize: 4KiB, node: 0 }
     phases:
       - { at: 0s, pattern: uniform, rate: 0.001 }
-  - name: kvstore
-    memory:
-      - { size: 1GiB, pageSize: 4KiB, node: 1 }
-    phases:
-${o.phases.map((p) => `      - ${p}`).join('\n')}
-`;
+` });
 
 function report(name: string, s: SimSummary): void {
   const rec = s.recoveries.map((r) => (r.seconds === null ? 'never' : r.seconds.toFixed(0))).join(' ');
