@@ -104,9 +104,9 @@ export const PCP_REFILL_MAX_PAGES = 63 << PCP_BATCH_SCALE_MAX;
  * the zone's free pages only, not the per-cpu lists, and a refill of a list can take up to its
  * batch << 5 (PCP_REFILL_MAX_PAGES where zoneinfo prints no batch) from the zone after the test
  * passed: 2016 pages in a large zone, 32 in the 16 MiB DMA zone (batch 1), where counting a
- * large zone's refill kept 7.8 MiB of the VM's node 0 from every promotion. So room starts above the high
- * watermark (where kswapd is not woken, and NUMA balancing's own promotions stop too) or above
- * min plus one refill where a small zone's watermarks are closer than that, and the
+ * large zone's refill kept 7.8 MiB of the VM's node 0 from every promotion. So room starts
+ * above the high watermark (where kswapd is not woken, and NUMA balancing's own promotions stop
+ * too) or above min plus one refill where a zone's watermarks are closer than that, and the
  * per-cpu lists are not room: `test/vm/guest/room-probe.mjs` failed with 9 MiB on them and the
  * zone under min. The slack is what the mover may lend against pages its own demotions just
  * freed onto its CPU's list (see Mover.refreshFree).

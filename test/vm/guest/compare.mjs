@@ -73,8 +73,8 @@ function pagesOnNode(pid, id) {
 }
 
 /**
- * Who holds node 0: the kernel's per-node counters (MiB) and the node-0 pages of the workload,
- * tierd and this harness. Logged when the room is measured and at each phase's end, so a room
+ * Who holds node 0: the kernel's per-node counters (MiB) and the node-0 pages of the workload
+ * (its first process), tierd, the filler and this harness. Logged when the room is measured and at each phase's end, so a room
  * that shrinks under a contender shows who took it.
  */
 function node0Ledger(what, procs) {
@@ -454,9 +454,9 @@ async function main() {
   if (contender.startsWith('tierd-')) tierd = await startTierd(contender.slice(6), comm, () => t0);
   const instances = await startScored();
   // the harness's own memory (its arrays, its V8 heap) goes to node 1 from here on, and what it
-  // has on node 0 goes there now: the room it measures next is the contenders', and its ~30 MiB
-  // took room from them after the measurement. Not earlier: the processes it starts would
-  // inherit the policy, and the filler must fault in on node 0.
+  // has on node 0 goes there now: the room it measures next is the contenders'. It held ~30 MiB
+  // of node 0 and took ~7 MiB more between measuring the room and the first sample. Not earlier:
+  // the processes it starts would inherit the policy, and the filler must fault in on node 0.
   const placed = k.placeSelf([1], [0]);
   if (placed !== null) log(`harness stays on node 0: ${placed}`);
   const pages = instances.reduce((n, w) => n + w.addrs.length, 0);
