@@ -46,9 +46,11 @@ test('a scrape is answered while the main thread is busy: the worker serves the 
   try {
     await until('the first exposition', async () => sample((await get(`http://127.0.0.1:${server.port}/metrics`)).body, 'tierd_periods_total') === 7);
     // another process scrapes and writes the body to a file; this thread does not yield until
-    // the file is there, so the answer cannot have come from this thread's event loop
+    // the file is there, so the answer cannot have come from this thread's event loop. The body
+    // is renamed into place: the busy loop once saw the file created and still empty (NaN)
     const out = join(mkdtempSync(join(tmpdir(), 'tierd-scrape-')), 'body');
-    const client = spawn(process.execPath, ['-e', `fetch('http://127.0.0.1:${server.port}/metrics').then((r) => r.text()).then((b) => require('fs').writeFileSync(${JSON.stringify(out)}, b))`], { stdio: 'ignore' });
+    const write = `(b) => { const fs = require('fs'); fs.writeFileSync(${JSON.stringify(`${out}.part`)}, b); fs.renameSync(${JSON.stringify(`${out}.part`)}, ${JSON.stringify(out)}); }`;
+    const client = spawn(process.execPath, ['-e', `fetch('http://127.0.0.1:${server.port}/metrics').then((r) => r.text()).then(${write})`], { stdio: 'ignore' });
     const end = Date.now() + 20_000;
     while (!existsSync(out) && Date.now() < end) {
       /* busy: the main thread folding a long walk */
