@@ -6,7 +6,7 @@
 //   WORKLOADS="shift zipf full full-both multi redis" picks the workloads; PHASE=seconds per phase (90)
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
 //   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys,
-//   MIGRATE=callTarget:1s for migrate keys
+//   MIGRATE=callTarget:1s for migrate keys; DAMON=coldAgeS:30 the DAMON contenders' cold age (seconds)
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
 //   TCG_THREAD=multi gives each vCPU its own host thread: the mechanism's CPU is then not taken
 //   from the workload's vCPU, as on a host with cores to spare (the default, single, shares one)
@@ -38,7 +38,7 @@ interface Result {
   tcg?: string;
 }
 
-const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:tierd-damon', 'trimmed:nb', 'trimmed:tierd-idle_pages', 'trimmed:tierd-page_idle', 'trimmed:tierd-damon'];
+const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:damon-young', 'stock:tierd-damon', 'trimmed:nb', 'trimmed:tierd-idle_pages', 'trimmed:tierd-page_idle', 'trimmed:tierd-damon'];
 const json = process.argv.includes('--json');
 const runs = (process.env.CONTENDERS ?? DEFAULT_RUNS.join(' ')).split(/\s+/).filter(Boolean);
 const workloads = (process.env.WORKLOADS ?? 'shift zipf full full-both multi redis').split(/\s+/).filter(Boolean);
@@ -49,8 +49,9 @@ function guestArgs(contender: string, workload: string): string {
   const args = [`tierd.contender=${contender}`, `tierd.workload=${workload}`, `tierd.phase=${phase}`];
   if (process.env.PROFILE === '1') args.push('tierd.profile=1');
   if (process.env.TIERD_LOG) args.push(`tierd.log=${process.env.TIERD_LOG}`);
-  // POLICY, SCAN and MIGRATE pass config keys through to the guest's tierd config sections
-  for (const section of ['policy', 'scan', 'migrate']) {
+  // POLICY, SCAN and MIGRATE pass config keys through to the guest's tierd config sections,
+  // DAMON sets the DAMON contenders' schemes (compare.mjs, damonSettings)
+  for (const section of ['policy', 'scan', 'migrate', 'damon']) {
     const pairs = process.env[section.toUpperCase()];
     if (pairs) args.push(`tierd.${section}=${pairs}`);
   }
@@ -106,7 +107,7 @@ function table(results: Result[]): string {
 }
 
 const WORKLOADS = ['shift', 'zipf', 'full', 'full-both', 'multi', 'redis'];
-const CONTENDERS = ['nothing', 'nb', 'damon', 'tierd-idle_pages', 'tierd-page_idle', 'tierd-damon'];
+const CONTENDERS = ['nothing', 'nb', 'damon', 'damon-young', 'tierd-idle_pages', 'tierd-page_idle', 'tierd-damon'];
 
 /** a misspelt workload or contender would cost a boot each before saying so */
 function checkArgs(): boolean {

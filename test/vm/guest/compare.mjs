@@ -2,7 +2,7 @@
 // measured from outside every contender. Ground truth: the workload's own access shares per
 // page (it prints them) and move_pages in query mode on its pages every SAMPLE seconds. Prints
 // one COMPARE_RESULT line (JSON) that bench/vm-compare.ts turns into the table.
-//   TIERD_CONTENDER  nothing | nb | damon | tierd-idle_pages | tierd-page_idle | tierd-damon
+//   TIERD_CONTENDER  nothing | nb | damon | damon-young | tierd-idle_pages | tierd-page_idle | tierd-damon
 //   TIERD_WORKLOAD   shift | zipf | full | full-both | multi | redis
 //   TIERD_PHASE      seconds per phase (the hot set moves once, after the first)
 //   TIERD_LOG        tierd's log level (info: each period prints one compact line)
@@ -237,8 +237,13 @@ function best(shares, pages) {
   return h;
 }
 
-/** DAMON paddr: migrate_hot on node 1 → node 0, migrate_cold on node 0 → node 1 (HMSDK's shape) */
-function startDamonSchemes() {
+/**
+ * DAMON paddr: migrate_hot on node 1 → node 0, migrate_cold on node 0 → node 1 (HMSDK's shape).
+ * `young` adds DAMOS page filters (6.10+; the migrate actions are 6.11+): migrate_hot moves only the pages of a hot region whose
+ * accessed bit is set when the scheme applies, migrate_cold only those whose bit is clear, so
+ * the kernel moves page by page what its regions can only tell apart in bulk.
+ */
+function startDamonSchemes(young) {
   const block = parseInt(readFileSync('/sys/devices/system/memory/block_size_bytes', 'utf8').trim(), 16);
   const range = (node) => {
     const ids = readdirSync(`/sys/devices/system/node/node${node}`).filter((d) => /^memory\d+$/.test(d)).map((d) => Number(d.slice(6)));
@@ -246,9 +251,12 @@ function startDamonSchemes() {
   };
   const a = '/sys/kernel/mm/damon/admin/kdamonds';
   write(`${a}/nr_kdamonds`, 2);
+  // DAMON=coldAgeS:30 (bench:vm) sets how long a region must look idle before its pages go down
+  const set = Object.fromEntries((process.env.TIERD_DAMON ?? '').split(',').filter(Boolean).map((kv) => kv.split(':')));
+  const coldAggrs = Math.round(Number(set.coldAgeS ?? 2) * 10);
   const plans = [
     { node: 1, action: 'migrate_hot', to: 0, acc: [1, 4294967295], age: [0, 4294967295] },
-    { node: 0, action: 'migrate_cold', to: 1, acc: [0, 0], age: [20, 4294967295] },
+    { node: 0, action: 'migrate_cold', to: 1, acc: [0, 0], age: [coldAggrs, 4294967295] },
   ];
   plans.forEach((p, i) => {
     const c = `${a}/${i}/contexts`;
@@ -278,6 +286,12 @@ function startDamonSchemes() {
     // the same migration rate limit as tierd's default (256 MiB/s)
     write(`${s}/quotas/bytes`, 256 * 2 ** 20);
     write(`${s}/quotas/reset_interval_ms`, 1000);
+    if (young) {
+      // a filter filters out the pages for which "young" equals `matching`
+      write(`${s}/filters/nr_filters`, 1);
+      write(`${s}/filters/0/type`, 'young');
+      write(`${s}/filters/0/matching`, p.action === 'migrate_hot' ? 'N' : 'Y');
+    }
     write(`${a}/${i}/state`, 'on');
   });
 }
@@ -475,7 +489,7 @@ async function main() {
   const tierdCpu0 = tierd ? cpuOf(tierd.pid) : { user: 0, sys: 0 };
   let tierdCpu = tierdCpu0;
   let kdamondCpu = 0;
-  if (contender === 'damon') startDamonSchemes();
+  if (contender === 'damon' || contender === 'damon-young') startDamonSchemes(contender === 'damon-young');
   const samples = [];
   const node = new Int32Array(pages);
   const prev = new Int32Array(pages).fill(-1);
@@ -511,7 +525,7 @@ async function main() {
     await new Promise((r) => (tierd.exitCode !== null ? r() : tierd.on('exit', r)));
   }
   if (process.env.TIERD_PROFILE === '1' && tierd) printProfile('/tmp/prof');
-  if (contender === 'damon') for (const i of [0, 1]) write(`/sys/kernel/mm/damon/admin/kdamonds/${i}/state`, 'off');
+  if (contender.startsWith('damon')) for (const i of [0, 1]) write(`/sys/kernel/mm/damon/admin/kdamonds/${i}/state`, 'off');
   const vm1 = vmstat();
   // ops per second over a window, summed over the processes
   const rate = (from, to) => instances.reduce((sum, w) => {
