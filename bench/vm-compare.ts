@@ -50,7 +50,7 @@ function guestArgs(contender: string, workload: string): string {
   if (process.env.PROFILE === '1') args.push('tierd.profile=1');
   if (process.env.TIERD_LOG) args.push(`tierd.log=${process.env.TIERD_LOG}`);
   // POLICY, SCAN and MIGRATE pass config keys through to the guest's tierd config sections,
-  // DAMON sets the DAMON contenders' schemes (compare.mjs, damonSettings)
+  // DAMON sets the DAMON contenders' schemes (test/vm/guest/compare.mjs, startDamonSchemes)
   for (const section of ['policy', 'scan', 'migrate', 'damon']) {
     const pairs = process.env[section.toUpperCase()];
     if (pairs) args.push(`tierd.${section}=${pairs}`);

@@ -239,9 +239,10 @@ function best(shares, pages) {
 
 /**
  * DAMON paddr: migrate_hot on node 1 → node 0, migrate_cold on node 0 → node 1 (HMSDK's shape).
- * `young` adds DAMOS page filters (6.10+; the migrate actions are 6.11+): migrate_hot moves only the pages of a hot region whose
- * accessed bit is set when the scheme applies, migrate_cold only those whose bit is clear, so
- * the kernel moves page by page what its regions can only tell apart in bulk.
+ * `young` adds DAMOS page filters (6.10+; the migrate actions are 6.11+): migrate_hot moves
+ * only the pages of a hot region whose accessed bit is set when the scheme applies, migrate_cold
+ * only those whose bit is clear, so the kernel moves page by page what its regions can only tell
+ * apart in bulk.
  */
 function startDamonSchemes(young) {
   const block = parseInt(readFileSync('/sys/devices/system/memory/block_size_bytes', 'utf8').trim(), 16);
