@@ -180,7 +180,7 @@ export const zMigrate = z
      */
     selfMemory: z.enum(['slow', 'any']).default('slow'),
     batchPages: z.number().int().min(1).max(16384).default(1024),
-    /** shrink batches when a move_pages call takes longer than this */
+    /** halve batches when a move_pages call takes longer than this, down to 512 pages (the kernel's own migration batch) */
     callTarget: zDuration.prefault('20ms').refine((v) => v > 0, { message: 'must be above 0' }),
     /** MPOL_MF_SW_YOUNG: auto = when the kernel accepts it */
     swYoung: z.union([z.boolean(), z.literal('auto')]).default('auto'),

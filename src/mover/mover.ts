@@ -70,6 +70,9 @@ interface Batch {
   dir: number;
 }
 
+/** NR_MAX_BATCHED_MIGRATION on x86-64 (HPAGE_PMD_NR): migrate_pages moves a list in chunks of this many base pages */
+export const MIGRATE_BATCH = 512;
+
 /**
  * Executes a plan with move_pages: batches of at most batchPages addresses (and 4 MiB), sorted
  * by target node, every demotion before the promotions so the fast tier never overflows,
@@ -425,9 +428,12 @@ export class Mover {
 
   /** Keep each call near the time target: halve the batch when calls run long, grow it back when short. */
   private adapt(ms: number): void {
-    // not below 128 pages: each call also costs a placement query and an identity read, and on a
-    // slow host (the TCG VM) batches of 16 made those reads a quarter of tierd's CPU
-    if (ms > this.params.callTargetMs) this.batch = Math.max(Math.min(128, this.params.batchPages), this.batch >> 1);
+    // not below the kernel's own migration batch: migrate_pages unmaps, copies and remaps up to
+    // MIGRATE_BATCH pages together for any caller, so that is the unmapped window the kernel
+    // accepts; smaller calls pay the per-call costs more often (lru_cache_disable's drain on every
+    // CPU, which grows with the CPU count, and a placement query and an identity read), and
+    // slow calls are often slow because of that drain
+    if (ms > this.params.callTargetMs) this.batch = Math.max(Math.min(MIGRATE_BATCH, this.params.batchPages), this.batch >> 1);
     else if (ms < this.params.callTargetMs / 4) this.batch = Math.min(this.params.batchPages, this.batch * 2);
   }
 

@@ -141,3 +141,22 @@ test("several targets: each batch is the best count left across all of them, so 
   assert.equal(totals.outcomes[O.moved], 128);
   assert.equal(totals.outcomes[O.no_room], 512);
 });
+
+test("slow calls halve the batch no further than the kernel's own migration batch (512 pages)", async () => {
+  const kernel = new SimKernel(parseScenario('duration: 10m\nkernel: { moveCallCost: 50ms }\nnodes: [{id: 0, tier: dram, capacity: 1GiB}, {id: 1, tier: pmem, capacity: 4GiB}]\nprocesses: [{name: x, pid: 500, memory: [{size: 64MiB, node: 1}]}]\n'));
+  const sizes: number[] = [];
+  const real = kernel.movePages.bind(kernel);
+  kernel.movePages = (pid, n, addrs, nodes, status, flags) => {
+    if (nodes !== null) sizes.push(n);
+    return real(pid, n, addrs, nodes, status, flags);
+  };
+  const p = kernel.allProcesses()[0]!;
+  const target: Target = { id: { pid: p.pid, starttime: p.starttime }, comm: 'x', heat: new HeatTable(space), history: new MoveHistory(), ranges: new Float64Array(0), gone: false };
+  const list = new PlanList(target);
+  for (let i = 0; i < 16384; i++) list.push(p.pageAddr(i), 12, 0, Dir.PROMOTE, Reason.HOT, 5);
+  const totals = await new Mover(kernel, { ...PARAMS, batchPages: 1024 }, silent).execute(planOf(list), classify(kernel.topology()), space, null);
+  assert.equal(totals.outcomes[O.moved], 16384);
+  // every call takes 50 ms against a 20 ms target: 1024, then 512 for good (it was 128)
+  assert.equal(sizes[0], 1024);
+  assert.ok(sizes.length === 31 && sizes.slice(1).every((n) => n === 512), `call sizes ${sizes.join(' ')}`);
+});
