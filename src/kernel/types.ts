@@ -145,6 +145,58 @@ export interface Damon {
   readonly running: boolean;
 }
 
+/** One DAMOS scheme of tierd's damos engine: a kernel-side migration over one node's memory. */
+export interface DamosScheme {
+  /** migrate_hot / migrate_cold move pages; stat (dry-run) only counts what they would try */
+  action: 'migrate_hot' | 'migrate_cold' | 'stat';
+  targetNid: number;
+  /** the pattern: hot = a sampled access in at least one check per aggregation; cold = none for coldAggrs aggregations */
+  direction: 'promote' | 'demote';
+  coldAggrs: number;
+  /** only pages charged to this cgroup v2 memcg ("/tierd/db"); the young filter picks pages per direction */
+  memcgPath: string;
+}
+
+/** One kdamond: paddr monitoring of one node's physical range, with its schemes. */
+export interface DamosContext {
+  node: number;
+  schemes: DamosScheme[];
+}
+
+export interface DamosIntervals {
+  sampleUs: number;
+  aggrUs: number;
+  minRegions: number;
+  maxRegions: number;
+  /** the quotas' reset interval: tierd re-tunes the quotas once per interval */
+  resetMs: number;
+}
+
+/** A scheme's counters since it started (the kernel's schemes/N/stats). */
+export interface DamosStats {
+  triedBytes: number;
+  appliedBytes: number;
+  quotaExceeds: number;
+}
+
+/**
+ * DAMOS through sysfs: paddr kdamonds whose migrate_hot / migrate_cold schemes move pages in
+ * the kernel, tuned by tierd's quotas. Contexts and schemes keep the order start() was given.
+ */
+export interface Damos {
+  /** why the kernel cannot run tierd's schemes (missing paddr, actions, filters; another DAMON user), or null */
+  unavailable(): string | null;
+  /** why pages of this cgroup cannot be told apart (no cgroup v2, no memory controller there), or null */
+  memcgUnavailable(path: string): string | null;
+  start(contexts: DamosContext[], iv: DamosIntervals, quotas: number[][]): void;
+  /** bytes per reset interval for each context's schemes; 0 stops a scheme until the next tune */
+  tune(quotas: number[][]): void;
+  /** each context's schemes' counters, or null for a kdamond that is no longer running */
+  stats(): (DamosStats[] | null)[];
+  stop(): void;
+  readonly running: boolean;
+}
+
 export const MPOL_MF_MOVE = 2;
 export const MPOL_MF_MOVE_ALL = 4;
 export const MPOL_MF_SW_YOUNG = 0x80;
@@ -202,6 +254,8 @@ export interface Kernel {
   physPages(): PhysPages | null;
   /** DAMON vaddr monitoring, or null where the kernel has none */
   damon(): Damon | null;
+  /** DAMOS migration schemes (paddr, sysfs), or null where the kernel has no DAMON sysfs */
+  damos(): Damos | null;
   /**
    * The PMD-mapped (2 MiB) parts of `ranges` ([start, end) pairs) in pid's address space, sorted
    * pairs; null when the kernel cannot tell. Throws TierdError(PROCESS_GONE).

@@ -12,9 +12,11 @@ import { detectTrackers, openIdlePages } from './idle-pages-file.js';
 import { MovePagesCall } from './move-pages.js';
 import { LinuxPhysPages } from './phys-pages.js';
 import { LinuxDamon } from './damon.js';
+import { LinuxDamos } from './damos.js';
 import { hugeMappedRanges } from './pagemap-scan.js';
 import { placeSelf } from './self-policy.js';
-import type { Damon, PhysPages } from '../types.js';
+import type { Damon, Damos, PhysPages } from '../types.js';
+import { existsSync } from 'node:fs';
 
 export interface LinuxKernelOptions {
   /** where procfs is mounted (a fixture directory in tests) */
@@ -35,6 +37,7 @@ export class LinuxKernel implements Kernel {
   private swYoung: boolean | null = null;
   private phys: PhysPages | null = null;
   private damonCtl: Damon | null = null;
+  private damosCtl: Damos | null = null;
   private topo: RawTopology | null = null;
   private topoAt = 0;
   private readonly watch: ProcessWatch;
@@ -150,6 +153,12 @@ export class LinuxKernel implements Kernel {
     if (!this.trackers().damon) return null;
     this.damonCtl ??= new LinuxDamon(this.sysRoot);
     return this.damonCtl;
+  }
+
+  damos(): Damos | null {
+    if (!existsSync(`${this.sysRoot}/kernel/mm/damon/admin`)) return null;
+    this.damosCtl ??= new LinuxDamos(this.sysRoot);
+    return this.damosCtl;
   }
 
   hugeRanges(pid: number, ranges: Float64Array): Float64Array | null {

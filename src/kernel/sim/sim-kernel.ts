@@ -371,6 +371,11 @@ export class SimKernel implements Kernel {
     return null;
   }
 
+  /** the simulated host models no kernel-side migration */
+  damos(): null {
+    return null;
+  }
+
   /** what the daemon asked for its own memory (the simulated host has none to place) */
   selfPolicy: { prefer: number[]; from: number[] } | null = null;
 
