@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { Daemon, type PeriodReport } from '../daemon/daemon.js';
+import { DamosLoop } from '../daemon/damos-loop.js';
 import { MoveLog } from '../mover/dry-run.js';
 import { Metrics } from '../metrics/metrics.js';
 import { serveMetrics, type MetricsServer } from '../metrics/server.js';
@@ -9,6 +10,7 @@ import { SimKernel } from '../kernel/sim/sim-kernel.js';
 import { summarize } from '../daemon/simulate.js';
 import { TierdError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import type { Kernel } from '../kernel/types.js';
 import { formatBytes } from '../util/units.js';
 import { checkExplicitPids, makeKernel, makeLogger, resolveConfig, withFlags } from './common.js';
 import { periodLine } from './period-line.js';
@@ -58,7 +60,7 @@ function printPeriod(r: PeriodReport, sim: SimKernel | null, moveLog: MoveLog | 
 }
 
 /** SIGTERM and SIGINT stop after the current move_pages call; SIGHUP reloads the config file. */
-function handleSignals(daemon: Daemon, log: Logger, file: string | null, metrics: Metrics, stopping: () => void): void {
+function handleSignals(daemon: Daemon | DamosLoop, log: Logger, file: string | null, metrics: Metrics, stopping: () => void): void {
   const onStop = (sig: string): void => {
     log.info({ signal: sig }, 'stopping after the current move_pages call');
     daemon.stop();
@@ -82,8 +84,25 @@ function handleSignals(daemon: Daemon, log: Logger, file: string | null, metrics
   });
 }
 
+/** migrate.engine damos: the kernel's schemes move; a dry-run prints what they would try */
+function damosLoop(kernel: Kernel, config: Config, log: Logger, argv: RunArgs, metrics: Metrics, periodDone: () => void): DamosLoop {
+  const dry = argv['dry-run'];
+  return new DamosLoop(kernel, config, log, {
+    dryRun: dry,
+    metrics,
+    ...(argv.periods !== undefined ? { maxPeriods: argv.periods } : {}),
+    onPeriod: (r) => {
+      periodDone();
+      if (dry) process.stdout.write(`period ${r.period}: DAMOS would promote up to ${formatBytes(r.plannedPromoteBytes)} and demote up to ${formatBytes(r.plannedDemoteBytes)} (regions that match the patterns, before the page filters)\n`);
+    },
+  });
+}
+
 async function runDaemon(argv: RunArgs): Promise<void> {
   const { config, file } = runConfig(argv);
+  if (config.migrate.engine === 'damos' && config.journal.path !== undefined) {
+    throw new TierdError('CONFIG', 'journal.path: migrate.engine damos keeps no journal (tierd never sees its pages, the kernel does)', 'remove journal.path (and --journal), or use migrate.engine pages');
+  }
   const log = makeLogger(argv, config);
   const kernel = makeKernel(argv, argv.pace);
   checkExplicitPids(kernel, config.targets.pids, 'config');
@@ -92,7 +111,7 @@ async function runDaemon(argv: RunArgs): Promise<void> {
   const sim = kernel instanceof SimKernel ? kernel : null;
   const journal = openJournal(config);
   let server: MetricsServer | null = null;
-  const daemon = new Daemon(kernel, config, log, {
+  const daemon = config.migrate.engine === 'damos' ? damosLoop(kernel, config, log, argv, metrics, () => server?.periodDone()) : new Daemon(kernel, config, log, {
     dryRun: argv['dry-run'],
     journal: journal ? { writer: journal, ...(sim ? { hit: () => sim.instantHitRatio() } : {}) } : null,
     moveLog,
@@ -116,7 +135,7 @@ async function runDaemon(argv: RunArgs): Promise<void> {
     journal?.close();
   }
   if (journal) process.stderr.write(`${drawHint(journal.path)}\n`);
-  if (sim) {
+  if (sim && daemon instanceof Daemon) {
     const s = summarize(sim, daemon, []);
     process.stdout.write(`done: ${s.simulatedSeconds.toFixed(0)} s simulated; DRAM hit ratio ${s.dramHitRatio.toFixed(3)} (oracle ${s.oracleHitRatio.toFixed(3)}); promote peak ${formatBytes(s.maxPromoteBytesPerSec)}/s\n`);
   }

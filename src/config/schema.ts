@@ -186,6 +186,28 @@ export const zMigrate = z
     swYoung: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /** MPOL_MF_MOVE_ALL also moves shared pages; needs CAP_SYS_NICE */
     moveAll: z.boolean().default(false),
+    /**
+     * who finds and moves pages: "pages" = tierd's trackers, planner and move_pages; "damos" =
+     * DAMON's own migrate_hot/migrate_cold schemes (Linux 6.11+), each target in a cgroup of
+     * its own, with tierd setting their quotas from the rates and the fast tier's free room
+     */
+    engine: z.enum(['pages', 'damos']).default('pages'),
+    damos: z
+      .strictObject({
+        /** DAMON's sampling interval: one check of a sampled page's accessed bit per region */
+        sample: zDuration.prefault('5ms').refine(atLeastAMs, { message: MS }),
+        /** DAMON's aggregation interval: a region is hot with a sampled access in one of them */
+        aggregation: zDuration.prefault('100ms').refine(atLeastAMs, { message: MS }),
+        /** a region must show no access this long before its not-young pages may go down */
+        coldAge: zDuration.prefault('2s'),
+        minRegions: z.number().int().min(3).default(10),
+        maxRegions: z.number().int().min(3).default(1000),
+        /** how often tierd reads the schemes' counters and sets their quotas */
+        tune: zDuration.prefault('1s').refine((v) => v >= 100, { message: 'must be at least 100ms: each tune commits every kdamond' }),
+      })
+      .prefault({})
+      .refine((d) => d.aggregation >= d.sample, { message: 'aggregation must be at least sample' })
+      .refine((d) => d.maxRegions >= d.minRegions, { message: 'maxRegions must be at least minRegions' }),
   })
   .prefault({});
 

@@ -29,6 +29,8 @@ export class Metrics {
   readonly pingPong = new Counter({ name: 'tierd_ping_pong_pages_total', help: 'Pages moved back within the ping-pong window', registers: [this.registry] });
   readonly fillThreshold = new Gauge({ name: 'tierd_fill_threshold', help: 'Walks in which a page must be seen to fill free fast-tier room (adapts unless policy.fillThreshold is set)', registers: [this.registry] });
   readonly extraColdPeriods = new Gauge({ name: 'tierd_hysteresis_extra_cold_periods', help: 'Cold periods added because ping-pong exceeded its limit', registers: [this.registry] });
+  readonly damosTried = new Counter({ name: 'tierd_damos_tried_bytes_total', help: 'migrate.engine damos: bytes of regions the schemes tried (before the page filters; in a dry-run, what they would move at most)', labelNames: ['direction'], registers: [this.registry] });
+  readonly damosQuota = new Gauge({ name: 'tierd_damos_quota_bytes', help: 'migrate.engine damos: bytes the schemes may move per tune interval, summed per direction (0: stopped)', labelNames: ['direction'], registers: [this.registry] });
   readonly nodeFree = new Gauge({ name: 'tierd_node_free_bytes', help: 'Free memory per node', labelNames: ['node', 'tier'], registers: [this.registry] });
   readonly targets = new Gauge({ name: 'tierd_targets', help: 'Processes managed', registers: [this.registry] });
   readonly reloads = new Counter({ name: 'tierd_config_reloads_total', help: 'Config reloads by result', labelNames: ['result'], registers: [this.registry] });

@@ -1,0 +1,68 @@
+import type { DamosContext } from '../kernel/types.js';
+import { nodeById, roomOn, type Topology } from '../topology/topology.js';
+
+export interface DamosQuotaParams {
+  promoteRate: number;
+  demoteRate: number;
+  /** free room kept in the fast tier, as a fraction of each node (policy.freeReserve) */
+  freeReserve: number;
+  /** free memory kept on every node (policy.headroom; the zone watermarks where larger) */
+  headroom: number;
+  /** the quotas' reset interval, ms */
+  intervalMs: number;
+}
+
+/**
+ * The schemes each node's kdamond runs: promote schemes where the node has a tier above it,
+ * demote schemes where it has one below, one of each per memcg. Nodes with neither get none.
+ */
+export function damosContexts(topo: Topology, memcgs: readonly string[], coldAggrs: number, dryRun: boolean): DamosContext[] {
+  const out: DamosContext[] = [];
+  for (const n of topo.nodes) {
+    const schemes = [];
+    for (const memcgPath of memcgs) {
+      if (n.promoteTo !== null) schemes.push({ action: dryRun ? 'stat' : 'migrate_hot', direction: 'promote', targetNid: n.promoteTo, coldAggrs, memcgPath } as const);
+      if (n.demoteTo !== null) schemes.push({ action: dryRun ? 'stat' : 'migrate_cold', direction: 'demote', targetNid: n.demoteTo, coldAggrs, memcgPath } as const);
+    }
+    if (schemes.length > 0) out.push({ node: n.id, schemes });
+  }
+  return out;
+}
+
+/**
+ * Bytes each scheme may move in the next interval. The kernel's own pattern and young filter
+ * choose the pages; tierd's policy chooses how many:
+ * - promotions, at most the rate and the room their target node has above its headroom (a
+ *   migration past it fails in the kernel after the work of isolating the pages);
+ * - demotions only while a node has less free than its reserve, as far as the reserve needs
+ *   and the room below takes. DAMON's schemes alone demote every cold page at once and bring
+ *   them back when touched; a page that stays up until the room is needed cannot ping-pong.
+ * A node's share is split evenly over the schemes (memcgs) that draw on it.
+ */
+export function damosQuotas(topo: Topology, contexts: readonly DamosContext[], p: DamosQuotaParams): number[][] {
+  const perInterval = (rate: number): number => (rate * p.intervalMs) / 1000;
+  const roomTo = new Map<number, number>();
+  const reserveNeed = new Map<number, number>();
+  for (const n of topo.nodes) {
+    roomTo.set(n.id, Math.max(0, roomOn(n, p.headroom)));
+    reserveNeed.set(n.id, Math.max(0, p.freeReserve * n.memTotalBytes - n.memFreeBytes));
+  }
+  // how many schemes share each budget: promotions into a node, demotions out of one
+  const sharing = new Map<string, number>();
+  const key = (dir: string, node: number): string => `${dir}:${node}`;
+  for (const c of contexts) for (const s of c.schemes) {
+    const k = s.direction === 'promote' ? key('p', s.targetNid) : key('d', c.node);
+    sharing.set(k, (sharing.get(k) ?? 0) + 1);
+  }
+  return contexts.map((c) =>
+    c.schemes.map((s) => {
+      if (s.direction === 'promote') {
+        const total = Math.min(perInterval(p.promoteRate), roomTo.get(s.targetNid) ?? 0);
+        return Math.floor(total / sharing.get(key('p', s.targetNid))!);
+      }
+      const need = nodeById(topo, c.node) ? reserveNeed.get(c.node) ?? 0 : 0;
+      const total = Math.min(perInterval(p.demoteRate), need, roomTo.get(s.targetNid) ?? 0);
+      return Math.floor(total / sharing.get(key('d', c.node))!);
+    }),
+  );
+}
