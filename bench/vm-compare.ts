@@ -38,7 +38,7 @@ interface Result {
   tcg?: string;
 }
 
-const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:damon-young', 'stock:tierd-damon', 'trimmed:nb', 'trimmed:tierd-idle_pages', 'trimmed:tierd-page_idle', 'trimmed:tierd-damon'];
+const DEFAULT_RUNS = ['stock:nothing', 'stock:nb', 'stock:damon', 'stock:damon-young', 'stock:tierd-damon', 'stock:tierd-damos', 'trimmed:nb', 'trimmed:tierd-idle_pages', 'trimmed:tierd-page_idle', 'trimmed:tierd-damon'];
 const json = process.argv.includes('--json');
 const runs = (process.env.CONTENDERS ?? DEFAULT_RUNS.join(' ')).split(/\s+/).filter(Boolean);
 const workloads = (process.env.WORKLOADS ?? 'shift zipf full full-both multi redis').split(/\s+/).filter(Boolean);
@@ -107,7 +107,7 @@ function table(results: Result[]): string {
 }
 
 const WORKLOADS = ['shift', 'zipf', 'full', 'full-both', 'multi', 'redis'];
-const CONTENDERS = ['nothing', 'nb', 'damon', 'damon-young', 'tierd-idle_pages', 'tierd-page_idle', 'tierd-damon'];
+const CONTENDERS = ['nothing', 'nb', 'damon', 'damon-young', 'tierd-idle_pages', 'tierd-page_idle', 'tierd-damon', 'tierd-damos'];
 
 /** a misspelt workload or contender would cost a boot each before saying so */
 function checkArgs(): boolean {

@@ -172,7 +172,7 @@ boot() {  # $1 = kernel image, $2 = label, $3 = suites, $4 = e2e trackers (empty
     -display none -monitor none -serial "file:$con" -no-reboot -nodefaults -net none </dev/null &
   local q=$!
   trap 'kill $q 2>/dev/null || true; prune_work' EXIT INT TERM
-  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|SKIM_COST|SCALE_RESULT|\[compare\]|\[(idle_pages|page_idle|damon|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
+  tail -n +1 -s 0.5 -f --pid=$q "$con" | sed -u 's/\r$//' | grep --line-buffered -E 'VERDICT|TIERD_VM|COMPARE_|SKIM_COST|SCALE_RESULT|\[compare\]|\[(idle_pages|page_idle|damon|damos|stress|systemd)\]|topology:|Oops|BUG|WARNING|panic' &
   set +e; wait $q; local qrc=$?; set -e
   trap - INT TERM
   trap prune_work EXIT

@@ -17,9 +17,12 @@ export function verdicts(label = '') {
   };
 }
 
-/** Start test/vm/guest/workload with args; resolves with its first stdout line (JSON) and the process. */
-export function startWorkload(args) {
-  const p = spawn('test/vm/guest/workload', args, { stdio: ['pipe', 'pipe', 'inherit'] });
+/** Start test/vm/guest/workload with args (in a cgroup v2 path when given); resolves with its first stdout line (JSON) and the process. */
+export function startWorkload(args, cgroup = null) {
+  // in a cgroup: the shell joins it and execs, so every page is charged to it from the start
+  const p = cgroup === null
+    ? spawn('test/vm/guest/workload', args, { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn('sh', ['-c', `echo $$ > /sys/fs/cgroup${cgroup}/cgroup.procs && exec "$0" "$@"`, 'test/vm/guest/workload', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let t = '';
     p.stdout.on('data', (d) => {

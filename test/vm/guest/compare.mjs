@@ -10,7 +10,7 @@
 //   TIERD_SCAN       tierd scan keys to set, the same way (e.g. skimIdle:false)
 //   TIERD_MIGRATE    tierd migrate keys to set, the same way (e.g. callTarget:1s)
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { LinuxKernel } from '../../../dist/src/kernel/linux/linux-kernel.js';
 
 const contender = process.env.TIERD_CONTENDER ?? 'nothing';
@@ -120,10 +120,23 @@ const REDIS_VALUE = 4000;
 /** the same program under another name: its comm tells tierd's selector it is not the workload */
 const FILLER = '/tmp/compare-filler';
 
+/**
+ * tierd-damos moves by memcg: the measured processes run in a cgroup of their own, joined
+ * before exec so that every page they touch is charged to it (the redis client, the filler and
+ * this harness stay outside). Every other contender runs them as before.
+ */
+const DAMOS_CGROUP = '/compare-targets';
+function spawnScored(exe, args, opts, measured) {
+  if (contender !== 'tierd-damos' || !measured) return spawn(exe, args, opts);
+  mkdirSync(`/sys/fs/cgroup${DAMOS_CGROUP}`, { recursive: true });
+  write('/sys/fs/cgroup/cgroup.subtree_control', '+memory');
+  return spawn('sh', ['-c', `echo $$ > /sys/fs/cgroup${DAMOS_CGROUP}/cgroup.procs && exec "$0" "$@"`, exe, ...args], opts);
+}
+
 /** Start a compare-workload; resolves with its layout line, and follows its ops lines (and its other lines, in events). */
 function startWorkload(args, exe = WORKLOAD) {
   if (exe !== WORKLOAD && !existsSync(exe)) symlinkSync(`${process.cwd()}/${WORKLOAD}`, exe);
-  const p = spawn(exe, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawnScored(exe, args, { stdio: ['ignore', 'pipe', 'inherit'] }, exe === WORKLOAD || (exe === FILLER && workload === 'full-both'));
   const ops = [];
   const events = [];
   let buf = '';
@@ -196,7 +209,7 @@ function placement(instances, out) {
 
 /** Debian's redis-server on a unix socket (no persistence), and the client that loads and drives it */
 async function startRedis() {
-  const server = spawn('/usr/bin/redis-server', ['--port', '0', '--unixsocket', REDIS_SOCKET, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawnScored('/usr/bin/redis-server', ['--port', '0', '--unixsocket', REDIS_SOCKET, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] }, true);
   server.on('exit', (c) => log(`redis-server exited ${c}`));
   const started = Date.now();
   const client = await startWorkload([REDIS_SOCKET, String(server.pid), String(REDIS_KEYS), String(REDIS_VALUE), '99', String(phaseS), '1'], REDIS_CLIENT);
@@ -357,14 +370,17 @@ const MiB = (b) => (b / 2 ** 20).toFixed(0);
  * first log line: "new target" or "no process matches").
  */
 function startTierd(tracker, comm, since) {
-  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\n${configSection('scan', [`tracker: ${tracker}`], process.env.TIERD_SCAN)}${configSection('policy', [], process.env.TIERD_POLICY)}${configSection('migrate', [], process.env.TIERD_MIGRATE)}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
+  // tierd-damos: DAMON's schemes move, tierd sets their quotas (migrate.engine damos)
+  const scan = tracker === 'damos' ? [] : [`tracker: ${tracker}`];
+  const migrate = tracker === 'damos' ? ['engine: damos'] : [];
+  writeFileSync('/tmp/compare.yaml', `targets: { comm: "${comm}", minRss: 0 }\n${configSection('scan', scan, process.env.TIERD_SCAN)}${configSection('policy', [], process.env.TIERD_POLICY)}${configSection('migrate', migrate, process.env.TIERD_MIGRATE)}metrics: { enabled: false }\nlog: { level: ${tierdLog}, format: json }\n`);
   const prof = process.env.TIERD_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
   const started = Date.now();
   const tierd = spawn(process.execPath, [...prof, CLI, 'run', '--config', '/tmp/compare.yaml'], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     tierd.stderr.on('data', (d) => {
       process.stdout.write(String(d).split('\n').filter((l) => l).map((l) => `[compare] tierd: ${tierdLine(l, since())}\n`).join(''));
-      if (/new target|no process matches/.test(String(d))) {
+      if (/new target|no process matches|damos engine/.test(String(d))) {
         log(`tierd ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         resolve(tierd);
       }

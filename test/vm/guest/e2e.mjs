@@ -139,4 +139,81 @@ log: { level: info, format: json }
   }
   for (const p of [w, by]) p.proc.kill('SIGTERM');
 }
+
+/** tierd's output lines of a run, its exit code, and the last metrics it served */
+async function runTierd(args) {
+  const d = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '', out = '', last = null, code = null;
+  d.stderr.on('data', (x) => (log += x));
+  d.stdout.on('data', (x) => (out += x));
+  new Promise((r) => d.on('exit', r)).then((c) => (code = c));
+  while (code === null) {
+    const m = await scrape();
+    if (m) last = m;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return { log, out, code, last };
+}
+
+/**
+ * migrate.engine damos on a kernel with DAMON's migrate actions (6.11+): the workload in a
+ * cgroup of its own, a bystander that touches all its memory in the root cgroup and is also
+ * named as a target (tierd must refuse it: a root-cgroup memcg filter would match everyone).
+ */
+async function damosEngine() {
+  const cg = '/tierd-e2e';
+  execFileSync('sh', ['-c', `mkdir -p /sys/fs/cgroup${cg} && echo +memory > /sys/fs/cgroup/cgroup.subtree_control`]);
+  const t0 = Date.now();
+  const w = await start(['workload', '768', '96'], cg);
+  const by = await start(['bystander', '64']);
+  const start0 = snapshot(w.pid);
+  const cfg = '/tmp/tierd-damos.yaml';
+  writeFileSync(cfg, `targets: { pids: [${w.pid}, ${by.pid}], minRss: 0 }
+migrate: { engine: damos, promoteRate: 1GiB/s, demoteRate: 1GiB/s }
+metrics: { listen: 127.0.0.1:9477 }
+log: { level: info, format: json }
+`);
+  const before = placement(w.pid, w.base, w.size);
+  const dry = await runTierd(['run', '--config', cfg, '--dry-run', '--periods', '5']);
+  const after = placement(w.pid, w.base, w.size);
+  const would = dry.out.split('\n').filter((l) => /DAMOS would promote/.test(l));
+  console.log(`  [damos] dry-run: ${would.at(-1) ?? dry.out.trim().split('\n').at(-1)}`);
+  verdict(dry.code === 0 && would.length === 5 && before.every((n, i) => n === after[i]), `[damos] a dry-run printed ${would.length} periods of what DAMOS would move and moved nothing (exit ${dry.code})`);
+  const periods = Number(process.env.DAMOS_PERIODS ?? 60);
+  const r = await runTierd(['run', '--config', cfg, '--periods', String(periods)]);
+  for (const l of r.log.split('\n').filter((x) => x.includes('"msg":"period"')).filter((_, i) => i % 10 === 9)) {
+    const p = JSON.parse(l);
+    console.log(`  [damos] period ${p.period}: promoted ${p.promotedBytes} demoted ${p.demotedBytes} quota ${p.plannedPromoteBytes}/${p.plannedDemoteBytes} tried ${p.triedPromoteBytes}/${p.triedDemoteBytes}`);
+  }
+  verdict(r.code === 0, `[damos] tierd run exited 0 (${r.code}${r.code === 0 ? '' : `: ${r.log.trim().split('\n').at(-1)}`})`);
+  verdict(r.log.includes(`leaves pid ${by.pid}`) && r.log.includes('root cgroup'), `[damos] tierd refused the target in the root cgroup with one line`);
+  verdict(!existsSync('/sys/kernel/mm/damon/admin/kdamonds/0'), '[damos] tierd removed its kdamonds when it stopped');
+  const f = fractions(w, placement(w.pid, w.base, w.size));
+  const b = placement(by.pid, by.base, by.size);
+  const byOn1 = b.filter((n) => n === 1).length / b.length;
+  console.log(`  [damos] hot set on node 0: ${(100 * f.hot).toFixed(1)}%, cold on node 1: ${(100 * f.cold).toFixed(1)}%, bystander on node 1: ${(100 * byOn1).toFixed(1)}% (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  verdict(f.hot >= 0.95, `[damos] >= 95% of the hot set on node 0 (${(100 * f.hot).toFixed(1)}%)`);
+  verdict(f.cold >= 0.9, `[damos] >= 90% of the cold memory on node 1 (${(100 * f.cold).toFixed(1)}%)`);
+  verdict(byOn1 === 1, `[damos] no page of another process moved (bystander ${(100 * byOn1).toFixed(1)}% on node 1)`);
+  if (r.last) {
+    const promoted = metric(r.last, /^tierd_migrated_bytes_total\{direction="promote"/);
+    const demoted = metric(r.last, /^tierd_migrated_bytes_total\{direction="demote"/);
+    const end = snapshot(w.pid);
+    let up = 0, down = 0;
+    for (const [a, n0] of start0) {
+      const n1 = end.get(a);
+      if (n1 === undefined || n1 === n0) continue;
+      if (n1 === 0) up += 4096; else down += 4096;
+    }
+    console.log(`  [damos] metrics: promoted ${promoted}, demoted ${demoted}; measured in the process: ${up} up, ${down} down`);
+    // the memcg also holds pages no mapping of the process shows (what the workload's shell
+    // left, page cache): the kernel's counters may exceed what the mappings show, never fall short
+    verdict(promoted >= up && promoted > 0, `[damos] tierd's metrics cover what moved (promoted ${promoted} >= ${up} bytes measured)`);
+  } else {
+    verdict(false, '[damos] no metrics scraped');
+  }
+  for (const p of [w, by]) p.proc.kill('SIGTERM');
+}
+
+if (topo.trackers.includes('damon') && only.includes('damon')) await damosEngine();
 finish();
