@@ -198,8 +198,6 @@ export const zMigrate = z
         sample: zDuration.prefault('5ms').refine(atLeastAMs, { message: MS }),
         /** DAMON's aggregation interval: a region is hot with a sampled access in one of them */
         aggregation: zDuration.prefault('100ms').refine(atLeastAMs, { message: MS }),
-        /** a region must show no access this long before its not-young pages may go down */
-        coldAge: zDuration.prefault('2s'),
         minRegions: z.number().int().min(3).default(10),
         maxRegions: z.number().int().min(3).default(1000),
         /** how often tierd reads the schemes' counters and sets their quotas */

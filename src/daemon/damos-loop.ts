@@ -120,7 +120,7 @@ export class DamosLoop {
     const d = this.config.migrate.damos;
     this.damos.stop();
     this.memcgs = memcgs;
-    this.contexts = memcgs.length === 0 ? [] : damosContexts(this.topo, memcgs, Math.max(1, Math.round(d.coldAge / d.aggregation)), this.opts.dryRun);
+    this.contexts = memcgs.length === 0 ? [] : damosContexts(this.topo, memcgs, this.opts.dryRun);
     this.last = [];
     if (this.contexts.length === 0) {
       this.log.info({ memcgs }, memcgs.length === 0 ? 'damos engine: no target in a cgroup of its own yet; kdamonds stopped' : 'damos engine: one tier only, nothing to move');

@@ -150,9 +150,11 @@ export interface DamosScheme {
   /** migrate_hot / migrate_cold move pages; stat (dry-run) only counts what they would try */
   action: 'migrate_hot' | 'migrate_cold' | 'stat';
   targetNid: number;
-  /** the pattern: hot = a sampled access in at least one check per aggregation; cold = none for coldAggrs aggregations */
+  /**
+   * promote: regions with a sampled access in the last aggregation, their young pages; demote:
+   * any region, coldest first under the quota (DAMOS's own priority score), its pages not young
+   */
   direction: 'promote' | 'demote';
-  coldAggrs: number;
   /** only pages charged to this cgroup v2 memcg ("/tierd/db"); the young filter picks pages per direction */
   memcgPath: string;
 }

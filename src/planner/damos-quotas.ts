@@ -16,13 +16,13 @@ export interface DamosQuotaParams {
  * The schemes each node's kdamond runs: promote schemes where the node has a tier above it,
  * demote schemes where it has one below, one of each per memcg. Nodes with neither get none.
  */
-export function damosContexts(topo: Topology, memcgs: readonly string[], coldAggrs: number, dryRun: boolean): DamosContext[] {
+export function damosContexts(topo: Topology, memcgs: readonly string[], dryRun: boolean): DamosContext[] {
   const out: DamosContext[] = [];
   for (const n of topo.nodes) {
     const schemes = [];
     for (const memcgPath of memcgs) {
-      if (n.promoteTo !== null) schemes.push({ action: dryRun ? 'stat' : 'migrate_hot', direction: 'promote', targetNid: n.promoteTo, coldAggrs, memcgPath } as const);
-      if (n.demoteTo !== null) schemes.push({ action: dryRun ? 'stat' : 'migrate_cold', direction: 'demote', targetNid: n.demoteTo, coldAggrs, memcgPath } as const);
+      if (n.promoteTo !== null) schemes.push({ action: dryRun ? 'stat' : 'migrate_hot', direction: 'promote', targetNid: n.promoteTo, memcgPath } as const);
+      if (n.demoteTo !== null) schemes.push({ action: dryRun ? 'stat' : 'migrate_cold', direction: 'demote', targetNid: n.demoteTo, memcgPath } as const);
     }
     if (schemes.length > 0) out.push({ node: n.id, schemes });
   }

@@ -11,23 +11,23 @@ function topo(free0: number, free1 = 1500 * MiB): Topology {
 const P = { promoteRate: 256 * MiB, demoteRate: 256 * MiB, freeReserve: 0.1, headroom: 0.005, intervalMs: 1000 };
 
 test('contexts: the fast node demotes, the slow node promotes, one scheme per memcg each', () => {
-  const c = damosContexts(topo(500 * MiB), ['/a', '/b'], 20, false);
+  const c = damosContexts(topo(500 * MiB), ['/a', '/b'], false);
   assert.deepEqual(c.map((x) => [x.node, x.schemes.map((s) => `${s.action}>${s.targetNid}${s.memcgPath}`)]), [
     [0, ['migrate_cold>1/a', 'migrate_cold>1/b']],
     [1, ['migrate_hot>0/a', 'migrate_hot>0/b']],
   ]);
-  assert.ok(damosContexts(topo(500 * MiB), ['/a'], 20, true).every((x) => x.schemes.every((s) => s.action === 'stat')));
+  assert.ok(damosContexts(topo(500 * MiB), ['/a'], true).every((x) => x.schemes.every((s) => s.action === 'stat')));
 });
 
 test('no demotion while the fast node keeps its free reserve; promotions up to the rate', () => {
   const t = topo(500 * MiB);
-  const q = damosQuotas(t, damosContexts(t, ['/a'], 20, false), P);
+  const q = damosQuotas(t, damosContexts(t, ['/a'], false), P);
   assert.deepEqual(q, [[0], [256 * MiB]]);
 });
 
 test('promotions take the room above the headroom; demotions restore the reserve, no further', () => {
   const t = topo(40 * MiB);
-  const q = damosQuotas(t, damosContexts(t, ['/a'], 20, false), P);
+  const q = damosQuotas(t, damosContexts(t, ['/a'], false), P);
   // room: 40 MiB free less max(0.5% of 1000 MiB, 4 MiB of watermarks) = 35 MiB
   assert.equal(q[1]![0], 35 * MiB);
   // reserve: 10% of 1000 MiB = 100 MiB, so 60 MiB to demote
@@ -36,13 +36,13 @@ test('promotions take the room above the headroom; demotions restore the reserve
 
 test('a full fast node promotes nothing, and demotions stop where the slow node has no room', () => {
   const t = topo(4 * MiB, 5 * MiB);
-  const q = damosQuotas(t, damosContexts(t, ['/a'], 20, false), P);
+  const q = damosQuotas(t, damosContexts(t, ['/a'], false), P);
   assert.equal(q[1]![0], 0);
   assert.equal(q[0]![0], 0, 'slow node: 5 MiB free, 10 MiB headroom');
 });
 
 test('memcgs share a node\'s budgets evenly, and the rate bounds the total', () => {
   const t = topo(10 * MiB);
-  const q = damosQuotas(t, damosContexts(t, ['/a', '/b'], 20, false), { ...P, demoteRate: 40 * MiB });
+  const q = damosQuotas(t, damosContexts(t, ['/a', '/b'], false), { ...P, demoteRate: 40 * MiB });
   assert.deepEqual(q[0], [20 * MiB, 20 * MiB]);
 });

@@ -126,9 +126,13 @@ export class LinuxDamos implements Damos {
     if (s.action !== 'stat') this.write(`${dir}/target_nid`, s.targetNid);
     const hot = s.direction === 'promote';
     this.write(`${dir}/access_pattern/sz/max`, NEVER_SZ);
+    // demotion takes any region: its quota is only what the fast node's reserve lacks, and under
+    // a quota DAMOS applies a scheme to the coldest regions first (damon_cold_score: fewest
+    // accesses, then oldest). A pattern of "no access for N seconds" left node 0 with no match
+    // once promoted pages of every temperature shared its regions, and a shift never made room
     this.write(`${dir}/access_pattern/nr_accesses/min`, hot ? 1 : 0);
-    this.write(`${dir}/access_pattern/nr_accesses/max`, hot ? NO_MAX : 0);
-    this.write(`${dir}/access_pattern/age/min`, hot ? 0 : s.coldAggrs);
+    this.write(`${dir}/access_pattern/nr_accesses/max`, NO_MAX);
+    this.write(`${dir}/access_pattern/age/min`, 0);
     this.write(`${dir}/access_pattern/age/max`, NO_MAX);
     this.write(`${dir}/quotas/reset_interval_ms`, iv.resetMs);
     this.setQuota(dir, quota);

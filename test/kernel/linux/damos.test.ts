@@ -7,8 +7,8 @@ import { FakeDamosSysfs } from '../../helpers/fake-damos-sysfs.js';
 
 const IV = { sampleUs: 5000, aggrUs: 100_000, minRegions: 10, maxRegions: 1000, resetMs: 1000 };
 const CONTEXTS: DamosContext[] = [
-  { node: 0, schemes: [{ action: 'migrate_cold', direction: 'demote', targetNid: 1, coldAggrs: 20, memcgPath: '/w' }] },
-  { node: 1, schemes: [{ action: 'migrate_hot', direction: 'promote', targetNid: 0, coldAggrs: 20, memcgPath: '/w' }] },
+  { node: 0, schemes: [{ action: 'migrate_cold', direction: 'demote', targetNid: 1, memcgPath: '/w' }] },
+  { node: 1, schemes: [{ action: 'migrate_hot', direction: 'promote', targetNid: 0, memcgPath: '/w' }] },
 ];
 
 function setup(k: ConstructorParameters<typeof FakeDamosSysfs>[1] = { memcgs: ['/w'] }): { fs: FakeDamosSysfs; d: LinuxDamos } {
@@ -28,8 +28,8 @@ test('start runs a paddr kdamond per node over its memory blocks, with memcg and
   assert.equal(fs.ctx(1, 'targets/0/regions/0/start'), String(8 * 2 ** 27));
   assert.equal(fs.ctx(1, 'targets/0/regions/0/end'), String(24 * 2 ** 27));
   assert.equal(fs.ctx(0, 'schemes/0/action'), 'migrate_cold');
-  assert.equal(fs.ctx(0, 'schemes/0/access_pattern/nr_accesses/max'), '0');
-  assert.equal(fs.ctx(0, 'schemes/0/access_pattern/age/min'), '20');
+  assert.equal(fs.ctx(0, 'schemes/0/access_pattern/nr_accesses/min'), '0', 'demotion: any region, the coldest first under the quota');
+  assert.equal(fs.ctx(0, 'schemes/0/access_pattern/nr_accesses/max'), '4294967295');
   assert.equal(fs.ctx(1, 'schemes/0/action'), 'migrate_hot');
   assert.equal(fs.ctx(1, 'schemes/0/target_nid'), '0');
   assert.equal(fs.ctx(1, 'schemes/0/access_pattern/nr_accesses/min'), '1');
