@@ -74,7 +74,11 @@ function handleSignals(daemon: Daemon | DamosLoop, log: Logger, file: string | n
       return;
     }
     try {
-      daemon.reload(loadConfig(file));
+      const next = loadConfig(file);
+      if (next.migrate.engine !== (daemon instanceof DamosLoop ? 'damos' : 'pages')) {
+        throw new TierdError('CONFIG', `migrate.engine: a change to ${next.migrate.engine} needs a restart`, 'systemctl restart tierd');
+      }
+      daemon.reload(next);
       metrics.reloads.inc({ result: 'success' });
       log.info({ file }, 'config reloaded: applies at the next period boundary');
     } catch (e) {

@@ -28,6 +28,7 @@ import type { Logger } from '../util/log.js';
 import { eachConcurrently } from '../util/concurrently.js';
 import { cooperate, Slice } from '../util/steps.js';
 import { CpuBudget } from './cpu-budget.js';
+import { placeOwnMemory } from './self-memory.js';
 
 export interface PeriodReport {
   period: number;
@@ -153,22 +154,10 @@ export class Daemon {
     this.cycleStartCpuMs = kernel.cpuMs();
     for (const c of this.topo.conflicts) log.warn({ conflict: c }, 'kernel tiering conflict');
     this.warnUnknownNodes();
-    this.placeOwnMemory();
-  }
-
-  /**
-   * tierd's own memory (about 100 MiB of Node.js, and a byte per tracked page) goes to the
-   * slowest tier, not the fast one it manages: in the VM's DRAM-nearly-full benchmark it took
-   * two thirds of the free DRAM. A dry-run moves nothing, its own pages included.
-   */
-  private placeOwnMemory(): void {
-    const tiers = this.topo.tiers;
-    if (this.config.migrate.selfMemory !== 'slow' || tiers.length < 2 || this.moverParams().dryRun) return;
-    const prefer = tiers[tiers.length - 1]!;
-    const from = tiers.slice(0, -1).flat();
-    const why = this.kernel.placeSelf(prefer, from);
-    if (why === null) this.log.info({ nodes: prefer }, "tierd's own memory prefers the slowest tier");
-    else this.log.warn({ nodes: prefer, why }, "tierd's own memory stays where the kernel puts it (set migrate.selfMemory: any to not try)");
+    // tierd's own memory (about 100 MiB of Node.js, and a byte per tracked page) goes to the
+    // slowest tier, not the fast one it manages: in the VM's DRAM-nearly-full benchmark it took
+    // two thirds of the free DRAM
+    placeOwnMemory(this.kernel, this.topo, this.config, this.moverParams().dryRun, this.log);
   }
 
   get moverPeaks(): Mover['peaks'] {

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/log.js';
 import { TierdError } from '../util/errors.js';
 import type { PeriodReport } from './daemon.js';
+import { placeOwnMemory } from './self-memory.js';
 
 export interface DamosLoopOptions {
   dryRun: boolean;
@@ -46,6 +47,9 @@ export class DamosLoop {
   ) {
     this.config = config;
     this.topo = classify(kernel.topology(), nodeMap(config), config.policy.demoteToLowest);
+    // refuse before anything starts (the metrics server, a log line): one line, exit 4
+    const why = this.damos.unavailable();
+    if (why !== null) throw new TierdError('NO_FEATURE', `migrate.engine damos: ${why}`, 'stop the other DAMON user, or use migrate.engine pages');
   }
 
   private get damos(): Damos {
@@ -65,8 +69,8 @@ export class DamosLoop {
   }
 
   async run(): Promise<void> {
-    const why = this.damos.unavailable();
-    if (why !== null) throw new TierdError('NO_FEATURE', `migrate.engine damos: ${why}`, 'stop the other DAMON user, or use migrate.engine pages');
+    // the kdamonds are kernel threads; tierd's own Node.js heap (~40 MiB) still belongs off node 0
+    placeOwnMemory(this.kernel, this.topo, this.config, this.opts.dryRun, this.log);
     this.log.info({ dryRun: this.opts.dryRun }, this.opts.dryRun ? 'damos engine, dry-run: stat schemes count what migrate_hot/migrate_cold would try, nothing moves' : 'damos engine: DAMON paddr schemes move pages; tierd sets their quotas');
     try {
       while (!this.stopping) {

@@ -16,6 +16,11 @@ writeFileSync(empty, '');
 const truncated = join(dir, 'truncated.yaml');
 writeFileSync(truncated, 'seed: 1\nduration:\n');
 
+const damos = join(dir, 'damos.yaml');
+writeFileSync(damos, 'migrate: { engine: damos }\n');
+const damosJournal = join(dir, 'damos-journal.yaml');
+writeFileSync(damosJournal, `migrate: { engine: damos }\njournal: { path: ${join(dir, 'j')} }\n`);
+
 const SIM = ['--sim', 'config/demo-scenario.yaml'];
 const CASES: [string[], number, RegExp][] = [
   [['run', ...SIM, '--metrics-listen', '127.0.0.1:99999'], 64, /--metrics-listen: the port must be 0\.\.65535/],
@@ -36,6 +41,8 @@ const CASES: [string[], number, RegExp][] = [
   [['decode', empty], 65, /is empty: no idle_pages records/],
   [['simulate', truncated], 2, /truncated\.yaml:2: duration: expected a duration like "500ms", found nothing/],
   [['check-config', '/nonexistent.yaml'], 2, /cannot read config \/nonexistent\.yaml: ENOENT/],
+  [['run', ...SIM, '--config', damos], 4, /migrate\.engine damos: this host has no DAMON sysfs \(use a kernel with CONFIG_DAMON_SYSFS/],
+  [['run', ...SIM, '--config', damosJournal], 2, /journal\.path: migrate\.engine damos keeps no journal/],
   [['frobnicate'], 64, /Unknown argument|Unknown command|name a command/],
 ];
 

@@ -51,6 +51,7 @@ test('the damos engine moves only the target\'s memcg, reports what the kernel a
   const body = await metrics.registry.metrics();
   assert.match(body, /tierd_migrated_bytes_total\{direction="promote",from_node="1",to_node="0"\} 12582912/);
   assert.equal(fs.read(`${fs.admin}/kdamonds/nr_kdamonds`), '0', 'the kdamonds are gone when tierd stops');
+  assert.deepEqual(k.selfPolicy, { prefer: [1], from: [0] }, "tierd's own memory leaves the fast node");
 });
 
 test('a target sharing its cgroup with another process is left alone, and no kdamond starts', async () => {
@@ -75,6 +76,7 @@ test('a dry-run runs stat schemes with the same patterns and filters and reports
   assert.ok(!fs.writes.some((w) => /action=migrate/.test(w)), 'no migrate action is ever written');
   assert.equal(reports[1]!.plannedPromoteBytes, 32 * MiB);
   assert.equal(reports[1]!.promotedBytes, 0);
+  assert.equal(k.selfPolicy, null, 'a dry-run moves nothing, tierd\'s own pages included');
 });
 
 test('demotions are off while the fast node has its reserve free', async () => {

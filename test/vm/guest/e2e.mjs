@@ -62,6 +62,23 @@ function snapshot(pid) {
   return out;
 }
 
+/** what tierd's metrics say it moved, bytes */
+function migrated(body) {
+  return { promoted: metric(body, /^tierd_migrated_bytes_total\{direction="promote"/), demoted: metric(body, /^tierd_migrated_bytes_total\{direction="demote"/) };
+}
+
+/** net movement of the whole process, measured from outside: pages present at both snapshots */
+function movedSince(pid, start0) {
+  const after = snapshot(pid);
+  let up = 0, down = 0;
+  for (const [a, n0] of start0) {
+    const n1 = after.get(a);
+    if (n1 === undefined || n1 === n0) continue;
+    if (n1 === 0) up += 4096; else down += 4096;
+  }
+  return { up, down };
+}
+
 const metric = (body, re) => body.split('\n').filter((l) => re.test(l) && !l.startsWith('#')).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
 
 const topo = JSON.parse(execFileSync(process.execPath, [CLI, 'topology', '--json'], { encoding: 'utf8' }));
@@ -122,16 +139,8 @@ log: { level: info, format: json }
   verdict(f.cold >= 0.9, `[${tracker}] >= 90% of the cold memory on node 1 (${(100 * f.cold).toFixed(1)}%)`);
   verdict(byOn1 === 1, `[${tracker}] no page of another process moved (bystander ${(100 * byOn1).toFixed(1)}% on node 1)`);
   if (last) {
-    const promoted = metric(last, /^tierd_migrated_bytes_total\{direction="promote"/);
-    const demoted = metric(last, /^tierd_migrated_bytes_total\{direction="demote"/);
-    // net movement of the whole process, measured from outside: pages present before and after
-    const after = snapshot(w.pid);
-    let up = 0, down = 0;
-    for (const [a, n0] of start0) {
-      const n1 = after.get(a);
-      if (n1 === undefined || n1 === n0) continue;
-      if (n1 === 0) up += 4096; else down += 4096;
-    }
+    const { promoted, demoted } = migrated(last);
+    const { up, down } = movedSince(w.pid, start0);
     console.log(`  [${tracker}] metrics: promoted ${promoted}, demoted ${demoted}; measured: ${up} up, ${down} down`);
     verdict(promoted - demoted === up - down && promoted >= up && demoted >= down, `[${tracker}] tierd's metrics agree with what moved (net ${promoted - demoted} = ${up - down} bytes)`);
   } else {
@@ -196,15 +205,8 @@ log: { level: info, format: json }
   verdict(f.cold >= 0.9, `[damos] >= 90% of the cold memory on node 1 (${(100 * f.cold).toFixed(1)}%)`);
   verdict(byOn1 === 1, `[damos] no page of another process moved (bystander ${(100 * byOn1).toFixed(1)}% on node 1)`);
   if (r.last) {
-    const promoted = metric(r.last, /^tierd_migrated_bytes_total\{direction="promote"/);
-    const demoted = metric(r.last, /^tierd_migrated_bytes_total\{direction="demote"/);
-    const end = snapshot(w.pid);
-    let up = 0, down = 0;
-    for (const [a, n0] of start0) {
-      const n1 = end.get(a);
-      if (n1 === undefined || n1 === n0) continue;
-      if (n1 === 0) up += 4096; else down += 4096;
-    }
+    const { promoted, demoted } = migrated(r.last);
+    const { up, down } = movedSince(w.pid, start0);
     console.log(`  [damos] metrics: promoted ${promoted}, demoted ${demoted}; measured in the process: ${up} up, ${down} down`);
     // the memcg also holds pages no mapping of the process shows (what the workload's shell
     // left, page cache): the kernel's counters may exceed what the mappings show, never fall short
