@@ -4,7 +4,7 @@ import { nodeMap } from '../config/load.js';
 import { classify, type Topology } from '../topology/topology.js';
 import { selectTargets } from '../targets/select.js';
 import { chooseMemcgs } from '../targets/memcgs.js';
-import { damosContexts, damosQuotas } from '../planner/damos-quotas.js';
+import { damosContexts, damosQuotas, gainedQuotas, nextGains, type DamosQuotaParams } from '../planner/damos-quotas.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/log.js';
 import { TierdError } from '../util/errors.js';
@@ -33,6 +33,8 @@ export class DamosLoop {
   private targets: ProcessInfo[] = [];
   /** the last counters read, to report per-period differences */
   private last: (DamosStats[] | null)[] = [];
+  /** per scheme, how far its quota exceeds what it should move (planner/damos-quotas nextGains) */
+  private gains: number[][] = [];
   private lastSelectMs = -Infinity;
   private readonly refusedLogged = new Set<string>();
   private stopping = false;
@@ -87,11 +89,15 @@ export class DamosLoop {
     this.applyPending();
     this.selectIfDue(started);
     this.topo = classify(this.kernel.topology(), nodeMap(this.config), this.config.policy.demoteToLowest);
-    const quotas = this.quotas();
-    this.startOrTune(quotas);
+    const wanted = this.wanted();
+    const quotas = gainedQuotas(this.contexts, wanted, this.gains, this.quotaParams());
+    this.tune(quotas);
     await this.kernel.sleep(this.config.migrate.damos.tune, this.abort.signal);
     this.period++;
-    this.report(started, quotas);
+    const done = this.readStats();
+    // a dry-run's stat schemes move nothing by design: no gain would ever make them
+    if (!this.opts.dryRun) this.gains = nextGains(this.gains, wanted, quotas, done.tried, done.applied);
+    this.report(started, wanted, quotas, done);
   }
 
   private applyPending(): void {
@@ -126,58 +132,72 @@ export class DamosLoop {
     this.memcgs = memcgs;
     this.contexts = memcgs.length === 0 ? [] : damosContexts(this.topo, memcgs, this.opts.dryRun);
     this.last = [];
+    this.gains = this.contexts.map((c) => c.schemes.map(() => 1));
     if (this.contexts.length === 0) {
       this.log.info({ memcgs }, memcgs.length === 0 ? 'damos engine: no target in a cgroup of its own yet; kdamonds stopped' : 'damos engine: one tier only, nothing to move');
       return;
     }
-    this.damos.start(this.contexts, { sampleUs: d.sample * 1000, aggrUs: d.aggregation * 1000, minRegions: d.minRegions, maxRegions: d.maxRegions, resetMs: d.tune }, this.quotas());
+    this.damos.start(this.contexts, { sampleUs: d.sample * 1000, aggrUs: d.aggregation * 1000, minRegions: d.minRegions, maxRegions: d.maxRegions, resetMs: d.tune }, gainedQuotas(this.contexts, this.wanted(), this.gains, this.quotaParams()));
     this.log.info({ memcgs, kdamonds: this.contexts.map((c) => c.node) }, 'damos engine: kdamonds started, one per node, schemes per memcg');
   }
 
-  private quotas(): number[][] {
+  private quotaParams(): DamosQuotaParams {
     const c = this.config;
-    return damosQuotas(this.topo, this.contexts, { promoteRate: c.migrate.promoteRate, demoteRate: c.migrate.demoteRate, freeReserve: c.policy.freeReserve, headroom: c.policy.headroom, intervalMs: c.migrate.damos.tune });
+    return { promoteRate: c.migrate.promoteRate, demoteRate: c.migrate.demoteRate, freeReserve: c.policy.freeReserve, headroom: c.policy.headroom, intervalMs: c.migrate.damos.tune };
   }
 
-  private startOrTune(quotas: number[][]): void {
+  /** what each scheme should move next (the policy), before the gains */
+  private wanted(): number[][] {
+    return damosQuotas(this.topo, this.contexts, this.quotaParams());
+  }
+
+  private tune(quotas: number[][]): void {
     if (!this.damos.running || this.contexts.length === 0) return;
     this.damos.tune(quotas);
   }
 
-  /** what the schemes did since the last read: metrics, the period line, the onPeriod hook */
-  private report(started: number, quotas: number[][]): void {
+  /** per scheme, bytes tried and applied since the last read */
+  private readStats(): { tried: number[][]; applied: number[][] } {
     const now = this.damos.running ? this.damos.stats() : [];
-    const moved = { promote: 0, demote: 0 };
-    const tried = { promote: 0, demote: 0 };
-    const m = this.opts.metrics;
-    this.contexts.forEach((c, k) => {
-      c.schemes.forEach((s, i) => {
+    const zero = { triedBytes: 0, appliedBytes: 0, quotaExceeds: 0 };
+    const delta = (f: (s: DamosStats) => number): number[][] =>
+      this.contexts.map((c, k) => c.schemes.map((_, i) => {
         const cur = now[k]?.[i];
-        if (cur === undefined) return;
-        const prev = this.last[k]?.[i] ?? { triedBytes: 0, appliedBytes: 0, quotaExceeds: 0 };
-        const applied = Math.max(0, cur.appliedBytes - prev.appliedBytes);
-        const tr = Math.max(0, cur.triedBytes - prev.triedBytes);
-        moved[s.direction] += applied;
-        tried[s.direction] += tr;
-        m?.damosTried.inc({ direction: s.direction }, tr);
-        if (applied > 0 && s.action !== 'stat') {
-          m?.migratedBytes.inc({ direction: s.direction, from_node: String(c.node), to_node: String(s.targetNid) }, applied);
-          m?.migratedPages.inc({ direction: s.direction, from_node: String(c.node), to_node: String(s.targetNid) }, applied / 4096);
-        }
-      });
-    });
+        return cur ? Math.max(0, f(cur) - f(this.last[k]?.[i] ?? zero)) : 0;
+      }));
+    const out = { tried: delta((s) => s.triedBytes), applied: delta((s) => s.appliedBytes) };
     this.last = now;
-    const quota = { promote: 0, demote: 0 };
-    this.contexts.forEach((c, k) => c.schemes.forEach((s, i) => (quota[s.direction] += quotas[k]?.[i] ?? 0)));
+    return out;
+  }
+
+  /** what the schemes did since the last read: metrics, the period line, the onPeriod hook */
+  private report(started: number, wanted: number[][], quotas: number[][], done: { tried: number[][]; applied: number[][] }): void {
+    const m = this.opts.metrics;
+    const sum = (x: number[][]): Record<'promote' | 'demote', number> => {
+      const out = { promote: 0, demote: 0 };
+      this.contexts.forEach((c, k) => c.schemes.forEach((s, i) => (out[s.direction] += x[k]?.[i] ?? 0)));
+      return out;
+    };
+    this.contexts.forEach((c, k) => c.schemes.forEach((s, i) => {
+      const applied = done.applied[k]?.[i] ?? 0;
+      m?.damosTried.inc({ direction: s.direction }, done.tried[k]?.[i] ?? 0);
+      if (applied === 0 || s.action === 'stat') return;
+      const labels = { direction: s.direction, from_node: String(c.node), to_node: String(s.targetNid) };
+      m?.migratedBytes.inc(labels, applied);
+      m?.migratedPages.inc(labels, applied / 4096);
+    }));
+    const quota = sum(quotas);
     m?.damosQuota.set({ direction: 'promote' }, quota.promote);
     m?.damosQuota.set({ direction: 'demote' }, quota.demote);
     m?.periods.inc();
     for (const n of this.topo.nodes) m?.nodeFree.set({ node: String(n.id), tier: String(n.tier) }, n.memFreeBytes);
-    const r = this.periodReport(started, moved, tried, quota);
-    this.log.info({ ...r, notes: undefined, triedPromoteBytes: tried.promote, triedDemoteBytes: tried.demote }, 'period');
+    const tried = sum(done.tried);
+    const r = this.periodReport(started, sum(done.applied), tried, this.opts.dryRun ? quota : sum(wanted));
+    this.log.info({ ...r, notes: undefined, triedPromoteBytes: tried.promote, triedDemoteBytes: tried.demote, quotaPromoteBytes: quota.promote, quotaDemoteBytes: quota.demote }, 'period');
     this.opts.onPeriod?.(r);
   }
 
+  /** planned: what tierd asked the schemes to move (in a dry-run, the most the stat schemes tried) */
   private periodReport(started: number, moved: Record<'promote' | 'demote', number>, tried: Record<'promote' | 'demote', number>, quota: Record<'promote' | 'demote', number>): PeriodReport {
     const dry = this.opts.dryRun;
     return {

@@ -29,8 +29,44 @@ export function damosContexts(topo: Topology, memcgs: readonly string[], dryRun:
   return out;
 }
 
+/** the most a scheme's quota may exceed what it should move (see nextGains) */
+export const GAIN_MAX = 64;
+
 /**
- * Bytes each scheme may move in the next interval. The kernel's own pattern and young filter
+ * How far each scheme's quota must exceed what it should move. A DAMOS quota is charged by the
+ * size of the regions a scheme tries, and the page filters run after: a region of other
+ * processes' memory (page cache, tierd's own heap, anything outside the memcg) costs quota and
+ * moves nothing. Under a quota the kernel tries the coldest (hottest) regions first, so when such
+ * memory is the coldest on the fast node (or the hottest on a slow one), a quota equal to the
+ * bytes wanted is spent on it every interval. The gain doubles while a scheme used its quota and
+ * moved less than half of what was wanted, and halves once it moved all of it.
+ */
+export function nextGains(gains: number[][], wanted: number[][], quotas: number[][], tried: number[][], applied: number[][]): number[][] {
+  return gains.map((row, k) =>
+    row.map((g, i) => {
+      const w = wanted[k]?.[i] ?? 0;
+      const a = applied[k]?.[i] ?? 0;
+      const spent = (tried[k]?.[i] ?? 0) >= 0.9 * (quotas[k]?.[i] ?? 0);
+      if (w > 0 && spent && a < w / 2) return Math.min(GAIN_MAX, g * 2);
+      if (w === 0 || a >= w) return Math.max(1, g / 2);
+      return g;
+    }),
+  );
+}
+
+/** the quotas to set: what each scheme should move times its gain, within its rate */
+export function gainedQuotas(contexts: readonly DamosContext[], wanted: number[][], gains: number[][], p: DamosQuotaParams): number[][] {
+  return contexts.map((c, k) =>
+    c.schemes.map((s, i) => {
+      const cap = ((s.direction === 'promote' ? p.promoteRate : p.demoteRate) * p.intervalMs) / 1000;
+      const w = wanted[k]?.[i] ?? 0;
+      return w <= 0 ? 0 : Math.floor(Math.min(cap, w * (gains[k]?.[i] ?? 1)));
+    }),
+  );
+}
+
+/**
+ * Bytes each scheme should move in the next interval. The kernel's own pattern and young filter
  * choose the pages; tierd's policy chooses how many:
  * - promotions, at most the rate and the room their target node has above its headroom (a
  *   migration past it fails in the kernel after the work of isolating the pages);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { damosContexts, damosQuotas } from '../../src/planner/damos-quotas.js';
+import { GAIN_MAX, damosContexts, damosQuotas, gainedQuotas, nextGains } from '../../src/planner/damos-quotas.js';
 import type { Topology } from '../../src/topology/topology.js';
 
 const MiB = 2 ** 20;
@@ -45,4 +45,24 @@ test('memcgs share a node\'s budgets evenly, and the rate bounds the total', () 
   const t = topo(10 * MiB);
   const q = damosQuotas(t, damosContexts(t, ['/a', '/b'], false), { ...P, demoteRate: 40 * MiB });
   assert.deepEqual(q[0], [20 * MiB, 20 * MiB]);
+});
+
+test('a scheme that spends its quota on other memcgs\' regions gets a larger one, and gives it back once it moves enough', () => {
+  const wanted = [[60 * MiB]];
+  let gains = [[1]];
+  // the quota was all tried, a tenth of what was wanted moved: the coldest regions were not the memcg's
+  gains = nextGains(gains, wanted, [[60 * MiB]], [[60 * MiB]], [[6 * MiB]]);
+  assert.deepEqual(gains, [[2]]);
+  const t = topo(40 * MiB);
+  const c = damosContexts(t, ['/a'], false);
+  assert.equal(gainedQuotas(c, [[60 * MiB], [35 * MiB]], [[2], [1]], P)[0]![0], 120 * MiB);
+  // the rate bounds the quota whatever the gain
+  assert.equal(gainedQuotas(c, [[60 * MiB], [35 * MiB]], [[64], [1]], P)[0]![0], 256 * MiB);
+  // a quota not used up says the regions ran out, not that others took them: the gain stays
+  assert.deepEqual(nextGains([[4]], wanted, [[240 * MiB]], [[100 * MiB]], [[10 * MiB]]), [[4]]);
+  // enough moved: the gain halves, never below 1
+  assert.deepEqual(nextGains([[4]], wanted, [[240 * MiB]], [[240 * MiB]], [[60 * MiB]]), [[2]]);
+  assert.deepEqual(nextGains([[1]], [[0]], [[0]], [[0]], [[0]]), [[1]]);
+  for (let i = 0; i < 10; i++) gains = nextGains(gains, wanted, [[1e12]], [[1e12]], [[0]]);
+  assert.equal(gains[0]![0], GAIN_MAX);
 });
