@@ -1,4 +1,4 @@
-import type { SysfsIo } from '../../src/kernel/linux/damos.js';
+import type { SysfsIo } from '../../src/kernel/linux/damon-sysfs.js';
 
 /** a kernel's refusal, shaped as node's fs errors are */
 function errno(code: string): Error {
@@ -28,6 +28,9 @@ export class FakeDamosSysfs implements SysfsIo {
   readonly writes: string[] = [];
   /** kdamond k's scheme i's stats, as update_schemes_stats will copy them */
   readonly pendingStats = new Map<string, Record<string, number>>();
+  /** file (relative to the admin directory) → how many more reads or writes answer EBUSY, as
+   * when a kdamond holds damon_sysfs_lock */
+  readonly busy = new Map<string, number>();
   private readonly actions: string[];
   private readonly filterTypes: string[];
   readonly admin: string;
@@ -51,7 +54,16 @@ export class FakeDamosSysfs implements SysfsIo {
 
   private readonly operations: string[];
 
+  private busyNow(path: string): void {
+    const rel = path.slice(this.admin.length + 1);
+    const n = this.busy.get(rel) ?? 0;
+    if (n <= 0) return;
+    this.busy.set(rel, n - 1);
+    throw errno('EBUSY');
+  }
+
   read(path: string): string {
+    this.busyNow(path);
     const v = this.files.get(path);
     if (v === undefined) throw errno('ENOENT');
     return v;
@@ -73,6 +85,7 @@ export class FakeDamosSysfs implements SysfsIo {
   }
 
   write(path: string, value: string): void {
+    this.busyNow(path);
     if (!this.files.has(path)) throw errno('ENOENT');
     const rel = path.slice(this.admin.length + 1);
     this.writes.push(`${rel}=${value}`);

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Damon, DamonAttrs, DamonRegion } from '../types.js';
 import { TierdError, fsErrorCode } from '../../util/errors.js';
 import { DamonTrace } from './damon-trace.js';
+import { busyError, busyRetrying, nodeFs } from './damon-sysfs.js';
 
 /**
  * tierd's own DAMON monitoring through sysfs (admin/kdamonds), vaddr operations, one kdamond per
@@ -21,6 +22,7 @@ export class LinuxDamon implements Damon {
   /** why the tracepoint is not used, when it is not */
   traceUnavailable: string | null = null;
   running = false;
+  private readonly io = busyRetrying(nodeFs);
 
   constructor(private readonly sysRoot: string) {
     this.admin = `${sysRoot}/kernel/mm/damon/admin`;
@@ -36,13 +38,18 @@ export class LinuxDamon implements Damon {
   }
 
   private read(rel: string): string {
-    return readFileSync(`${this.admin}/${rel}`, 'utf8').trim();
+    try {
+      return this.io.read(`${this.admin}/${rel}`);
+    } catch (e) {
+      throw fsErrorCode(e) === 'EBUSY' ? busyError(`DAMON: reading ${rel}`) : e;
+    }
   }
 
   private write(rel: string, value: string | number): void {
     try {
-      writeFileSync(`${this.admin}/${rel}`, String(value));
+      this.io.write(`${this.admin}/${rel}`, String(value));
     } catch (e) {
+      if (fsErrorCode(e) === 'EBUSY') throw busyError(`DAMON: writing ${value} to ${rel}`);
       throw new TierdError('NO_FEATURE', `DAMON: writing ${value} to ${rel} failed: ${fsErrorCode(e) ?? String(e)}`, 'check that DAMON is idle and the kernel has CONFIG_DAMON_VADDR');
     }
   }

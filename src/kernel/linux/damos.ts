@@ -1,22 +1,6 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import type { Damos, DamosContext, DamosIntervals, DamosScheme, DamosStats } from '../types.js';
 import { TierdError, fsErrorCode } from '../../util/errors.js';
-
-/** The file operations LinuxDamos needs, so a test can stand a kernel's sysfs in for them. */
-export interface SysfsIo {
-  read(path: string): string;
-  /** throws an Error with the errno's name as `code`, as node's fs does */
-  write(path: string, value: string): void;
-  exists(path: string): boolean;
-  list(path: string): string[];
-}
-
-export const nodeFs: SysfsIo = {
-  read: (p) => readFileSync(p, 'utf8').trim(),
-  write: (p, v) => writeFileSync(p, v),
-  exists: (p) => existsSync(p),
-  list: (p) => readdirSync(p),
-};
+import { busyError, busyRetrying, nodeFs, type SysfsIo } from './damon-sysfs.js';
 
 /** u32 max: the kernel clamps the access pattern's upper bounds to it */
 const NO_MAX = '4294967295';
@@ -41,19 +25,31 @@ const NEEDS: Record<string, string> = {
 export class LinuxDamos implements Damos {
   private readonly admin: string;
   private contexts: DamosContext[] = [];
+  private readonly io: SysfsIo;
   running = false;
 
   constructor(
     private readonly sysRoot: string,
-    private readonly io: SysfsIo = nodeFs,
+    io: SysfsIo = nodeFs,
+    sleep?: (ms: number) => void,
   ) {
     this.admin = `${sysRoot}/kernel/mm/damon/admin`;
+    this.io = busyRetrying(io, sleep);
+  }
+
+  private read(rel: string): string {
+    try {
+      return this.io.read(`${this.admin}/${rel}`);
+    } catch (e) {
+      throw fsErrorCode(e) === 'EBUSY' ? busyError(`DAMOS: reading ${rel}`) : e;
+    }
   }
 
   private write(rel: string, value: string | number): void {
     try {
       this.io.write(`${this.admin}/${rel}`, String(value));
     } catch (e) {
+      if (fsErrorCode(e) === 'EBUSY') throw busyError(`DAMOS: writing ${JSON.stringify(String(value))} to ${rel}`);
       const file = rel.slice(rel.lastIndexOf('/') + 1);
       const need = NEEDS[file];
       const what = `DAMOS: the kernel refused ${JSON.stringify(String(value))} in ${rel} (${fsErrorCode(e) ?? String(e)})`;
@@ -64,7 +60,7 @@ export class LinuxDamos implements Damos {
   unavailable(): string | null {
     if (!this.io.exists(`${this.admin}/kdamonds/nr_kdamonds`)) return 'no DAMON sysfs (CONFIG_DAMON_SYSFS)';
     if (this.running) return null;
-    const n = Number(this.io.read(`${this.admin}/kdamonds/nr_kdamonds`));
+    const n = Number(this.read('kdamonds/nr_kdamonds'));
     if (n > 0) return `another DAMON user has ${n} kdamond(s); tierd will not disturb them`;
     return null;
   }
@@ -162,7 +158,7 @@ export class LinuxDamos implements Damos {
   }
 
   private isOn(k: number): boolean {
-    return this.io.read(`${this.admin}/kdamonds/${k}/state`) === 'on';
+    return this.read(`kdamonds/${k}/state`) === 'on';
   }
 
   stats(): (DamosStats[] | null)[] {
@@ -170,7 +166,7 @@ export class LinuxDamos implements Damos {
       if (!this.running || !this.isOn(k)) return null;
       this.write(`kdamonds/${k}/state`, 'update_schemes_stats');
       return c.schemes.map((_, i) => {
-        const f = (name: string): number => Number(this.io.read(`${this.admin}/kdamonds/${k}/contexts/0/schemes/${i}/stats/${name}`));
+        const f = (name: string): number => Number(this.read(`kdamonds/${k}/contexts/0/schemes/${i}/stats/${name}`));
         return { triedBytes: f('sz_tried'), appliedBytes: f('sz_applied'), quotaExceeds: f('qt_exceeds') };
       });
     });

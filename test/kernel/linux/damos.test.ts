@@ -11,9 +11,10 @@ const CONTEXTS: DamosContext[] = [
   { node: 1, schemes: [{ action: 'migrate_hot', direction: 'promote', targetNid: 0, memcgPath: '/w' }] },
 ];
 
-function setup(k: ConstructorParameters<typeof FakeDamosSysfs>[1] = { memcgs: ['/w'] }): { fs: FakeDamosSysfs; d: LinuxDamos } {
+function setup(k: ConstructorParameters<typeof FakeDamosSysfs>[1] = { memcgs: ['/w'] }): { fs: FakeDamosSysfs; d: LinuxDamos; slept: number[] } {
   const fs = new FakeDamosSysfs('/sys', k);
-  return { fs, d: new LinuxDamos('/sys', fs) };
+  const slept: number[] = [];
+  return { fs, d: new LinuxDamos('/sys', fs, (ms) => slept.push(ms)), slept };
 }
 
 test('start runs a paddr kdamond per node over its memory blocks, with memcg and young filters per direction', () => {
@@ -67,6 +68,28 @@ test('stats are the kernel counters after update_schemes_stats, and null for a k
   assert.deepEqual(s[1], [{ triedBytes: 9 << 20, appliedBytes: 3 << 20, quotaExceeds: 2 }]);
   fs.files.set(`${fs.admin}/kdamonds/0/state`, 'off');
   assert.equal(d.stats()[0], null);
+});
+
+test('a state file busy for a moment (a kdamond holds damon_sysfs_lock) is tried again, and stats and tune go on', () => {
+  const { fs, d, slept } = setup();
+  d.start(CONTEXTS, IV, [[1], [1]]);
+  fs.pendingStats.set('0:0', { sz_tried: 5 << 20, sz_applied: 4 << 20, qt_exceeds: 0 });
+  fs.busy.set('kdamonds/0/state', 3);
+  assert.deepEqual(d.stats()[0], [{ triedBytes: 5 << 20, appliedBytes: 4 << 20, quotaExceeds: 0 }]);
+  assert.deepEqual(slept, [1, 2, 4], 'backs off between tries');
+  fs.busy.set('kdamonds/1/contexts/0/schemes/0/quotas/bytes', 2);
+  d.tune([[2 << 20], [3 << 20]]);
+  assert.equal(fs.ctx(1, 'schemes/0/quotas/bytes'), String(3 << 20));
+});
+
+test('a DAMON sysfs that stays busy is one IO line, not a crash or a missing feature', () => {
+  const { fs, d } = setup();
+  d.start(CONTEXTS, IV, [[1], [1]]);
+  fs.busy.set('kdamonds/0/state', 1e6);
+  assert.throws(() => d.stats(), (e) => e instanceof TierdError && e.code === 'IO' && /kdamonds\/0\/state: DAMON's sysfs stayed busy \(EBUSY\) for 2 s/.test(e.line()));
+  fs.busy.clear();
+  fs.busy.set('kdamonds/1/state', 1e6);
+  assert.throws(() => d.tune([[1], [1]]), (e) => e instanceof TierdError && e.code === 'IO');
 });
 
 test('another DAMON user\'s kdamonds are left alone', () => {
