@@ -131,12 +131,6 @@ export class LinuxDamos implements Damos {
     this.write(`${dir}/access_pattern/age/min`, 0);
     this.write(`${dir}/access_pattern/age/max`, NO_MAX);
     this.write(`${dir}/quotas/reset_interval_ms`, iv.resetMs);
-    // sysfs starts every weight at 0, and damon_hot_score then gives every region the same
-    // score: the quota went to regions in address order, not to the hottest (coldest) first.
-    // Frequency and age count alike, size not at all, as the kernel's mtier sample sets them
-    this.write(`${dir}/quotas/weights/sz_permil`, 0);
-    this.write(`${dir}/quotas/weights/nr_accesses_permil`, 100);
-    this.write(`${dir}/quotas/weights/age_permil`, 100);
     this.setQuota(dir, quota);
     // a filter filters OUT the pages for which its test equals `matching` (6.10–6.14 have no
     // allow filters): out go pages of any other memcg, and per direction the young or the rest

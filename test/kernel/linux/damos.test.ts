@@ -36,10 +36,6 @@ test('start runs a paddr kdamond per node over its memory blocks, with memcg and
   assert.equal(fs.ctx(1, 'schemes/0/access_pattern/nr_accesses/min'), '1');
   assert.equal(fs.ctx(1, 'schemes/0/quotas/bytes'), String(100 << 20));
   for (const k of [0, 1]) {
-    // all-zero weights (sysfs's default) score every region alike: the quota would go in address order
-    assert.equal(fs.ctx(k, 'schemes/0/quotas/weights/nr_accesses_permil'), '100', 'the quota goes to the hottest (coldest) regions first');
-    assert.equal(fs.ctx(k, 'schemes/0/quotas/weights/age_permil'), '100');
-    assert.equal(fs.ctx(k, 'schemes/0/quotas/weights/sz_permil'), '0');
     assert.equal(fs.ctx(k, 'schemes/0/filters/0/type'), 'memcg');
     assert.equal(fs.ctx(k, 'schemes/0/filters/0/memcg_path'), '/w');
     assert.equal(fs.ctx(k, 'schemes/0/filters/0/matching'), 'N', 'out: pages of any other memcg');
