@@ -36,9 +36,9 @@ export const GAIN_MAX = 64;
  * How far each scheme's quota must exceed what it should move. A DAMOS quota is charged by the
  * size of the regions a scheme tries, and the page filters run after: a region of other
  * processes' memory (page cache, tierd's own heap, anything outside the memcg) costs quota and
- * moves nothing. Under a quota the kernel tries the coldest (hottest) regions first, so when such
- * memory is the coldest on the fast node (or the hottest on a slow one), a quota equal to the
- * bytes wanted is spent on it every interval. The gain doubles while a scheme used its quota and
+ * moves nothing. When such memory comes first in the order the kernel tries regions (by score,
+ * or by address where every region scores alike), a quota equal to the bytes wanted is spent on
+ * it every interval. The gain doubles while a scheme used its quota and
  * moved less than half of what was wanted, and halves once it moved all of it.
  */
 export function nextGains(gains: number[][], wanted: number[][], quotas: number[][], tried: number[][], applied: number[][]): number[][] {

@@ -122,10 +122,11 @@ export class LinuxDamos implements Damos {
     if (s.action !== 'stat') this.write(`${dir}/target_nid`, s.targetNid);
     const hot = s.direction === 'promote';
     this.write(`${dir}/access_pattern/sz/max`, NEVER_SZ);
-    // demotion takes any region: its quota is only what the fast node's reserve lacks, and under
-    // a quota DAMOS applies a scheme to the coldest regions first (damon_cold_score: fewest
-    // accesses, then oldest). A pattern of "no access for N seconds" left node 0 with no match
-    // once promoted pages of every temperature shared its regions, and a shift never made room
+    // demotion takes any region: its quota is only what the fast node's reserve lacks, and the
+    // young filter keeps what was touched. A pattern of "no access for N seconds" left node 0
+    // with no match once promoted pages of every temperature shared its regions, and a shift
+    // never made room. The quota weights stay at sysfs's 0 (every region scores alike, address
+    // order): weighting frequency and age was measured worse (docs/design-notes.md, b5)
     this.write(`${dir}/access_pattern/nr_accesses/min`, hot ? 1 : 0);
     this.write(`${dir}/access_pattern/nr_accesses/max`, NO_MAX);
     this.write(`${dir}/access_pattern/age/min`, 0);
