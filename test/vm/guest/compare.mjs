@@ -389,7 +389,8 @@ function startTierd(tracker, comm, since) {
   });
 }
 
-/** one of tierd's JSON log lines, compact: a period as its timing, plan and moves, the rest cut */
+/** one of tierd's JSON log lines, compact: a period as its timing, plan and moves (and, for the
+ * damos engine, what the schemes tried: a quota spent on regions whose pages the filters drop), the rest cut */
 function tierdLine(l, t0) {
   let r;
   try {
@@ -399,7 +400,7 @@ function tierdLine(l, t0) {
   }
   if (r.msg !== 'period') return l.slice(0, 300);
   const sum = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
-  return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages} cpu ms ${JSON.stringify(r.cpuMs ?? {})} sys ms ${JSON.stringify(r.sysMs ?? {})}`;
+  return `t=${((Date.now() - t0) / 1000).toFixed(1)} period ${r.period} took ${(r.durationMs / 1000).toFixed(1)} s interval ${r.intervalMs} ms hot ${MiB(sum(r.hotBytes))} MiB (set ${MiB(r.hotSetBytes)}) plan +${MiB(r.plannedPromoteBytes)}/-${MiB(r.plannedDemoteBytes)} moved +${MiB(r.promotedBytes)}/-${MiB(r.demotedBytes)} MiB${r.triedPromoteBytes === undefined ? '' : ` tried +${MiB(r.triedPromoteBytes)}/-${MiB(r.triedDemoteBytes)} MiB`} failures ${JSON.stringify(r.failures)} pingpong ${r.pingPongPages} cpu ms ${JSON.stringify(r.cpuMs ?? {})} sys ms ${JSON.stringify(r.sysMs ?? {})}`;
 }
 
 const frameName = (n) => n.callFrame.functionName || '(anonymous)';
