@@ -17,8 +17,20 @@ const contender = process.env.TIERD_CONTENDER ?? 'nothing';
 const workload = process.env.TIERD_WORKLOAD ?? 'shift';
 const phaseS = Number(process.env.TIERD_PHASE ?? 90);
 const tierdLog = process.env.TIERD_LOG ?? 'info';
-// policy keys to try, "key:value,key:value" (no spaces: it comes through the kernel command line)
-const yamlPairs = (s) => (s ?? '').split(',').filter(Boolean).map((kv) => kv.replace(':', ': '));
+// policy keys to try, "key:value,key:value" (no spaces: it comes through the kernel command line);
+// a dotted key sets a nested one: "damos.sample:20ms,damos.aggregation:400ms" is damos: { sample: 20ms, aggregation: 400ms }
+const yamlPairs = (s) => {
+  const flat = [];
+  const nested = new Map();
+  for (const kv of (s ?? '').split(',').filter(Boolean)) {
+    const at = kv.indexOf(':');
+    const [key, value] = [kv.slice(0, at), kv.slice(at + 1)];
+    const dot = key.indexOf('.');
+    if (dot < 0) flat.push(`${key}: ${value}`);
+    else nested.set(key.slice(0, dot), [...(nested.get(key.slice(0, dot)) ?? []), `${key.slice(dot + 1)}: ${value}`]);
+  }
+  return [...flat, ...[...nested].map(([k, pairs]) => `${k}: { ${pairs.join(', ')} }`)];
+};
 /** A flow-style config section from fixed pairs and the pairs of bench:vm's POLICY/SCAN/MIGRATE, or nothing when both are empty. */
 const configSection = (name, fixed, passed) => {
   const pairs = [...fixed, ...yamlPairs(passed)];
