@@ -101,7 +101,7 @@ export function displaceThreshold(c: Config, grain: 'page' | 'region'): number {
 
 const SIZE_KEYS = new Set(['minRss', 'minSize', 'bufferSize', 'periodCap']);
 const DURATION_KEYS = new Set(['rescan', 'interval', 'intervalMin', 'intervalMax', 'initialInterval', 'periodPause', 'settledPauseMax', 'callTarget', 'sample', 'aggregation', 'tune']);
-const RATE_KEYS = new Set(['promoteRate', 'demoteRate']);
+const RATE_KEYS = new Set(['promoteRate', 'demoteRate', 'swapRate']);
 
 /**
  * The effective config as YAML-able data that reads back to the same config: sizes, durations and

@@ -195,11 +195,16 @@ export const zMigrate = z
     damos: z
       .strictObject({
         /** DAMON's sampling interval: one check of a sampled page's accessed bit per region */
-        sample: zDuration.prefault('5ms').refine(atLeastAMs, { message: MS }),
+        sample: zDuration.prefault('20ms').refine(atLeastAMs, { message: MS }),
         /** DAMON's aggregation interval: a region is hot with a sampled access in one of them */
         aggregation: zDuration.prefault('100ms').refine(atLeastAMs, { message: MS }),
         minRegions: z.number().int().min(3).default(10),
         maxRegions: z.number().int().min(3).default(1000),
+        /**
+         * how fast promotions may take the fast tier's free reserve (each such promotion is
+         * paid for by a demotion); above the reserve they go at promoteRate
+         */
+        swapRate: zRate.prefault('4MiB/s').refine(atLeastAPage, { message: PAGE_RATE }),
         /** how often tierd reads the schemes' counters and sets their quotas */
         tune: zDuration.prefault('1s').refine((v) => v >= 100, { message: 'must be at least 100ms: each tune commits every kdamond' }),
       })

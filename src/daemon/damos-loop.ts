@@ -137,13 +137,14 @@ export class DamosLoop {
       this.log.info({ memcgs }, memcgs.length === 0 ? 'damos engine: no target in a cgroup of its own yet; kdamonds stopped' : 'damos engine: one tier only, nothing to move');
       return;
     }
-    this.damos.start(this.contexts, { sampleUs: d.sample * 1000, aggrUs: d.aggregation * 1000, minRegions: d.minRegions, maxRegions: d.maxRegions, resetMs: d.tune }, gainedQuotas(this.contexts, this.wanted(), this.gains, this.quotaParams()));
+    const iv = { sampleUs: d.sample * 1000, aggrUs: d.aggregation * 1000, minRegions: d.minRegions, maxRegions: d.maxRegions, resetMs: d.tune };
+    this.damos.start(this.contexts, iv, gainedQuotas(this.contexts, this.wanted(), this.gains, this.quotaParams()));
     this.log.info({ memcgs, kdamonds: this.contexts.map((c) => c.node) }, 'damos engine: kdamonds started, one per node, schemes per memcg');
   }
 
   private quotaParams(): DamosQuotaParams {
     const c = this.config;
-    return { promoteRate: c.migrate.promoteRate, demoteRate: c.migrate.demoteRate, freeReserve: c.policy.freeReserve, headroom: c.policy.headroom, intervalMs: c.migrate.damos.tune };
+    return { promoteRate: c.migrate.promoteRate, demoteRate: c.migrate.demoteRate, swapRate: c.migrate.damos.swapRate, freeReserve: c.policy.freeReserve, headroom: c.policy.headroom, intervalMs: c.migrate.damos.tune };
   }
 
   /** what each scheme should move next (the policy), before the gains */

@@ -1,9 +1,11 @@
-import type { DamosContext } from '../kernel/types.js';
+import type { DamosContext, DamosScheme } from '../kernel/types.js';
 import { nodeById, roomOn, type Topology } from '../topology/topology.js';
 
 export interface DamosQuotaParams {
   promoteRate: number;
   demoteRate: number;
+  /** how fast promotions may eat into the fast tier's free reserve (migrate.damos.swapRate) */
+  swapRate: number;
   /** free room kept in the fast tier, as a fraction of each node (policy.freeReserve) */
   freeReserve: number;
   /** free memory kept on every node (policy.headroom; the zone watermarks where larger) */
@@ -68,8 +70,12 @@ export function gainedQuotas(contexts: readonly DamosContext[], wanted: number[]
 /**
  * Bytes each scheme should move in the next interval. The kernel's own pattern and young filter
  * choose the pages; tierd's policy chooses how many:
- * - promotions, at most the rate and the room their target node has above its headroom (a
- *   migration past it fails in the kernel after the work of isolating the pages);
+ * - promotions, at most the rate: the target node's free room above its reserve at once, and
+ *   below the reserve (down to the headroom: a migration past it fails in the kernel after the
+ *   work of isolating the pages) at the swap rate. Below the reserve every promotion is paid for
+ *   by a demotion, and the evidence is thin on both sides (touched once since the last check,
+ *   over a window of seconds on the slow node): without the swap rate, a converged zipf kept
+ *   exchanging ~8 MiB/s each way, two migrations a page that bought nothing;
  * - demotions only while a node has less free than its reserve, as far as the reserve needs
  *   and the room below takes. DAMON's schemes alone demote every cold page at once and bring
  *   them back when touched; a page that stays up until the room is needed cannot ping-pong.
@@ -79,26 +85,32 @@ export function damosQuotas(topo: Topology, contexts: readonly DamosContext[], p
   const perInterval = (rate: number): number => (rate * p.intervalMs) / 1000;
   const roomTo = new Map<number, number>();
   const reserveNeed = new Map<number, number>();
+  const promoteRoom = new Map<number, number>();
   for (const n of topo.nodes) {
-    roomTo.set(n.id, Math.max(0, roomOn(n, p.headroom)));
+    const room = Math.max(0, roomOn(n, p.headroom));
+    const aboveReserve = Math.min(room, Math.max(0, n.memFreeBytes - p.freeReserve * n.memTotalBytes));
+    roomTo.set(n.id, room);
     reserveNeed.set(n.id, Math.max(0, p.freeReserve * n.memTotalBytes - n.memFreeBytes));
+    promoteRoom.set(n.id, aboveReserve + Math.min(perInterval(p.swapRate), room - aboveReserve));
   }
-  // how many schemes share each budget: promotions into a node, demotions out of one
-  const sharing = new Map<string, number>();
-  const key = (dir: string, node: number): string => `${dir}:${node}`;
-  for (const c of contexts) for (const s of c.schemes) {
-    const k = s.direction === 'promote' ? key('p', s.targetNid) : key('d', c.node);
-    sharing.set(k, (sharing.get(k) ?? 0) + 1);
-  }
+  const share = sharingOf(contexts);
   return contexts.map((c) =>
     c.schemes.map((s) => {
       if (s.direction === 'promote') {
-        const total = Math.min(perInterval(p.promoteRate), roomTo.get(s.targetNid) ?? 0);
-        return Math.floor(total / sharing.get(key('p', s.targetNid))!);
+        const total = Math.min(perInterval(p.promoteRate), promoteRoom.get(s.targetNid) ?? 0);
+        return Math.floor(total / share(c.node, s));
       }
       const need = nodeById(topo, c.node) ? reserveNeed.get(c.node) ?? 0 : 0;
       const total = Math.min(perInterval(p.demoteRate), need, roomTo.get(s.targetNid) ?? 0);
-      return Math.floor(total / sharing.get(key('d', c.node))!);
+      return Math.floor(total / share(c.node, s));
     }),
   );
+}
+
+/** how many schemes share a scheme's budget: those promoting into its target node, or demoting out of its node */
+function sharingOf(contexts: readonly DamosContext[]): (node: number, s: DamosScheme) => number {
+  const key = (node: number, s: DamosScheme): string => (s.direction === 'promote' ? `p:${s.targetNid}` : `d:${node}`);
+  const sharing = new Map<string, number>();
+  for (const c of contexts) for (const s of c.schemes) sharing.set(key(c.node, s), (sharing.get(key(c.node, s)) ?? 0) + 1);
+  return (node, s) => sharing.get(key(node, s)) ?? 1;
 }

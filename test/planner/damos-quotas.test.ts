@@ -8,7 +8,7 @@ function topo(free0: number, free1 = 1500 * MiB): Topology {
   const node = (id: number, tier: number, total: number, free: number) => ({ id, tier, evidence: '', cpus: [], memTotalBytes: total, memFreeBytes: free, reservedBytes: 4 * MiB, distance: {}, promoteTo: tier === 1 ? 0 : null, demoteTo: tier === 0 ? 1 : null });
   return { nodes: [node(0, 0, 1000 * MiB, free0), node(1, 1, 2000 * MiB, free1)], tiers: [[0], [1]], conflicts: [] };
 }
-const P = { promoteRate: 256 * MiB, demoteRate: 256 * MiB, freeReserve: 0.1, headroom: 0.005, intervalMs: 1000 };
+const P = { promoteRate: 256 * MiB, demoteRate: 256 * MiB, swapRate: 4 * MiB, freeReserve: 0.1, headroom: 0.005, intervalMs: 1000 };
 
 test('contexts: the fast node demotes, the slow node promotes, one scheme per memcg each', () => {
   const c = damosContexts(topo(500 * MiB), ['/a', '/b'], false);
@@ -25,13 +25,24 @@ test('no demotion while the fast node keeps its free reserve; promotions up to t
   assert.deepEqual(q, [[0], [256 * MiB]]);
 });
 
-test('promotions take the room above the headroom; demotions restore the reserve, no further', () => {
+test('below the reserve, promotions take the room above the headroom at the swap rate; demotions restore the reserve, no further', () => {
   const t = topo(40 * MiB);
   const q = damosQuotas(t, damosContexts(t, ['/a'], false), P);
-  // room: 40 MiB free less max(0.5% of 1000 MiB, 4 MiB of watermarks) = 35 MiB
-  assert.equal(q[1]![0], 35 * MiB);
+  // room: 40 MiB free less max(0.5% of 1000 MiB, 4 MiB of watermarks) = 35 MiB, all of it in the reserve
+  assert.equal(q[1]![0], 4 * MiB);
+  assert.equal(damosQuotas(t, damosContexts(t, ['/a'], false), { ...P, swapRate: 64 * MiB })[1]![0], 35 * MiB);
   // reserve: 10% of 1000 MiB = 100 MiB, so 60 MiB to demote
   assert.equal(q[0]![0], 60 * MiB);
+});
+
+test('promotions fill the room above the reserve at once, and go on into it at the swap rate', () => {
+  const t = topo(130 * MiB);
+  const q = damosQuotas(t, damosContexts(t, ['/a'], false), P);
+  // 30 MiB above the 100 MiB reserve, then 4 MiB a second into it
+  assert.equal(q[1]![0], 34 * MiB);
+  assert.equal(q[0]![0], 0, 'the reserve is kept: nothing to demote');
+  // the promote rate still bounds the sum
+  assert.equal(damosQuotas(t, damosContexts(t, ['/a'], false), { ...P, promoteRate: 10 * MiB })[1]![0], 10 * MiB);
 });
 
 test('a full fast node promotes nothing, and demotions stop where the slow node has no room', () => {
