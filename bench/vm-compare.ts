@@ -6,7 +6,7 @@
 //   WORKLOADS="shift zipf full full-both multi redis" picks the workloads; PHASE=seconds per phase (90)
 //   PROFILE=1 runs tierd under node --cpu-prof and prints its top functions (the guest's [compare] lines)
 //   POLICY=fillThreshold:2,... sets tierd policy keys in the guest (to compare a setting); SCAN=skimIdle:false the same for scan keys,
-//   MIGRATE=callTarget:1s for migrate keys; DAMON=coldAgeS:30 the DAMON contenders' cold age (seconds)
+//   MIGRATE=callTarget:1s for migrate keys (a dotted key sets a nested one: MIGRATE=damos.swapRate:16MiB/s); DAMON=coldAgeS:30 the DAMON contenders' cold age (seconds)
 //   TIERD_LOG=info sets tierd's log level in the guest (one line per period); LOGS=dir keeps each boot's console
 //   TCG_THREAD=multi gives each vCPU its own host thread: the mechanism's CPU is then not taken
 //   from the workload's vCPU, as on a host with cores to spare (the default, single, shares one)
