@@ -1,5 +1,5 @@
 import type { DamosContext, DamosScheme } from '../kernel/types.js';
-import { nodeById, roomOn, type Topology } from '../topology/topology.js';
+import { roomOn, type Topology } from '../topology/topology.js';
 
 export interface DamosQuotaParams {
   promoteRate: number;
@@ -83,28 +83,39 @@ export function gainedQuotas(contexts: readonly DamosContext[], wanted: number[]
  */
 export function damosQuotas(topo: Topology, contexts: readonly DamosContext[], p: DamosQuotaParams): number[][] {
   const perInterval = (rate: number): number => (rate * p.intervalMs) / 1000;
-  const roomTo = new Map<number, number>();
-  const reserveNeed = new Map<number, number>();
-  const promoteRoom = new Map<number, number>();
-  for (const n of topo.nodes) {
-    const room = Math.max(0, roomOn(n, p.headroom));
-    const aboveReserve = Math.min(room, Math.max(0, n.memFreeBytes - p.freeReserve * n.memTotalBytes));
-    roomTo.set(n.id, room);
-    reserveNeed.set(n.id, Math.max(0, p.freeReserve * n.memTotalBytes - n.memFreeBytes));
-    promoteRoom.set(n.id, aboveReserve + Math.min(perInterval(p.swapRate), room - aboveReserve));
-  }
+  const rooms = nodeRooms(topo, p, perInterval(p.swapRate));
   const share = sharingOf(contexts);
   return contexts.map((c) =>
     c.schemes.map((s) => {
       if (s.direction === 'promote') {
-        const total = Math.min(perInterval(p.promoteRate), promoteRoom.get(s.targetNid) ?? 0);
+        const total = Math.min(perInterval(p.promoteRate), rooms.get(s.targetNid)?.promote ?? 0);
         return Math.floor(total / share(c.node, s));
       }
-      const need = nodeById(topo, c.node) ? reserveNeed.get(c.node) ?? 0 : 0;
-      const total = Math.min(perInterval(p.demoteRate), need, roomTo.get(s.targetNid) ?? 0);
+      const total = Math.min(perInterval(p.demoteRate), rooms.get(c.node)?.reserveNeed ?? 0, rooms.get(s.targetNid)?.room ?? 0);
       return Math.floor(total / share(c.node, s));
     }),
   );
+}
+
+/** What a node can take and what it lacks, in bytes, for one interval. */
+interface NodeRoom {
+  /** free above the headroom (or the watermarks): what demotions into it may fill */
+  room: number;
+  /** what its free memory lacks of the reserve: what demotions out of it should free */
+  reserveNeed: number;
+  /** what promotions into it may fill: the room above the reserve, and below it up to the swap allowance */
+  promote: number;
+}
+
+function nodeRooms(topo: Topology, p: DamosQuotaParams, swapAllowance: number): Map<number, NodeRoom> {
+  const out = new Map<number, NodeRoom>();
+  for (const n of topo.nodes) {
+    const room = Math.max(0, roomOn(n, p.headroom));
+    const reserve = p.freeReserve * n.memTotalBytes;
+    const aboveReserve = Math.min(room, Math.max(0, n.memFreeBytes - reserve));
+    out.set(n.id, { room, reserveNeed: Math.max(0, reserve - n.memFreeBytes), promote: aboveReserve + Math.min(swapAllowance, room - aboveReserve) });
+  }
+  return out;
 }
 
 /** how many schemes share a scheme's budget: those promoting into its target node, or demoting out of its node */
